@@ -1,0 +1,64 @@
+# SOS — the two commands in README.md are `make run` and `make test`.
+# Everything runs from a project-local virtualenv (.venv) built with Python >= 3.12.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+VPY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Find a Python >= 3.12 that really runs. pyenv shims on PATH may exist but refuse to run,
+# so each candidate is executed, not just looked up.
+define find_python
+for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+    command -v "$$c" 2>/dev/null || echo "$$c"; exit 0; \
+  fi; \
+done; exit 1
+endef
+
+.PHONY: help venv run test migrate seed lint format clean
+
+help:
+	@echo "make run   - install, migrate, load demo data if empty, serve http://$(HOST):$(PORT)"
+	@echo "make test  - install and run the whole test suite"
+	@echo "make lint  - ruff check and format check"
+
+$(VPY):
+	@PY=$$($(find_python)) || { echo "SOS needs Python 3.12 or newer, and none was found (tried python3.13, python3.12, python3, ~/.pyenv/versions/3.1x). Install Python 3.12+ and run make again." >&2; exit 1; }; \
+	echo "Creating $(VENV) with $$PY ($$($$PY --version))"; \
+	"$$PY" -m venv $(VENV)
+
+# Reinstall only when requirements.txt changes.
+$(VENV)/.installed: requirements.txt | $(VPY)
+	$(VPY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	SOS_DEV_MODE=1 $(VPY) manage.py migrate --no-input
+
+seed: migrate
+	SOS_DEV_MODE=1 $(VPY) manage.py seed_demo --if-empty
+
+run: seed
+	SOS_DEV_MODE=1 $(VPY) manage.py runserver $(HOST):$(PORT)
+
+# The suite runs in development mode so no SECRET_KEY is needed; production settings are
+# tested explicitly. Pass extra pytest arguments with ARGS="-k admin".
+test: venv
+	SOS_DEV_MODE=1 $(VPY) -m pytest $(ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,961 @@
+"""
+The SOS programme's records: boroughs, staff, mentors, clients and their support.
+
+Invariants that must hold whatever writes the row (forms, admin, imports, scripts) are
+named database constraints ``mentoring_<model>_<rule>``. ``clean()`` methods repeat the
+same rules in words a coordinator understands, and add the rules that need other rows or
+today's date, which a CHECK constraint cannot see.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+DURATION_MIN_MINUTES = 5
+DURATION_MAX_MINUTES = 720
+
+
+def age_on(date_of_birth, on):
+    """Whole years between ``date_of_birth`` and ``on``."""
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - before_birthday
+
+
+def staff_role(user):
+    """The user's programme role: "ADMIN", a StaffProfile.Role value, or None."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser or user.is_staff:
+        return "ADMIN"
+    profile = getattr(user, "staff_profile", None)
+    return profile.role if profile else None
+
+
+def borough_ids_for(user):
+    """
+    The boroughs whose records ``user`` may reach: None means every borough, an empty list
+    none. A manager with no boroughs listed sees all; a coordinator with none sees none.
+    Cached on the user object because one request asks many times.
+    """
+    cached = getattr(user, "_sos_borough_ids", False)
+    if cached is not False:
+        return cached
+    role = staff_role(user)
+    if role == "ADMIN":
+        ids = None
+    elif role in (StaffProfile.Role.COORDINATOR, StaffProfile.Role.MANAGER):
+        ids = list(user.staff_profile.boroughs.values_list("pk", flat=True))
+        if not ids and role == StaffProfile.Role.MANAGER:
+            ids = None
+    else:
+        ids = []
+    user._sos_borough_ids = ids
+    return ids
+
+
+class BoroughQuerySet(models.QuerySet):
+    def for_user(self, user):
+        ids = borough_ids_for(user)
+        return self if ids is None else self.filter(pk__in=ids)
+
+
+class Borough(models.Model):
+    """A London borough or an area outside London (Bristol, Dorset) where SOS runs."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    code = models.CharField(
+        max_length=3,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use three capital letters, e.g. SWK.")],
+        help_text="Three capital letters used in client and mentor references, e.g. SWK.",
+    )
+    region = models.CharField(max_length=100, help_text="e.g. London, South West.")
+    launched_on = models.DateField()
+    cost_per_client = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        default=2000,
+        validators=[MinValueValidator(0)],
+        help_text="What one client's support costs here, in pounds.",
+    )
+    is_active = models.BooleanField(default=True)
+    # Counters for references; bumped under a row lock so that two coordinators adding
+    # clients at once never get the same reference.
+    last_client_number = models.PositiveIntegerField(default=0, editable=False)
+    last_mentor_number = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = BoroughQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "borough / area"
+        verbose_name_plural = "boroughs / areas"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cost_per_client__gte=0),
+                name="mentoring_borough_cost_not_negative",
+                violation_error_message="The cost per client cannot be negative.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffProfile(models.Model):
+    """What a signed-in member of staff does and where. Admins are Django staff users."""
+
+    class Role(models.TextChoices):
+        COORDINATOR = "COORDINATOR", "Coordinator"
+        MANAGER = "MANAGER", "Manager"
+        MENTOR = "MENTOR", "Mentor"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    boroughs = models.ManyToManyField(
+        Borough,
+        blank=True,
+        related_name="staff",
+        help_text="Coordinators work in these boroughs. A manager with none listed sees all.",
+    )
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
+
+class SupportArea(models.Model):
+    """A kind of need a client has and a session can cover (reference data)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PersonName(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(
+        max_length=100, blank=True, help_text="What they like to be called, if different."
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def display_name(self):
+        if self.preferred_name and self.preferred_name != self.first_name:
+            return f"{self.first_name} ({self.preferred_name}) {self.last_name}"
+        return self.full_name
+
+
+class MentorQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Mentors serving a borough the user works in; a mentor sees only themself."""
+        role = staff_role(user)
+        if role == StaffProfile.Role.MENTOR:
+            return self.filter(user=user)
+        ids = borough_ids_for(user)
+        if ids is None:
+            return self
+        return self.filter(Q(home_borough__in=ids) | Q(other_boroughs__in=ids)).distinct()
+
+    def serving(self, borough):
+        """Mentors whose home borough is ``borough`` or who also serve it."""
+        return self.filter(Q(home_borough=borough) | Q(other_boroughs=borough)).distinct()
+
+    def active_on(self, day):
+        return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+class Mentor(PersonName):
+    """An ex-offender peer (or other volunteer) who supports clients one to one."""
+
+    reference = models.CharField(max_length=20, unique=True, help_text="e.g. M-SWK-007")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentor",
+        help_text="Only for mentors who log their own sessions.",
+    )
+    home_borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="mentors")
+    other_boroughs = models.ManyToManyField(
+        Borough, blank=True, related_name="visiting_mentors", help_text="Other boroughs served."
+    )
+    lived_experience = models.BooleanField(
+        "lived experience", default=True, help_text="An ex-offender peer mentor."
+    )
+    listener_trained = models.BooleanField(
+        default=False, help_text="Trained on the Samaritans Listener scheme."
+    )
+    qualification = models.CharField(max_length=100, blank=True, help_text="e.g. IAG Level 3")
+    vetting_checked_on = models.DateField(
+        null=True, blank=True, help_text="Date of the last DBS / vetting check."
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    max_caseload = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+
+    objects = MentorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="mentoring_mentor_ended_after_started",
+                violation_error_message="A mentor cannot finish before they started.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_caseload__gte=1) & Q(max_caseload__lte=30),
+                name="mentoring_mentor_max_caseload_range",
+                violation_error_message="A mentor's maximum caseload is between 1 and 30 clients.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.reference})"
+
+    def clean(self):
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "A mentor cannot finish before they started."})
+
+    def serves(self, borough):
+        return (
+            self.home_borough_id == borough.pk or self.other_boroughs.filter(pk=borough.pk).exists()
+        )
+
+
+class ClientQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """
+        The one entry point for "which clients may this user reach". Coordinators and
+        managers: their boroughs (managers then see aggregates only, which the views
+        enforce); mentors: clients they are assigned to now; admins: everyone.
+        """
+        if staff_role(user) == StaffProfile.Role.MENTOR:
+            return self.filter(assignments__mentor__user=user, assignments__ended_on__isnull=True)
+        ids = borough_ids_for(user)
+        return self if ids is None else self.filter(borough__in=ids)
+
+    def active_on(self, day):
+        return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+class Client(PersonName):
+    """A young person referred to the programme."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "FEMALE", "Female"
+        MALE = "MALE", "Male"
+        NON_BINARY = "NON_BINARY", "Non-binary"
+        OTHER = "OTHER", "Other"
+        NOT_STATED = "NOT_STATED", "Prefer not to say"
+
+    class Ethnicity(models.TextChoices):
+        # The five high-level groups of the 2021 census for England and Wales.
+        ASIAN = "ASIAN", "Asian or Asian British"
+        BLACK = "BLACK", "Black, Black British, Caribbean or African"
+        MIXED = "MIXED", "Mixed or multiple ethnic groups"
+        WHITE = "WHITE", "White"
+        OTHER = "OTHER", "Other ethnic group"
+        NOT_STATED = "NOT_STATED", "Prefer not to say"
+
+    class ReferralSource(models.TextChoices):
+        POLICE = "POLICE", "Police"
+        PROBATION = "PROBATION", "Probation"
+        YOUTH_OFFENDING_TEAM = "YOUTH_OFFENDING_TEAM", "Youth offending team"
+        PRISON = "PRISON", "Prison"
+        COURT = "COURT", "Court"
+        SOCIAL_SERVICES = "SOCIAL_SERVICES", "Social services"
+        SCHOOL = "SCHOOL", "School"
+        SELF = "SELF", "Self-referral"
+        FAMILY = "FAMILY", "Family"
+        OTHER = "OTHER", "Other"
+
+    class Status(models.TextChoices):
+        REFERRED = "REFERRED", "Referred"
+        ACTIVE = "ACTIVE", "Active"
+        CLOSED = "CLOSED", "Closed"
+        DECLINED = "DECLINED", "Declined"
+
+    class ClosureReason(models.TextChoices):
+        COMPLETED = "COMPLETED", "Completed"
+        DISENGAGED = "DISENGAGED", "Disengaged"
+        CUSTODY = "CUSTODY", "Returned to custody"
+        MOVED_AWAY = "MOVED_AWAY", "Moved away"
+        TRANSFERRED = "TRANSFERRED", "Transferred"
+        DECEASED = "DECEASED", "Deceased"
+        OTHER = "OTHER", "Other"
+
+    class RiskLevel(models.TextChoices):
+        LOW = "LOW", "Low"
+        MEDIUM = "MEDIUM", "Medium"
+        HIGH = "HIGH", "High"
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=20, choices=Gender.choices)
+    ethnicity = models.CharField(
+        max_length=20, choices=Ethnicity.choices, blank=True, help_text="For equality monitoring."
+    )
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="clients")
+    referral_source = models.CharField(max_length=30, choices=ReferralSource.choices)
+    referred_on = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    started_on = models.DateField(null=True, blank=True, help_text="First day of support.")
+    release_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="If support started in custody, the date of release.",
+    )
+    ended_on = models.DateField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=20, choices=ClosureReason.choices, blank=True)
+    risk_level = models.CharField(
+        max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM
+    )
+    gang_affiliated = models.BooleanField(default=False)
+    needs = models.ManyToManyField(SupportArea, blank=True, related_name="clients")
+    consent_recorded_on = models.DateField(
+        null=True, blank=True, help_text="When the client agreed to their data being held."
+    )
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-referred_on", "reference"]
+        indexes = [models.Index(fields=["borough", "status"], name="mentoring_client_bor_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__lt=F("referred_on")),
+                name="mentoring_client_born_before_referral",
+                violation_error_message="The date of birth must be before the referral date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=True) | Q(started_on__gte=F("referred_on")),
+                name="mentoring_client_started_after_referral",
+                violation_error_message="Support cannot start before the client was referred.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=False, ended_on__gte=F("started_on")),
+                name="mentoring_client_ended_after_started",
+                violation_error_message="A case can only end on or after the day support started.",
+            ),
+            models.CheckConstraint(
+                condition=Q(release_date__isnull=True)
+                | Q(started_on__isnull=False, release_date__gte=F("started_on")),
+                name="mentoring_client_released_after_started",
+                violation_error_message="A release date needs a start of support on or before it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="CLOSED", closure_reason__gt="")
+                | (~Q(status="CLOSED") & Q(closure_reason="")),
+                name="mentoring_client_closure_reason_when_closed",
+                violation_error_message=(
+                    "A closed case needs a closure reason, and only a closed case has one."
+                ),
+            ),
+            # Dates follow the status: the metrics read dates, the pages read status, and
+            # both must tell the same story.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["REFERRED", "DECLINED"],
+                    started_on__isnull=True,
+                    ended_on__isnull=True,
+                )
+                | Q(status="ACTIVE", started_on__isnull=False, ended_on__isnull=True)
+                | Q(status="CLOSED", started_on__isnull=False, ended_on__isnull=False),
+                name="mentoring_client_dates_match_status",
+                violation_error_message=(
+                    "The dates do not match the status: referred and declined clients have no "
+                    "start or end date, active clients have a start date and no end date, "
+                    "closed cases have both."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.display_name}"
+
+    def clean(self):
+        errors = {}
+        if self.date_of_birth and self.referred_on and self.date_of_birth >= self.referred_on:
+            errors["date_of_birth"] = "The date of birth must be before the referral date."
+        if self.started_on and self.referred_on and self.started_on < self.referred_on:
+            errors["started_on"] = "Support cannot start before the client was referred."
+        if self.ended_on:
+            if not self.started_on:
+                errors["ended_on"] = "A case can only end after support has started."
+            elif self.ended_on < self.started_on:
+                errors["ended_on"] = "The case cannot end before support started."
+        if self.release_date:
+            if not self.started_on:
+                errors["release_date"] = "Enter the start of support before a release date."
+            elif self.release_date < self.started_on:
+                errors["release_date"] = (
+                    "The release date cannot be before support started: support that starts "
+                    "after release has no release date."
+                )
+        if self.status == self.Status.CLOSED and not self.closure_reason:
+            errors["closure_reason"] = "Give a reason for closing the case."
+        if self.status != self.Status.CLOSED and self.closure_reason:
+            errors["closure_reason"] = "Only a closed case has a closure reason."
+        if self.status in (self.Status.REFERRED, self.Status.DECLINED) and self.started_on:
+            errors.setdefault(
+                "started_on",
+                f"A {self.get_status_display().lower()} client has not started support: "
+                "clear the start date or mark them active.",
+            )
+        if self.status == self.Status.ACTIVE:
+            if not self.started_on:
+                errors.setdefault("started_on", "An active client needs a start date.")
+            if self.ended_on:
+                errors.setdefault("ended_on", "An active client has no end date: close the case.")
+        if self.status == self.Status.CLOSED and not self.ended_on:
+            errors.setdefault("ended_on", "A closed case needs the date it ended.")
+        if self.status == self.Status.DECLINED and self.ended_on:
+            errors.setdefault("ended_on", "A declined referral never started, so has no end date.")
+        today = timezone.localdate()
+        for field in ("referred_on", "started_on", "ended_on", "consent_recorded_on"):
+            value = getattr(self, field)
+            if value and value > today:
+                errors.setdefault(field, "This date is in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def index_date(self):
+        """The day the 12-month reoffending follow-up starts (release, else start)."""
+        return self.release_date or self.started_on
+
+    @property
+    def age_at_referral(self):
+        if self.date_of_birth and self.referred_on:
+            return age_on(self.date_of_birth, self.referred_on)
+        return None
+
+    @property
+    def outside_target_age(self):
+        age = self.age_at_referral
+        return age is not None and not (
+            settings.SOS_TARGET_AGE_MIN <= age <= settings.SOS_TARGET_AGE_MAX
+        )
+
+
+class ClientRecordQuerySet(models.QuerySet):
+    """Records that belong to a client are scoped through the client."""
+
+    def for_user(self, user):
+        return self.filter(client__in=Client.objects.for_user(user).values("pk"))
+
+
+class Assignment(models.Model):
+    """A mentor working with a client for a period."""
+
+    class EndReason(models.TextChoices):
+        CASE_CLOSED = "CASE_CLOSED", "Case closed"
+        REASSIGNED = "REASSIGNED", "Reassigned to another mentor"
+        MENTOR_LEFT = "MENTOR_LEFT", "Mentor left the programme"
+        CLIENT_REQUEST = "CLIENT_REQUEST", "Client asked for a change"
+        OTHER = "OTHER", "Other"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="assignments")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on"]
+        indexes = [models.Index(fields=["mentor", "ended_on"], name="mentoring_assign_mentor_open")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(ended_on__isnull=True),
+                name="mentoring_assignment_one_open_per_client",
+                violation_error_message="This client already has a mentor: end that "
+                "assignment first, or use reassign.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="mentoring_assignment_ended_after_started",
+                violation_error_message="The assignment cannot end before it started.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True, end_reason="")
+                | Q(ended_on__isnull=False, end_reason__gt=""),
+                name="mentoring_assignment_end_reason_when_ended",
+                violation_error_message=(
+                    "An ended assignment needs an end reason, and only an ended one has one."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        end = self.ended_on.strftime("%d/%m/%Y") if self.ended_on else "now"
+        start = self.started_on.strftime("%d/%m/%Y")
+        return f"{self.mentor.full_name} → {self.client.reference} ({start} to {end})"
+
+    def clean(self):
+        errors = {}
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            errors["ended_on"] = "The assignment cannot end before it started."
+        if self.ended_on and not self.end_reason:
+            errors["end_reason"] = "Say why the assignment ended."
+        if self.end_reason and not self.ended_on:
+            errors["ended_on"] = "Give the date the assignment ended."
+        if self.client_id and self.mentor_id:
+            if not self.mentor.serves(self.client.borough):
+                errors["mentor"] = (
+                    f"{self.mentor.full_name} does not serve {self.client.borough}: choose a "
+                    "mentor who works there, or add the borough to the mentor's boroughs."
+                )
+            if self.started_on and self.started_on < self.client.referred_on:
+                errors["started_on"] = "A mentor cannot be assigned before the referral."
+        if errors:
+            raise ValidationError(errors)
+
+
+class SupportSession(models.Model):
+    """One contact between a mentor and a client."""
+
+    class Kind(models.TextChoices):
+        PRACTICAL = "PRACTICAL", "Practical"
+        EMOTIONAL = "EMOTIONAL", "Emotional"
+        BOTH = "BOTH", "Practical and emotional"
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "IN_PERSON", "In person"
+        PHONE = "PHONE", "Phone"
+        VIDEO = "VIDEO", "Video call"
+        PRISON_VISIT = "PRISON_VISIT", "Prison visit"
+        COURT = "COURT", "At court"
+        HOME_VISIT = "HOME_VISIT", "Home visit"
+        TEXT = "TEXT", "Text / messaging"
+
+    class Attendance(models.TextChoices):
+        ATTENDED = "ATTENDED", "Attended"
+        LATE = "LATE", "Attended late"
+        DID_NOT_ATTEND = "DID_NOT_ATTEND", "Did not attend"
+        CANCELLED_BY_CLIENT = "CANCELLED_BY_CLIENT", "Cancelled by client"
+        CANCELLED_BY_MENTOR = "CANCELLED_BY_MENTOR", "Cancelled by mentor"
+
+    ATTENDED_VALUES = (Attendance.ATTENDED, Attendance.LATE)
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sessions")
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="sessions")
+    date = models.DateField()
+    start_time = models.TimeField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[
+            MinValueValidator(DURATION_MIN_MINUTES),
+            MaxValueValidator(DURATION_MAX_MINUTES),
+        ],
+        help_text="Between 5 minutes and 12 hours.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BOTH)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)
+    attendance = models.CharField(
+        max_length=30, choices=Attendance.choices, default=Attendance.ATTENDED
+    )
+    support_areas = models.ManyToManyField(SupportArea, blank=True, related_name="sessions")
+    notes = models.TextField(blank=True)
+    safeguarding_concern = models.BooleanField(
+        default=False, help_text="Tick to alert the coordinator to a safeguarding concern."
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Rendered into the form when it is shown: a double click or a resubmitted form
+    # carries the same token, and the unique constraint turns the second insert away.
+    submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-start_time", "-pk"]
+        verbose_name = "support session"
+        indexes = [
+            models.Index(fields=["client", "date"], name="mentoring_session_client_date"),
+            models.Index(fields=["mentor", "date"], name="mentoring_session_mentor_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=DURATION_MIN_MINUTES)
+                & Q(duration_minutes__lte=DURATION_MAX_MINUTES),
+                name="mentoring_supportsession_duration_range",
+                violation_error_message=(
+                    "A session lasts between 5 minutes and 12 hours (720 minutes)."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} {self.client.reference} with {self.mentor.full_name}"
+
+    def clean(self):
+        errors = {}
+        if self.date:
+            if self.date > timezone.localdate():
+                errors["date"] = "A session cannot be logged for a future date."
+            elif self.client_id:
+                if self.date < self.client.referred_on:
+                    errors["date"] = (
+                        f"The session is before the client's referral on "
+                        f"{self.client.referred_on:%d/%m/%Y}."
+                    )
+                elif self.client.ended_on and self.date > self.client.ended_on:
+                    errors["date"] = (
+                        f"The session is after the case closed on {self.client.ended_on:%d/%m/%Y}."
+                    )
+        if self.duration_minutes is not None and not (
+            DURATION_MIN_MINUTES <= self.duration_minutes <= DURATION_MAX_MINUTES
+        ):
+            errors["duration_minutes"] = "A session lasts between 5 minutes and 12 hours (720)."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def attended(self):
+        return self.attendance in self.ATTENDED_VALUES
+
+
+class Offence(models.Model):
+    """An offence by a client, before (history) or after (possible reoffence) the index date."""
+
+    class Disposal(models.TextChoices):
+        CUSTODY = "CUSTODY", "Custody"
+        SUSPENDED_SENTENCE = "SUSPENDED_SENTENCE", "Suspended sentence"
+        COMMUNITY_ORDER = "COMMUNITY_ORDER", "Community order"
+        YOUTH_REHABILITATION_ORDER = "YOUTH_REHABILITATION_ORDER", "Youth rehabilitation order"
+        REFERRAL_ORDER = "REFERRAL_ORDER", "Referral order"
+        FINE = "FINE", "Fine"
+        CONDITIONAL_DISCHARGE = "CONDITIONAL_DISCHARGE", "Conditional discharge"
+        CAUTION = "CAUTION", "Caution"
+        YOUTH_CAUTION = "YOUTH_CAUTION", "Youth caution"
+        YOUTH_CONDITIONAL_CAUTION = "YOUTH_CONDITIONAL_CAUTION", "Youth conditional caution"
+        PENDING = "PENDING", "Pending"
+        NO_FURTHER_ACTION = "NO_FURTHER_ACTION", "No further action"
+        ACQUITTED = "ACQUITTED", "Acquitted"
+
+    # Outcomes that are not a conviction or caution, so never a proven (re)offence.
+    NOT_PROVEN = (Disposal.PENDING, Disposal.NO_FURTHER_ACTION, Disposal.ACQUITTED)
+
+    class OffenceType(models.TextChoices):
+        # Home Office offence groups, as used in proven reoffending statistics.
+        VIOLENCE = "VIOLENCE", "Violence against the person"
+        ROBBERY = "ROBBERY", "Robbery"
+        THEFT = "THEFT", "Theft"
+        BURGLARY = "BURGLARY", "Burglary"
+        DRUGS = "DRUGS", "Drug offences"
+        POSSESSION_OF_WEAPONS = "POSSESSION_OF_WEAPONS", "Possession of weapons"
+        PUBLIC_ORDER = "PUBLIC_ORDER", "Public order"
+        CRIMINAL_DAMAGE = "CRIMINAL_DAMAGE", "Criminal damage and arson"
+        SEXUAL = "SEXUAL", "Sexual offences"
+        FRAUD = "FRAUD", "Fraud"
+        MOTORING = "MOTORING", "Motoring offences"
+        BREACH = "BREACH", "Breach of order or licence"
+        OTHER = "OTHER", "Other"
+
+    class Source(models.TextChoices):
+        POLICE = "POLICE", "Police"
+        PROBATION = "PROBATION", "Probation"
+        YOUTH_OFFENDING_TEAM = "YOUTH_OFFENDING_TEAM", "Youth offending team"
+        COURT_RECORD = "COURT_RECORD", "Court record"
+        SELF_REPORT = "SELF_REPORT", "Self-report"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="offences")
+    offence_date = models.DateField()
+    outcome_date = models.DateField(
+        null=True, blank=True, help_text="Date of conviction or caution; empty while pending."
+    )
+    disposal = models.CharField(max_length=30, choices=Disposal.choices)
+    offence_type = models.CharField(max_length=30, choices=OffenceType.choices)
+    source = models.CharField(max_length=30, choices=Source.choices)
+    notes = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-offence_date"]
+        indexes = [models.Index(fields=["client", "offence_date"], name="mentoring_offence_client")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome_date__isnull=True) | Q(outcome_date__gte=F("offence_date")),
+                name="mentoring_offence_outcome_after_offence",
+                violation_error_message="The outcome cannot be before the offence.",
+            ),
+            models.CheckConstraint(
+                condition=Q(disposal="PENDING", outcome_date__isnull=True)
+                | (~Q(disposal="PENDING") & Q(outcome_date__isnull=False)),
+                name="mentoring_offence_outcome_date_unless_pending",
+                violation_error_message=(
+                    "An outcome date is needed unless the disposal is pending, and a pending "
+                    "case has none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.client.reference}: {self.get_offence_type_display()} on "
+            f"{self.offence_date:%d/%m/%Y} ({self.get_disposal_display()})"
+        )
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.offence_date and self.offence_date > today:
+            errors["offence_date"] = "The offence date is in the future."
+        if self.outcome_date:
+            if self.outcome_date > today:
+                errors["outcome_date"] = "The outcome date is in the future."
+            elif self.offence_date and self.outcome_date < self.offence_date:
+                errors["outcome_date"] = "The outcome cannot be before the offence."
+        if self.disposal == self.Disposal.PENDING and self.outcome_date:
+            errors.setdefault(
+                "outcome_date", "A pending case has no outcome date yet: choose the disposal."
+            )
+        if self.disposal and self.disposal != self.Disposal.PENDING and not self.outcome_date:
+            errors.setdefault(
+                "outcome_date",
+                "Give the date of the outcome (conviction, caution or decision), or mark the "
+                "disposal as pending.",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_proven(self):
+        return self.disposal not in self.NOT_PROVEN
+
+
+class Milestone(models.Model):
+    """Something a client achieved on the way to a settled life."""
+
+    class Kind(models.TextChoices):
+        ENTERED_EMPLOYMENT = "ENTERED_EMPLOYMENT", "Entered employment"
+        ENTERED_EDUCATION_OR_TRAINING = (
+            "ENTERED_EDUCATION_OR_TRAINING",
+            "Entered education or training",
+        )
+        SECURED_ACCOMMODATION = "SECURED_ACCOMMODATION", "Secured accommodation"
+        REGISTERED_WITH_GP = "REGISTERED_WITH_GP", "Registered with a GP"
+        OBTAINED_ID = "OBTAINED_ID", "Obtained ID"
+        OPENED_BANK_ACCOUNT = "OPENED_BANK_ACCOUNT", "Opened a bank account"
+        STARTED_VOLUNTEERING = "STARTED_VOLUNTEERING", "Started volunteering"
+        BECAME_PEER_MENTOR = "BECAME_PEER_MENTOR", "Became a peer mentor"
+        OTHER = "OTHER", "Other"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    achieved_on = models.DateField()
+    evidence = models.TextField(blank=True, help_text="How we know, e.g. 'copy of contract seen'.")
+    verified = models.BooleanField(default=False)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-achieved_on"]
+
+    def __str__(self):
+        return f"{self.client.reference}: {self.get_kind_display()} ({self.achieved_on:%d/%m/%Y})"
+
+    def clean(self):
+        if self.achieved_on:
+            if self.achieved_on > timezone.localdate():
+                raise ValidationError({"achieved_on": "This date is in the future."})
+            if self.client_id and self.achieved_on < self.client.referred_on:
+                raise ValidationError(
+                    {"achieved_on": "Milestones count from the referral date onwards."}
+                )
+
+
+class Goal(models.Model):
+    """An item of a client's support plan."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        ACHIEVED = "ACHIEVED", "Achieved"
+        PARTIALLY_ACHIEVED = "PARTIALLY_ACHIEVED", "Partially achieved"
+        NOT_ACHIEVED = "NOT_ACHIEVED", "Not achieved"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="goals")
+    support_area = models.ForeignKey(SupportArea, on_delete=models.PROTECT, related_name="goals")
+    description = models.CharField(max_length=300)
+    set_on = models.DateField(default=timezone.localdate)
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "target_date"]
+
+    def __str__(self):
+        return f"{self.client.reference}: {self.description}"
+
+    def clean(self):
+        if self.set_on and self.target_date and self.target_date < self.set_on:
+            raise ValidationError({"target_date": "The target date is before the goal was set."})
+
+
+class Funder(models.Model):
+    class Kind(models.TextChoices):
+        TRUST = "TRUST", "Charitable trust"
+        LOCAL_AUTHORITY = "LOCAL_AUTHORITY", "Local authority"
+        POLICE = "POLICE", "Police"
+        RESIDENTS_GROUP = "RESIDENTS_GROUP", "Residents' group"
+        CORPORATE = "CORPORATE", "Corporate"
+        INDIVIDUAL = "INDIVIDUAL", "Individual"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Grant(models.Model):
+    """Money from a funder for one borough's work over a period."""
+
+    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="grants")
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="grants")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="mentoring_grant_amount_positive",
+                violation_error_message="A grant is for more than £0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="mentoring_grant_ends_after_starts",
+                violation_error_message="The grant cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.funder} → {self.borough}: £{self.amount:,.2f} ({self.starts_on:%Y})"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The grant cannot end before it starts."})
+        if self.amount is not None and self.amount <= 0:
+            raise ValidationError({"amount": "A grant is for more than £0."})
+
+
+class Employer(models.Model):
+    """A business in the employer network that offers clients placements."""
+
+    name = models.CharField(max_length=200, unique=True)
+    sector = models.CharField(max_length=100, blank=True)
+    borough = models.ForeignKey(
+        Borough, null=True, blank=True, on_delete=models.PROTECT, related_name="employers"
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=30, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Placement(models.Model):
+    class Kind(models.TextChoices):
+        JOB = "JOB", "Job"
+        APPRENTICESHIP = "APPRENTICESHIP", "Apprenticeship"
+        WORK_EXPERIENCE = "WORK_EXPERIENCE", "Work experience"
+        TRAINING = "TRAINING", "Training"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="placements")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="placements")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="mentoring_placement_ended_after_started",
+                violation_error_message="The placement cannot end before it started.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client.reference}: {self.get_kind_display()} at {self.employer}"
+
+    def clean(self):
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "The placement cannot end before it started."})
