@@ -1,0 +1,514 @@
+"""
+The Django admin: how admins run the whole programme, from reference data to users.
+
+New clients and mentors get their references from the services module, and sessions
+record who logged them, whether they arrive through their own page or an inline.
+"""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, Q
+
+from . import services
+from .forms import AssignmentAdminForm, ClientAdminForm
+from .models import (
+    Assignment,
+    Borough,
+    Client,
+    Employer,
+    Funder,
+    Goal,
+    Grant,
+    Mentor,
+    Milestone,
+    Offence,
+    Placement,
+    StaffProfile,
+    SupportArea,
+    SupportSession,
+)
+
+User = get_user_model()
+
+CLIENT_SEARCH = ["reference", "first_name", "last_name", "preferred_name"]
+
+
+class OpenClosedFilter(admin.SimpleListFilter):
+    """Open (no end date) or ended, for any model with an ``ended_on`` field."""
+
+    title = "open or ended"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(ended_on__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(ended_on__isnull=False)
+        return queryset
+
+
+# Users and staff profiles -----------------------------------------------------------
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    filter_horizontal = ["boroughs"]
+    verbose_name_plural = "SOS role and boroughs"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class SOSUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "first_name", "last_name", "email", "role", "is_staff", "is_active"]
+    list_filter = ["staff_profile__role", "is_staff", "is_active", "staff_profile__boroughs"]
+    list_select_related = ["staff_profile"]
+
+    @admin.display(description="SOS role", ordering="staff_profile__role")
+    def role(self, user):
+        profile = getattr(user, "staff_profile", None)
+        return profile.get_role_display() if profile else ("Admin" if user.is_staff else "-")
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "borough_list"]
+    list_filter = ["role", "boroughs"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["boroughs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").prefetch_related("boroughs")
+
+    @admin.display(description="boroughs")
+    def borough_list(self, profile):
+        return ", ".join(b.name for b in profile.boroughs.all()) or "All (manager) / none"
+
+
+# Reference data ---------------------------------------------------------------------
+
+
+@admin.register(SupportArea)
+class SupportAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class GrantInline(admin.TabularInline):
+    model = Grant
+    extra = 0
+    autocomplete_fields = ["funder", "borough"]
+
+
+class HomeMentorInline(admin.TabularInline):
+    """The borough's mentors at a glance; each is edited on its own page."""
+
+    model = Mentor
+    fk_name = "home_borough"
+    fields = ["reference", "first_name", "last_name", "started_on", "ended_on", "max_caseload"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "mentors based here"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Borough)
+class BoroughAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "region",
+        "launched_on",
+        "cost_per_client",
+        "active_clients",
+        "clients_total",
+        "is_active",
+    ]
+    list_filter = ["region", "is_active"]
+    search_fields = ["name", "code", "region"]
+    prepopulated_fields = {"slug": ["name"]}
+    date_hierarchy = "launched_on"
+    readonly_fields = ["last_client_number", "last_mentor_number"]
+    inlines = [HomeMentorInline, GrantInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                clients_total_count=Count("clients", distinct=True),
+                active_clients_count=Count(
+                    "clients", filter=Q(clients__status=Client.Status.ACTIVE), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="active clients", ordering="active_clients_count")
+    def active_clients(self, borough):
+        return borough.active_clients_count
+
+    @admin.display(description="clients ever", ordering="clients_total_count")
+    def clients_total(self, borough):
+        return borough.clients_total_count
+
+
+# Mentors ----------------------------------------------------------------------------
+
+
+@admin.register(Mentor)
+class MentorAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "display_name",
+        "home_borough",
+        "caseload",
+        "lived_experience",
+        "listener_trained",
+        "started_on",
+        "ended_on",
+    ]
+    list_filter = [
+        OpenClosedFilter,
+        "home_borough",
+        "lived_experience",
+        "listener_trained",
+        "qualification",
+    ]
+    search_fields = ["reference", "first_name", "last_name", "preferred_name"]
+    autocomplete_fields = ["user", "home_borough"]
+    filter_horizontal = ["other_boroughs"]
+    readonly_fields = ["reference"]
+    date_hierarchy = "started_on"
+    list_select_related = ["home_borough"]
+    fieldsets = [
+        (None, {"fields": ["reference", "first_name", "last_name", "preferred_name", "user"]}),
+        ("Where", {"fields": ["home_borough", "other_boroughs"]}),
+        (
+            "Experience and checks",
+            {
+                "fields": [
+                    "lived_experience",
+                    "listener_trained",
+                    "qualification",
+                    "vetting_checked_on",
+                ]
+            },
+        ),
+        ("Service", {"fields": ["started_on", "ended_on", "max_caseload"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_assignments=Count("assignments", filter=Q(assignments__ended_on__isnull=True))
+            )
+        )
+
+    @admin.display(description="caseload", ordering="open_assignments")
+    def caseload(self, mentor):
+        return f"{mentor.open_assignments} / {mentor.max_caseload}"
+
+    def save_model(self, request, obj, form, change):
+        services.mentor_save(mentor=obj)
+
+
+# Clients and their records ----------------------------------------------------------
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    form = AssignmentAdminForm
+    extra = 0
+    autocomplete_fields = ["mentor"]
+
+
+class SupportSessionHistoryInline(admin.TabularInline):
+    """Existing sessions, read-only here so the page stays fast for long cases."""
+
+    model = SupportSession
+    fields = ["date", "mentor", "duration_minutes", "kind", "mode", "attendance"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "support sessions"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("mentor")
+
+
+class SupportSessionAddInline(admin.StackedInline):
+    """A blank form for logging a new session from the client page."""
+
+    model = SupportSession
+    fields = [
+        ("date", "start_time", "duration_minutes"),
+        ("mentor", "kind", "mode", "attendance"),
+        "support_areas",
+        "notes",
+        "safeguarding_concern",
+    ]
+    autocomplete_fields = ["mentor"]
+    filter_horizontal = ["support_areas"]
+    extra = 0
+    verbose_name = "new support session"
+    verbose_name_plural = "log a new support session"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+
+class OffenceInline(admin.TabularInline):
+    model = Offence
+    extra = 0
+    fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+class GoalInline(admin.TabularInline):
+    model = Goal
+    extra = 0
+
+
+class PlacementInline(admin.TabularInline):
+    model = Placement
+    extra = 0
+    autocomplete_fields = ["employer"]
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    form = ClientAdminForm
+    list_display = [
+        "reference",
+        "display_name",
+        "borough",
+        "status",
+        "risk_level",
+        "referred_on",
+        "started_on",
+        "ended_on",
+    ]
+    list_filter = [
+        "status",
+        "borough",
+        "risk_level",
+        "referral_source",
+        "closure_reason",
+        "gang_affiliated",
+    ]
+    search_fields = CLIENT_SEARCH
+    autocomplete_fields = ["borough"]
+    filter_horizontal = ["needs"]
+    date_hierarchy = "referred_on"
+    list_select_related = ["borough"]
+    readonly_fields = ["reference", "version", "created_by", "created_at", "updated_at"]
+    inlines = [
+        AssignmentInline,
+        SupportSessionAddInline,
+        SupportSessionHistoryInline,
+        OffenceInline,
+        MilestoneInline,
+        GoalInline,
+        PlacementInline,
+    ]
+    fieldsets = [
+        (
+            "Client",
+            {
+                "fields": [
+                    "reference",
+                    ("first_name", "last_name", "preferred_name"),
+                    ("date_of_birth", "gender", "ethnicity"),
+                ]
+            },
+        ),
+        (
+            "Referral",
+            {
+                "fields": [
+                    ("borough", "referral_source", "referred_on"),
+                    "confirm_outside_target_age",
+                    ("risk_level", "gang_affiliated"),
+                    "needs",
+                    "consent_recorded_on",
+                ]
+            },
+        ),
+        (
+            "Support",
+            {
+                "fields": [
+                    "status",
+                    ("started_on", "release_date"),
+                    ("ended_on", "closure_reason"),
+                ]
+            },
+        ),
+        ("Contact details", {"fields": ["phone", "email", "address"]}),
+        (
+            "Record",
+            {
+                "classes": ["collapse"],
+                "fields": ["version", "created_by", "created_at", "updated_at"],
+            },
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        services.client_save(client=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, SupportSession) and instance.logged_by_id is None:
+                instance.logged_by = request.user
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentAdminForm
+    list_display = ["client", "mentor", "started_on", "ended_on", "end_reason"]
+    list_filter = [OpenClosedFilter, "end_reason", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + [
+        "mentor__reference",
+        "mentor__first_name",
+        "mentor__last_name",
+    ]
+    autocomplete_fields = ["client", "mentor"]
+    date_hierarchy = "started_on"
+    list_select_related = ["client", "mentor"]
+
+
+@admin.register(SupportSession)
+class SupportSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "date",
+        "client",
+        "mentor",
+        "duration_minutes",
+        "kind",
+        "mode",
+        "attendance",
+        "safeguarding_concern",
+    ]
+    list_filter = ["attendance", "kind", "mode", "safeguarding_concern", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + [
+        "mentor__reference",
+        "mentor__first_name",
+        "mentor__last_name",
+    ]
+    autocomplete_fields = ["client", "mentor"]
+    filter_horizontal = ["support_areas"]
+    date_hierarchy = "date"
+    list_select_related = ["client", "mentor"]
+    readonly_fields = ["logged_by", "created_at", "updated_at", "submission_token"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.logged_by_id is None:
+            obj.logged_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Offence)
+class OffenceAdmin(admin.ModelAdmin):
+    list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
+    list_filter = ["disposal", "offence_type", "source", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
+    autocomplete_fields = ["client"]
+    date_hierarchy = "offence_date"
+    list_select_related = ["client"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["client", "kind", "achieved_on", "verified"]
+    list_filter = ["kind", "verified", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
+    autocomplete_fields = ["client"]
+    date_hierarchy = "achieved_on"
+    list_select_related = ["client"]
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    list_display = ["client", "support_area", "description", "target_date", "status"]
+    list_filter = ["status", "support_area", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["description"]
+    autocomplete_fields = ["client"]
+    date_hierarchy = "set_on"
+    list_select_related = ["client", "support_area"]
+
+
+# Money and the employer network ----------------------------------------------------
+
+
+@admin.register(Funder)
+class FunderAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    inlines = [GrantInline]
+
+
+@admin.register(Grant)
+class GrantAdmin(admin.ModelAdmin):
+    list_display = ["funder", "borough", "amount", "starts_on", "ends_on", "reference"]
+    list_filter = ["borough", "funder__kind"]
+    search_fields = ["funder__name", "reference", "borough__name"]
+    autocomplete_fields = ["funder", "borough"]
+    date_hierarchy = "starts_on"
+    list_select_related = ["funder", "borough"]
+
+
+class EmployerPlacementInline(admin.TabularInline):
+    model = Placement
+    extra = 0
+    autocomplete_fields = ["client"]
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    list_display = ["name", "sector", "borough", "is_active"]
+    list_filter = ["is_active", "sector", "borough"]
+    search_fields = ["name", "sector", "contact_name"]
+    autocomplete_fields = ["borough"]
+    list_select_related = ["borough"]
+    inlines = [EmployerPlacementInline]
+
+
+@admin.register(Placement)
+class PlacementAdmin(admin.ModelAdmin):
+    list_display = ["client", "employer", "kind", "started_on", "ended_on"]
+    list_filter = [OpenClosedFilter, "kind", "employer"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["employer__name"]
+    autocomplete_fields = ["client", "employer"]
+    date_hierarchy = "started_on"
+    list_select_related = ["client", "employer"]
