@@ -1,0 +1,679 @@
+"""
+A realistic, entirely fictional demo data set built from the SOS case study.
+
+Seven areas with their launch dates (Southwark in 2006 first), about 30 mentors and about
+550 clients referred since then, with weekly-ish support sessions over a few months to
+more than a year, offence histories, reoffences, milestones, goals, grants and employer
+placements. Proportions are set so that the 12-month proven reoffending rate lands in the
+case study's 15-20% band and about 80% of closed cases complete.
+
+The same ``seed`` and ``today`` always give the same data. Rows are written with
+``bulk_create`` so that ``--scale`` builds large data sets quickly.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Q
+
+from . import models as m
+from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+
+User = get_user_model()
+
+# name, slug, code, region, launched_on, relative size, cost per client
+AREAS = [
+    ("Southwark", "southwark", "SWK", "London", date(2006, 4, 3), 3.0, "2000.00"),
+    (
+        "Kensington & Chelsea",
+        "kensington-chelsea",
+        "KNC",
+        "London",
+        date(2010, 9, 6),
+        1.5,
+        "2000.00",
+    ),
+    ("Ealing", "ealing", "EAL", "London", date(2011, 4, 4), 1.2, "2000.00"),
+    ("Greenwich", "greenwich", "GRE", "London", date(2011, 9, 5), 1.2, "2000.00"),
+    ("Croydon", "croydon", "CRO", "London", date(2012, 4, 2), 1.2, "2000.00"),
+    ("Bristol", "bristol", "BRS", "South West", date(2012, 6, 4), 1.0, "2100.00"),
+    ("Dorset", "dorset", "DOR", "South West", date(2012, 10, 1), 0.8, "2300.00"),
+]
+MENTORS_PER_AREA = {"SWK": 8, "KNC": 5, "EAL": 4, "GRE": 4, "CRO": 4, "BRS": 3, "DOR": 3}
+BASE_CLIENTS = 550
+REOFFENDING_SHARE = 0.175  # the middle of the case study's 15-20%
+COMPLETION_SHARE = 0.80
+DEMO_PASSWORD = "sos-demo-2026"
+
+DEMO_USERS = [
+    # username, role, borough codes, description
+    ("admin", "ADMIN", [], "admin: everything, through /admin/"),
+    ("coordinator", "COORDINATOR", ["SWK"], "coordinator for Southwark"),
+    ("coordinator.sw", "COORDINATOR", ["BRS", "DOR"], "coordinator for Bristol and Dorset"),
+    ("manager", "MANAGER", [], "manager: all areas, aggregates only"),
+    ("mentor", "MENTOR", ["SWK"], "mentor in Southwark, their own clients"),
+]
+
+FIRST_NAMES_MALE = [
+    "Jamal", "Tyrone", "Kyle", "Reece", "Daniel", "Kwame", "Liam", "Mohammed", "Jordan",
+    "Callum", "Dwayne", "Elijah", "Marcus", "Tariq", "Connor", "Jermaine", "Ryan", "Ahmed",
+    "Nathan", "Kofi", "Josh", "Isaac", "Leon", "Samir", "Ashley", "Bradley", "Femi", "Troy",
+]  # fmt: skip
+FIRST_NAMES_FEMALE = [
+    "Chantelle", "Aaliyah", "Jade", "Shannon", "Amara", "Keisha", "Leah", "Nadia", "Chloe",
+    "Tia", "Zara", "Precious", "Megan", "Stacey",
+]  # fmt: skip
+LAST_NAMES = [
+    "Smith", "Johnson", "Williams", "Brown", "Taylor", "Davies", "Okafor", "Mensah", "Ali",
+    "Campbell", "Thompson", "Robinson", "Walker", "Clarke", "Hussain", "Adeyemi", "Evans",
+    "Green", "Hall", "Wright", "Osei", "Patel", "Khan", "Murphy", "O'Brien", "Reid", "Bailey",
+    "Francis", "Grant", "Edwards", "Boateng", "Lewis", "Scott", "Hughes", "Mahmoud", "Ward",
+]  # fmt: skip
+MENTOR_FIRST_NAMES = [
+    "Junior", "Andre", "Winston", "Delroy", "Paul", "Sean", "Michelle", "Darren", "Errol",
+    "Kevin", "Yusuf", "Carl", "Marlon", "Lee", "Sonia", "Gary", "Trevor", "Nicola", "Omar",
+    "Wayne", "Curtis", "Natalie", "Clive", "Ray", "Jason", "Lloyd", "Denise", "Tony", "Barry",
+    "Everton", "Simone", "Rick",
+]  # fmt: skip
+
+SESSION_NOTES = {
+    "accommodation": "Went with {name} to the housing office to chase the tenancy application.",
+    "education-training-employment": "Worked on {name}'s CV and applied for two jobs together.",
+    "finance-benefits-debt": "Helped {name} sort out a Universal Credit claim and a debt letter.",
+    "dependency-recovery": "Talked through cutting down; {name} agreed to see the drugs worker.",
+    "lifestyle-associates": "Talked about staying away from old associates; plan for weekends.",
+    "family-relationships": "Met {name} and their mum together; things calmer at home.",
+    "emotional-wellbeing": "Long talk about how {name} is coping; mood better than last week.",
+    "health": "Booked a GP appointment with {name} and went along.",
+    "id-documents": "Filled in the provisional licence form with {name} for photo ID.",
+    "legal-court": "Went to court with {name}; explained the order and what happens next.",
+}
+
+EMPLOYERS = [
+    ("Bankside Builders Ltd", "Construction", "SWK"),
+    ("Thameside Catering", "Hospitality", "SWK"),
+    ("Westway Motors", "Motor trade", "KNC"),
+    ("Ealing Green Landscapes", "Landscaping", "EAL"),
+    ("Greenwich Riverside Hotel", "Hospitality", "GRE"),
+    ("Croydon Logistics Hub", "Warehousing", "CRO"),
+    ("Harbourside Print Works", "Printing", "BRS"),
+    ("Jurassic Coast Boatyard", "Marine", "DOR"),
+]
+
+ATTENDANCE_WEIGHTS = [
+    (m.SupportSession.Attendance.ATTENDED, 78),
+    (m.SupportSession.Attendance.LATE, 7),
+    (m.SupportSession.Attendance.DID_NOT_ATTEND, 8),
+    (m.SupportSession.Attendance.CANCELLED_BY_CLIENT, 5),
+    (m.SupportSession.Attendance.CANCELLED_BY_MENTOR, 2),
+]
+MODE_WEIGHTS = [
+    (m.SupportSession.Mode.IN_PERSON, 55),
+    (m.SupportSession.Mode.PHONE, 18),
+    (m.SupportSession.Mode.VIDEO, 5),
+    (m.SupportSession.Mode.HOME_VISIT, 9),
+    (m.SupportSession.Mode.COURT, 4),
+    (m.SupportSession.Mode.TEXT, 9),
+]
+REFERRAL_WEIGHTS = [
+    (m.Client.ReferralSource.YOUTH_OFFENDING_TEAM, 25),
+    (m.Client.ReferralSource.PROBATION, 25),
+    (m.Client.ReferralSource.PRISON, 18),
+    (m.Client.ReferralSource.POLICE, 10),
+    (m.Client.ReferralSource.COURT, 5),
+    (m.Client.ReferralSource.SOCIAL_SERVICES, 6),
+    (m.Client.ReferralSource.SELF, 4),
+    (m.Client.ReferralSource.FAMILY, 4),
+    (m.Client.ReferralSource.SCHOOL, 2),
+    (m.Client.ReferralSource.OTHER, 1),
+]
+PROVEN_DISPOSALS = [d for d in m.Offence.Disposal.values if d not in m.Offence.NOT_PROVEN]
+NON_COMPLETION_REASONS = [
+    m.Client.ClosureReason.DISENGAGED,
+    m.Client.ClosureReason.DISENGAGED,
+    m.Client.ClosureReason.MOVED_AWAY,
+    m.Client.ClosureReason.TRANSFERRED,
+    m.Client.ClosureReason.OTHER,
+]
+
+
+def _weighted(rng, pairs):
+    values, weights = zip(*pairs, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+@dataclass
+class PlannedClient:
+    """A client before it is written, with what the generator decided about it."""
+
+    client: m.Client
+    needs: list
+    mentor_plan: list = field(default_factory=list)  # (mentor, start, end, end_reason)
+    reoffends: bool = False
+
+
+class DemoBuilder:
+    def __init__(self, *, seed=2006, scale=1.0, today, stdout=None):
+        if scale <= 0:
+            raise ValueError("scale must be positive")
+        self.rng = random.Random(seed)
+        self.scale = scale
+        self.today = today
+        self.stdout = stdout
+        self.counts = {}
+
+    # Entry points ---------------------------------------------------------------------
+
+    @staticmethod
+    def has_data():
+        return m.Borough.objects.exists() or m.Client.objects.exists()
+
+    @staticmethod
+    @transaction.atomic
+    def reset():
+        """Delete every programme record and the demo users."""
+        for model in (
+            m.SupportSession,
+            m.Offence,
+            m.Milestone,
+            m.Goal,
+            m.Placement,
+            m.Assignment,
+            m.Client,
+            m.Grant,
+            m.Funder,
+            m.Employer,
+            m.Mentor,
+            m.StaffProfile,
+        ):
+            model.objects.all().delete()
+        m.Borough.objects.all().delete()
+        User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).delete()
+
+    @transaction.atomic
+    def build(self):
+        self.areas = self._boroughs()
+        self.support_areas = list(m.SupportArea.objects.order_by("sort_order"))
+        self.mentors = self._mentors()
+        planned = self._clients()
+        self._assignments_and_sessions(planned)
+        self._offences(planned)
+        self._milestones_goals_placements(planned)
+        self._grants(planned)
+        self.users = self._users()
+        return self.counts
+
+    def _log(self, message):
+        if self.stdout is not None:
+            self.stdout.write(message)
+
+    # Boroughs and mentors -------------------------------------------------------------
+
+    def _boroughs(self):
+        boroughs = m.Borough.objects.bulk_create(
+            m.Borough(
+                name=name,
+                slug=slug,
+                code=code,
+                region=region,
+                launched_on=launched,
+                cost_per_client=Decimal(cost),
+            )
+            for name, slug, code, region, launched, _size, cost in AREAS
+        )
+        self.counts["boroughs"] = len(boroughs)
+        return {b.code: b for b in boroughs}
+
+    def _mentors(self):
+        rng = self.rng
+        mentors = []
+        for code, base in MENTORS_PER_AREA.items():
+            borough = self.areas[code]
+            span = (self.today - borough.launched_on).days
+            for i in range(max(2, round(base * self.scale))):
+                # The first two in each area start at launch and are still mentoring, so
+                # every area has cover from its first day.
+                if i < 2:
+                    started = borough.launched_on
+                    ended = None
+                else:
+                    started = borough.launched_on + timedelta(days=rng.randrange(span - 30))
+                    ended = None
+                    if rng.random() < 0.35:
+                        ended = started + timedelta(days=rng.randrange(400, 2500))
+                        if ended >= self.today:
+                            ended = None
+                number = len([x for x in mentors if x.home_borough_id == borough.pk]) + 1
+                first = rng.choice(MENTOR_FIRST_NAMES)
+                mentors.append(
+                    m.Mentor(
+                        reference=MENTOR_REFERENCE_FORMAT.format(code=code, number=number),
+                        first_name=first,
+                        last_name=rng.choice(LAST_NAMES),
+                        home_borough=borough,
+                        lived_experience=rng.random() < 0.85,
+                        listener_trained=rng.random() < 0.4,
+                        qualification=rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
+                        vetting_checked_on=min(
+                            self.today, started + timedelta(days=rng.randrange(0, 60))
+                        ),
+                        started_on=started,
+                        ended_on=ended,
+                        max_caseload=rng.choice([6, 8, 8, 8, 10]),
+                    )
+                )
+        mentors = m.Mentor.objects.bulk_create(mentors)
+        for borough in self.areas.values():
+            borough.last_mentor_number = sum(1 for x in mentors if x.home_borough_id == borough.pk)
+        m.Borough.objects.bulk_update(self.areas.values(), ["last_mentor_number"])
+        # Some Southwark mentors also cover the neighbouring south London boroughs.
+        through = m.Mentor.other_boroughs.through
+        links = []
+        for mentor in mentors[:8]:
+            if mentor.home_borough_id == self.areas["SWK"].pk and rng.random() < 0.5:
+                for code in ("GRE", "CRO"):
+                    links.append(through(mentor_id=mentor.pk, borough_id=self.areas[code].pk))
+        through.objects.bulk_create(links)
+        self.serves = {x.pk: {x.home_borough_id} for x in mentors}
+        for link in links:
+            self.serves[link.mentor_id].add(link.borough_id)
+        self.counts["mentors"] = len(mentors)
+        return mentors
+
+    # Clients ---------------------------------------------------------------------------
+
+    def _clients(self):
+        rng = self.rng
+        total_weight = sum(
+            size * (self.today - launched).days for *_, launched, size, _cost in AREAS
+        )
+        planned = []
+        for _name, _slug, code, *_rest, launched, size, _cost in AREAS:
+            borough = self.areas[code]
+            span = (self.today - launched).days
+            n = round(BASE_CLIENTS * self.scale * size * span / total_weight)
+            # Referral density grows over time (sqrt of a uniform), as the programme did.
+            referred = sorted(
+                launched + timedelta(days=int(span * rng.random() ** 0.5) - 1) for _ in range(n)
+            )
+            for number, referred_on in enumerate(referred, start=1):
+                planned.append(self._plan_client(borough, code, number, referred_on))
+            borough.last_client_number = n
+        m.Borough.objects.bulk_update(self.areas.values(), ["last_client_number"])
+        self._set_closures(planned)
+        m.Client.objects.bulk_create([p.client for p in planned], batch_size=2000)
+        through = m.Client.needs.through
+        through.objects.bulk_create(
+            (
+                through(client_id=p.client.pk, supportarea_id=area.pk)
+                for p in planned
+                for area in p.needs
+            ),
+            batch_size=5000,
+        )
+        self.counts["clients"] = len(planned)
+        return planned
+
+    def _plan_client(self, borough, code, number, referred_on):
+        rng, today = self.rng, self.today
+        female = rng.random() < 0.14
+        age = rng.choice([15, 26]) if rng.random() < 0.02 else int(rng.triangular(16, 25.99, 19))
+        born = referred_on - timedelta(days=age * 365 + rng.randrange(30, 330))
+        client = m.Client(
+            reference=CLIENT_REFERENCE_FORMAT.format(code=code, number=number),
+            first_name=rng.choice(FIRST_NAMES_FEMALE if female else FIRST_NAMES_MALE),
+            last_name=rng.choice(LAST_NAMES),
+            date_of_birth=born,
+            gender=m.Client.Gender.FEMALE if female else m.Client.Gender.MALE,
+            ethnicity=rng.choice(m.Client.Ethnicity.values),
+            borough=borough,
+            referral_source=_weighted(rng, REFERRAL_WEIGHTS),
+            referred_on=referred_on,
+            risk_level=rng.choices(m.Client.RiskLevel.values, [30, 45, 25])[0],
+            consent_recorded_on=referred_on,
+            phone=f"07700 900{rng.randrange(1000):03d}",  # Ofcom's range kept for drama
+        )
+        client.gang_affiliated = rng.random() < (0.5 if client.risk_level == "HIGH" else 0.2)
+        needs = rng.sample(self.support_areas, rng.randint(2, 4))
+        started = referred_on + timedelta(days=rng.randint(3, 45))
+        if rng.random() < 0.08 and referred_on < today - timedelta(days=45):
+            client.status = m.Client.Status.DECLINED
+        elif started > today:
+            client.status = m.Client.Status.REFERRED
+        else:
+            client.status = m.Client.Status.ACTIVE
+            client.started_on = started
+            if client.referral_source == m.Client.ReferralSource.PRISON or rng.random() < 0.1:
+                client.release_date = started + timedelta(days=rng.randint(14, 120))
+            length = int(rng.triangular(75, 480, 200))
+            ended = started + timedelta(days=length)
+            if ended <= today:
+                client.ended_on = ended
+        return PlannedClient(client=client, needs=needs)
+
+    def _set_closures(self, planned):
+        """Give exactly COMPLETION_SHARE of ended cases a COMPLETED closure."""
+        rng = self.rng
+        ended = [p for p in planned if p.client.ended_on]
+        rng.shuffle(ended)
+        completers = round(COMPLETION_SHARE * len(ended))
+        for i, p in enumerate(ended):
+            p.client.status = m.Client.Status.CLOSED
+            if i < completers:
+                p.client.closure_reason = m.Client.ClosureReason.COMPLETED
+            else:
+                p.client.closure_reason = rng.choice(NON_COMPLETION_REASONS)
+
+    # Assignments and sessions ----------------------------------------------------------
+
+    def _mentor_for(self, client, start, end, exclude=None):
+        candidates = [
+            x
+            for x in self.mentors
+            if client.borough_id in self.serves[x.pk]
+            and x.started_on <= start
+            and (x.ended_on is None or x.ended_on >= end)
+            and x is not exclude
+        ]
+        if not candidates:  # the two founding mentors of each area are always there
+            candidates = [
+                x
+                for x in self.mentors
+                if x.home_borough_id == client.borough_id
+                and x.ended_on is None
+                and x is not exclude
+            ]
+        return self.rng.choice(candidates)
+
+    def _assignments_and_sessions(self, planned):
+        rng, today = self.rng, self.today
+        assignments, sessions, session_areas = [], [], []
+        for p in planned:
+            c = p.client
+            if not c.started_on:
+                continue
+            end = c.ended_on or today
+            first = self._mentor_for(c, c.started_on, end)
+            if (end - c.started_on).days > 120 and rng.random() < 0.12:
+                switch = c.started_on + timedelta(
+                    days=rng.randint(40, (end - c.started_on).days - 30)
+                )
+                second = self._mentor_for(c, switch, end, exclude=first)
+                p.mentor_plan = [
+                    (first, c.started_on, switch, rng.choice(["REASSIGNED", "CLIENT_REQUEST"])),
+                    (second, switch, c.ended_on, "CASE_CLOSED" if c.ended_on else ""),
+                ]
+            else:
+                p.mentor_plan = [
+                    (first, c.started_on, c.ended_on, "CASE_CLOSED" if c.ended_on else "")
+                ]
+            for mentor, start, stop, reason in p.mentor_plan:
+                assignments.append(
+                    m.Assignment(
+                        client=c, mentor=mentor, started_on=start, ended_on=stop, end_reason=reason
+                    )
+                )
+            # A fifth of current clients have drifted: no contact for over two weeks.
+            last = end
+            if not c.ended_on and rng.random() < 0.2:
+                last = today - timedelta(days=rng.randint(15, 40))
+            day = c.started_on
+            while day <= last:
+                mentor = next(x for x, s, e, _ in reversed(p.mentor_plan) if s <= day)
+                in_custody = c.release_date is not None and day < c.release_date
+                area_pool = p.needs
+                session = m.SupportSession(
+                    client=c,
+                    mentor=mentor,
+                    date=day,
+                    duration_minutes=rng.choice([30, 45, 60, 60, 60, 90, 120, 180]),
+                    kind=rng.choices(m.SupportSession.Kind.values, [30, 20, 50])[0],
+                    mode=m.SupportSession.Mode.PRISON_VISIT
+                    if in_custody
+                    else _weighted(rng, MODE_WEIGHTS),
+                    attendance=_weighted(rng, ATTENDANCE_WEIGHTS),
+                    safeguarding_concern=rng.random() < 0.01,
+                )
+                covered = rng.sample(area_pool, min(len(area_pool), rng.randint(1, 2)))
+                session.notes = SESSION_NOTES[covered[0].slug].format(name=c.first_name)
+                sessions.append(session)
+                session_areas.append(covered)
+                day += timedelta(days=rng.randint(4, 11))
+        m.Assignment.objects.bulk_create(assignments, batch_size=2000)
+        m.SupportSession.objects.bulk_create(sessions, batch_size=2000)
+        through = m.SupportSession.support_areas.through
+        through.objects.bulk_create(
+            (
+                through(supportsession_id=s.pk, supportarea_id=area.pk)
+                for s, areas in zip(sessions, session_areas, strict=True)
+                for area in areas
+            ),
+            batch_size=5000,
+        )
+        self.counts["assignments"] = len(assignments)
+        self.counts["sessions"] = len(sessions)
+
+    # Offences --------------------------------------------------------------------------
+
+    def _offences(self, planned):
+        rng, today = self.rng, self.today
+        offences = []
+        cohort_line = today - timedelta(days=548)
+        by_borough = {}
+        for p in planned:
+            if p.client.started_on:
+                by_borough.setdefault(p.client.borough_id, []).append(p)
+        for group in by_borough.values():
+            # Exactly REOFFENDING_SHARE of each area's cohort reoffends, so the demo lands in
+            # the case study's band for every area, not only on average.
+            cohort = [p for p in group if p.client.index_date <= cohort_line]
+            rng.shuffle(cohort)
+            for p in cohort[: round(REOFFENDING_SHARE * len(cohort))]:
+                p.reoffends = True
+            for p in group:
+                if p.client.index_date > cohort_line and rng.random() < REOFFENDING_SHARE:
+                    p.reoffends = True
+        for p in planned:
+            c = p.client
+            offences.extend(self._history(c))
+            index = c.index_date
+            if index is None:
+                continue
+            if p.reoffends:
+                for _ in range(2 if rng.random() < 0.15 else 1):
+                    offence_day = index + timedelta(days=rng.randint(20, 365))
+                    outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                    offences.append(
+                        self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
+                    )
+            elif rng.random() < 0.06:
+                # Arrested in the follow-up year, but no further action or acquitted.
+                offence_day = index + timedelta(days=rng.randint(20, 365))
+                outcome_day = offence_day + timedelta(days=rng.randint(10, 120))
+                disposal = rng.choice(
+                    [m.Offence.Disposal.NO_FURTHER_ACTION, m.Offence.Disposal.ACQUITTED]
+                )
+                offences.append(self._offence(c, offence_day, outcome_day, disposal))
+            elif rng.random() < 0.06:
+                # Convicted of an offence committed after the 12-month follow-up.
+                offence_day = index + timedelta(days=rng.randint(400, 1200))
+                outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                offences.append(
+                    self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
+                )
+        offences = [o for o in offences if o.offence_date <= today]
+        m.Offence.objects.bulk_create(offences, batch_size=2000)
+        self.counts["offences"] = len(offences)
+
+    def _offence(self, client, offence_day, outcome_day, disposal):
+        if outcome_day > self.today:
+            disposal, outcome_day = m.Offence.Disposal.PENDING, None
+        return m.Offence(
+            client=client,
+            offence_date=offence_day,
+            outcome_date=outcome_day,
+            disposal=disposal,
+            offence_type=self.rng.choice(m.Offence.OffenceType.values),
+            source=self.rng.choice(m.Offence.Source.values),
+        )
+
+    def _history(self, client):
+        """One to four proven offences before the referral: why they were referred."""
+        rng = self.rng
+        earliest = client.date_of_birth + timedelta(days=12 * 365)
+        latest = client.referred_on - timedelta(days=10)
+        history = []
+        for _ in range(rng.randint(1, 4)):
+            offence_day = earliest + timedelta(days=rng.randrange(max(1, (latest - earliest).days)))
+            outcome_day = min(latest, offence_day + timedelta(days=rng.randint(7, 200)))
+            history.append(
+                self._offence(
+                    client, offence_day, max(outcome_day, offence_day), rng.choice(PROVEN_DISPOSALS)
+                )
+            )
+        return history
+
+    # Milestones, goals, placements, grants ------------------------------------------
+
+    def _milestones_goals_placements(self, planned):
+        rng, today = self.rng, self.today
+        employers = m.Employer.objects.bulk_create(
+            m.Employer(name=name, sector=sector, borough=self.areas[code])
+            for name, sector, code in EMPLOYERS
+        )
+        milestones, goals, placements = [], [], []
+        kinds = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
+        for p in planned:
+            c = p.client
+            if not c.started_on:
+                continue
+            end = c.ended_on or today
+            span = max(1, (end - c.started_on).days)
+            completed = c.closure_reason == m.Client.ClosureReason.COMPLETED
+            how_many = rng.randint(1, 3) if completed else rng.randint(0, 1)
+            for kind in rng.sample(kinds, how_many):
+                achieved = c.started_on + timedelta(days=rng.randrange(span))
+                milestones.append(
+                    m.Milestone(
+                        client=c,
+                        kind=kind,
+                        achieved_on=achieved,
+                        evidence="Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter",
+                        verified=rng.random() < 0.7,
+                    )
+                )
+                if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
+                    placements.append(
+                        m.Placement(
+                            client=c,
+                            employer=rng.choice(employers),
+                            kind=rng.choice(m.Placement.Kind.values),
+                            started_on=achieved,
+                        )
+                    )
+            for area in p.needs[:3]:
+                if not c.ended_on:
+                    status = m.Goal.Status.OPEN
+                elif completed:
+                    status = rng.choice(["ACHIEVED", "ACHIEVED", "PARTIALLY_ACHIEVED"])
+                else:
+                    status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
+                goals.append(
+                    m.Goal(
+                        client=c,
+                        support_area=area,
+                        description=f"Make progress on {area.name.lower()}",
+                        set_on=c.started_on,
+                        target_date=c.started_on + timedelta(days=rng.choice([90, 180, 270])),
+                        status=status,
+                    )
+                )
+        m.Milestone.objects.bulk_create(milestones, batch_size=2000)
+        m.Goal.objects.bulk_create(goals, batch_size=2000)
+        m.Placement.objects.bulk_create(placements, batch_size=2000)
+        self.counts.update(
+            milestones=len(milestones),
+            goals=len(goals),
+            placements=len(placements),
+            employers=len(employers),
+        )
+
+    def _grants(self, planned):
+        rng = self.rng
+        residents = m.Funder.objects.create(
+            name="North Kensington Residents' Group",
+            kind=m.Funder.Kind.RESIDENTS_GROUP,
+            notes="Local residents who paid for the first replication, as in the case study.",
+        )
+        police = m.Funder.objects.create(
+            name="Safer Neighbourhoods Police Fund", kind=m.Funder.Kind.POLICE
+        )
+        trust = m.Funder.objects.create(name="Riverside Youth Trust", kind=m.Funder.Kind.TRUST)
+        corporate = m.Funder.objects.create(
+            name="Bankside Builders Ltd (CSR)", kind=m.Funder.Kind.CORPORATE
+        )
+        councils = {
+            code: m.Funder.objects.create(
+                name=f"{name} Council", kind=m.Funder.Kind.LOCAL_AUTHORITY
+            )
+            for name, _slug, code, *_ in AREAS
+        }
+        starts = {}
+        for p in planned:
+            if p.client.started_on:
+                key = (p.client.borough_id, p.client.started_on.year)
+                starts[key] = starts.get(key, 0) + 1
+        grants = []
+        for code, borough in self.areas.items():
+            for year in range(borough.launched_on.year, self.today.year + 1):
+                clients = starts.get((borough.pk, year), 0)
+                if not clients:
+                    continue
+                need = clients * borough.cost_per_client
+                funder = rng.choice([councils[code], trust, police, corporate])
+                if code == "KNC" and year == borough.launched_on.year:
+                    funder = residents
+                cover = Decimal(rng.choice(["0.7", "0.8", "0.9", "1.0", "1.1"]))
+                grants.append(
+                    m.Grant(
+                        funder=funder,
+                        borough=borough,
+                        amount=(need * cover).quantize(Decimal("1")),
+                        starts_on=date(year, 1, 1),
+                        ends_on=date(year, 12, 31),
+                        reference=f"{code}-{year}",
+                    )
+                )
+        m.Grant.objects.bulk_create(grants)
+        self.counts["grants"] = len(grants)
+
+    # Users -----------------------------------------------------------------------------
+
+    def _users(self):
+        usable = DEMO_PASSWORD if settings.DEV_MODE else None
+        created = []
+        for username, role, codes, description in DEMO_USERS:
+            user = User(username=username, first_name=username.split(".")[0].title())
+            user.set_password(usable) if usable else user.set_unusable_password()
+            if role == "ADMIN":
+                user.is_staff = user.is_superuser = True
+            user.save()
+            if role != "ADMIN":
+                profile = m.StaffProfile.objects.create(user=user, role=role)
+                profile.boroughs.set([self.areas[c] for c in codes])
+            created.append((username, description))
+        # The demo mentor login belongs to the Southwark mentor with the most current clients.
+        busiest = (
+            m.Mentor.objects.filter(home_borough=self.areas["SWK"], ended_on__isnull=True)
+            .annotate(open=Count("assignments", filter=Q(assignments__ended_on__isnull=True)))
+            .order_by("-open", "reference")
+            .first()
+        )
+        busiest.user = User.objects.get(username="mentor")
+        busiest.save(update_fields=["user"])
+        return created, usable
