@@ -8,6 +8,7 @@ record who logged them, whether they arrive through their own page or an inline.
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 
 from . import services
@@ -62,6 +63,9 @@ class StaffProfileInline(admin.StackedInline):
 
 
 admin.site.unregister(User)
+# Roles and boroughs live on StaffProfile; Django's groups would be a second, unused
+# way of saying the same thing.
+admin.site.unregister(Group)
 
 
 @admin.register(User)

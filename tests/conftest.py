@@ -1,0 +1,75 @@
+"""
+The fixed cast of users every test can ask for: an admin, a coordinator in borough A,
+a coordinator in borough B, a manager over all boroughs and a mentor in borough A.
+"""
+
+import pytest
+
+from mentoring.models import StaffProfile
+
+from . import factories
+
+
+@pytest.fixture
+def borough_a(db):
+    return factories.BoroughFactory(name="Southwark", slug="southwark", code="SWK")
+
+
+@pytest.fixture
+def borough_b(db):
+    return factories.BoroughFactory(name="Croydon", slug="croydon", code="CRO")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="sos_admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def coordinator_a(borough_a):
+    return factories.StaffProfileFactory(
+        user__username="coord_a", boroughs=[borough_a], role=StaffProfile.Role.COORDINATOR
+    ).user
+
+
+@pytest.fixture
+def coordinator_b(borough_b):
+    return factories.StaffProfileFactory(
+        user__username="coord_b", boroughs=[borough_b], role=StaffProfile.Role.COORDINATOR
+    ).user
+
+
+@pytest.fixture
+def manager(db):
+    return factories.StaffProfileFactory(
+        user__username="manager", role=StaffProfile.Role.MANAGER
+    ).user
+
+
+@pytest.fixture
+def mentor_a(borough_a):
+    """A mentor record in borough A with a login of its own."""
+    user = factories.StaffProfileFactory(
+        user__username="mentor_a", role=StaffProfile.Role.MENTOR, boroughs=[borough_a]
+    ).user
+    return factories.MentorFactory(user=user, home_borough=borough_a, first_name="Andre")
+
+
+@pytest.fixture(scope="class")
+def demo_data(django_db_setup, django_db_blocker):
+    """
+    The demo data set, loaded once for a test class and removed after it. Tests using it
+    also take ``db`` so their own writes are rolled back. Returns the command's output.
+    """
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from mentoring.demo import DemoBuilder
+
+    out = StringIO()
+    with django_db_blocker.unblock():
+        call_command("seed_demo", "--today", "2026-11-26", stdout=out)
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        DemoBuilder.reset()

@@ -1,0 +1,203 @@
+"""The Django admin: every page answers for an admin, search works, writes keep the rules."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from mentoring.models import Assignment, Borough, Client, Mentor, SupportSession
+
+from . import factories
+
+MODELS = list(admin.site._registry)
+
+
+def admin_url(model, action, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+@pytest.mark.usefixtures("demo_data")
+class TestAdminPagesWithDemoData:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, db, client, admin_user):
+        client.force_login(admin_user)
+        self.client = client
+
+    @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+    def test_changelist_add_and_change_pages_answer_200(self, model):
+        assert self.client.get(admin_url(model, "changelist")).status_code == 200
+        assert self.client.get(admin_url(model, "add")).status_code == 200
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None, f"the demo data has no {model._meta.verbose_name}"
+        assert self.client.get(admin_url(model, "change", obj.pk)).status_code == 200
+
+    def test_client_search_by_last_name(self):
+        target = Client.objects.order_by("reference").first()
+        response = self.client.get(admin_url(Client, "changelist"), {"q": target.last_name})
+        results = list(response.context["cl"].result_list)
+        assert target in results
+        assert all(target.last_name.lower() in c.last_name.lower() for c in results)
+
+    def test_client_search_by_reference(self):
+        response = self.client.get(admin_url(Client, "changelist"), {"q": "SWK-00001"})
+        assert [c.reference for c in response.context["cl"].result_list] == ["SWK-00001"]
+
+    def test_client_autocomplete_finds_by_reference(self):
+        response = self.client.get(
+            reverse("admin:autocomplete"),
+            {
+                "app_label": "mentoring",
+                "model_name": "assignment",
+                "field_name": "client",
+                "term": "DOR-0000",
+            },
+        )
+        assert response.status_code == 200
+        texts = [r["text"] for r in response.json()["results"]]
+        assert texts and all(t.startswith("DOR-0000") for t in texts)
+
+    def test_changelist_filters_answer_200(self):
+        url = admin_url(Client, "changelist")
+        for params in [
+            {"status__exact": "ACTIVE"},
+            {"borough__id__exact": Borough.objects.get(code="SWK").pk},
+            {"risk_level__exact": "HIGH"},
+            {"referred_on__year": "2012"},
+        ]:
+            assert self.client.get(url, params).status_code == 200
+        assert (
+            self.client.get(admin_url(Assignment, "changelist"), {"open": "yes"}).status_code == 200
+        )
+
+
+def management_data(response):
+    """The hidden management-form fields of every inline on an admin form page."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name, field in management.fields.items():
+            value = management.initial.get(name, field.initial)
+            data[f"{management.prefix}-{name}"] = "" if value is None else value
+    return data
+
+
+def client_post_data(response, borough, **overrides):
+    data = management_data(response)
+    data.update(
+        first_name="Kyle",
+        last_name="Testcase",
+        date_of_birth="01/03/2004",
+        gender="MALE",
+        borough=borough.pk,
+        referral_source="PROBATION",
+        referred_on="15/09/2024",
+        risk_level="MEDIUM",
+        status="REFERRED",
+    )
+    data.update(overrides)
+    return data
+
+
+class TestAdminWrites:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, admin_user, borough_a):
+        client.force_login(admin_user)
+        self.client = client
+        self.borough = borough_a
+        self.add_url = admin_url(Client, "add")
+        self.form_page = client.get(self.add_url)
+
+    def test_adding_a_client_gives_a_reference_from_the_borough_code(self, admin_user):
+        response = self.client.post(self.add_url, client_post_data(self.form_page, self.borough))
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        new = Client.objects.get(last_name="Testcase")
+        assert new.reference == "SWK-00001"
+        assert new.created_by == admin_user
+        assert new.date_of_birth.isoformat() == "2004-03-01"
+
+    def test_out_of_range_age_needs_confirmation_then_saves(self):
+        data = client_post_data(self.form_page, self.borough, date_of_birth="01/01/2010")
+        response = self.client.post(self.add_url, data)
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert "was 14 when referred" in errors["confirm_outside_target_age"][0]
+        assert not Client.objects.exists()
+        data["confirm_outside_target_age"] = "on"
+        assert self.client.post(self.add_url, data).status_code == 302
+        assert Client.objects.filter(last_name="Testcase").exists()
+
+    def test_constraint_breach_is_a_form_error_not_a_500(self):
+        data = client_post_data(
+            self.form_page, self.borough, status="CLOSED", started_on="01/10/2024"
+        )
+        response = self.client.post(self.add_url, data)
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert errors["closure_reason"] == ["Give a reason for closing the case."]
+        assert errors["ended_on"] == ["A closed case needs the date it ended."]
+        assert not Client.objects.exists()
+
+    def test_session_added_inline_records_who_logged_it(self, admin_user):
+        active = factories.ClientFactory(borough=self.borough, active=True)
+        mentor = factories.MentorFactory(home_borough=self.borough)
+        url = admin_url(Client, "change", active.pk)
+        page = self.client.get(url)
+        data = management_data(page)
+        data.update(
+            {
+                field: page.context["adminform"].form[field].value() or ""
+                for field in page.context["adminform"].form.fields
+                if field not in ("needs",)
+            }
+        )
+        data.update(
+            first_name=active.first_name,
+            date_of_birth=active.date_of_birth.strftime("%d/%m/%Y"),
+            referred_on=active.referred_on.strftime("%d/%m/%Y"),
+            started_on=active.started_on.strftime("%d/%m/%Y"),
+        )
+        prefix = next(
+            i.formset.prefix
+            for i in page.context["inline_admin_formsets"]
+            if i.opts.verbose_name == "new support session"
+        )
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "1",
+                f"{prefix}-0-date": active.started_on.strftime("%d/%m/%Y"),
+                f"{prefix}-0-duration_minutes": "60",
+                f"{prefix}-0-mentor": mentor.pk,
+                f"{prefix}-0-kind": "BOTH",
+                f"{prefix}-0-mode": "IN_PERSON",
+                f"{prefix}-0-attendance": "ATTENDED",
+            }
+        )
+        response = self.client.post(url, data)
+        assert response.status_code == 302, response.context["errors"]
+        session = SupportSession.objects.get(client=active)
+        assert session.logged_by == admin_user
+        active.refresh_from_db()
+        assert active.version == 2
+
+    def test_adding_a_mentor_gives_a_reference(self):
+        response = self.client.post(
+            admin_url(Mentor, "add"),
+            {
+                "first_name": "Andre",
+                "last_name": "Peer",
+                "home_borough": self.borough.pk,
+                "lived_experience": "on",
+                "started_on": "01/02/2020",
+                "max_caseload": "8",
+            },
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert Mentor.objects.get(last_name="Peer").reference == "M-SWK-001"
+
+
+@pytest.mark.parametrize("user_fixture", ["coordinator_a", "manager", "mentor_a"])
+def test_programme_staff_are_kept_out_of_the_admin(client, request, user_fixture):
+    user = request.getfixturevalue(user_fixture)
+    client.force_login(user if hasattr(user, "is_staff") else user.user)
+    response = client.get(admin_url(Client, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))

@@ -1,0 +1,180 @@
+"""The demo data set: shaped like the case study, deterministic, and safe to rerun."""
+
+import hashlib
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Count, Max, Q
+from django.test import override_settings
+
+from mentoring import metrics
+from mentoring.demo import DEMO_PASSWORD, DemoBuilder
+from mentoring.models import Borough, Client, Mentor, Offence, SupportSession
+
+TODAY = date(2026, 11, 26)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", "--today", TODAY.isoformat(), *args, stdout=out)
+    return out.getvalue()
+
+
+def fingerprint():
+    """A hash of the demo data's content, independent of primary keys."""
+    digest = hashlib.sha256()
+    clients = Client.objects.annotate(mentors=Count("assignments")).order_by("reference")
+    for row in clients.values_list(
+        "reference",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "referred_on",
+        "started_on",
+        "release_date",
+        "ended_on",
+        "status",
+        "closure_reason",
+        "mentors",
+    ):
+        digest.update(repr(row).encode())
+    for row in SupportSession.objects.order_by("client__reference", "date").values_list(
+        "client__reference", "mentor__reference", "date", "duration_minutes", "attendance", "notes"
+    ):
+        digest.update(repr(row).encode())
+    for row in Offence.objects.order_by(
+        "client__reference", "offence_date", "disposal"
+    ).values_list("client__reference", "offence_date", "outcome_date", "disposal"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+class TestDemoShape:
+    @pytest.fixture(autouse=True)
+    def demo(self, demo_data, db):
+        self.output = demo_data
+
+    def test_seven_areas_with_their_launch_years_southwark_first(self):
+        launched = list(Borough.objects.order_by("launched_on").values_list("name", "launched_on"))
+        assert [name for name, _ in launched] == [
+            "Southwark",
+            "Kensington & Chelsea",
+            "Ealing",
+            "Greenwich",
+            "Croydon",
+            "Bristol",
+            "Dorset",
+        ]
+        assert launched[0][1].year == 2006
+        assert {day.year for _, day in launched[1:]} <= {2010, 2011, 2012}
+
+    def test_about_550_clients_and_30_mentors_in_every_area(self):
+        assert 520 <= Client.objects.count() <= 580
+        assert 28 <= Mentor.objects.count() <= 34
+        per_borough = dict(Borough.objects.annotate(n=Count("clients")).values_list("code", "n"))
+        assert all(n >= 20 for n in per_borough.values()), per_borough
+        assert max(per_borough, key=per_borough.get) == "SWK"
+        assert Client.objects.filter(referred_on__year=2006).exists()
+
+    def test_reoffending_in_case_study_band_overall_and_in_every_area(self):
+        overall = metrics.outcomes(Client.objects.all(), TODAY)
+        assert 0.15 <= overall["reoffending_rate"] <= 0.20
+        assert overall["cohort"] > 350
+        for borough_id, figures in metrics.outcomes_by_borough(Client.objects.all(), TODAY).items():
+            assert 0.15 <= figures["reoffending_rate"] <= 0.20, borough_id
+
+    def test_completion_around_eighty_percent(self):
+        overall = metrics.outcomes(Client.objects.all(), TODAY)
+        assert overall["completion_rate"] == pytest.approx(0.80, abs=0.01)
+
+    def test_some_active_clients_need_contact(self):
+        """Active clients with no attended session in the last 14 days exist, not all."""
+        active = Client.objects.filter(status=Client.Status.ACTIVE).annotate(
+            last_attended=Max(
+                "sessions__date",
+                filter=Q(sessions__attendance__in=SupportSession.ATTENDED_VALUES),
+            )
+        )
+        cutoff = TODAY - timedelta(days=14)
+        needing = [c for c in active if c.last_attended is None or c.last_attended <= cutoff]
+        assert 0 < len(needing) < active.count()
+
+    def test_programme_lengths_from_months_to_over_a_year(self):
+        lengths = [
+            (c.ended_on - c.started_on).days
+            for c in Client.objects.filter(status=Client.Status.CLOSED)
+        ]
+        assert min(lengths) < 120
+        assert max(lengths) > 365
+
+    def test_sessions_are_weekly_ish_and_never_in_the_future(self):
+        assert not SupportSession.objects.filter(date__gt=TODAY).exists()
+        started = Client.objects.filter(started_on__isnull=False).count()
+        assert SupportSession.objects.count() > started * 10
+
+    def test_every_reference_uses_its_borough_code(self):
+        for code, reference in Client.objects.values_list("borough__code", "reference"):
+            assert reference.startswith(f"{code}-")
+        for code, reference in Mentor.objects.values_list("home_borough__code", "reference"):
+            assert reference.startswith(f"M-{code}-")
+
+    def test_rerun_without_reset_adds_nothing(self):
+        before = fingerprint(), Client.objects.count(), SupportSession.objects.count()
+        output = seed()
+        assert "already present: nothing loaded" in output
+        assert (fingerprint(), Client.objects.count(), SupportSession.objects.count()) == before
+
+    def test_demo_logins_work_and_are_printed_in_development_mode(self, client):
+        for username in ["admin", "coordinator", "coordinator.sw", "manager", "mentor"]:
+            assert username in self.output
+            assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert DEMO_PASSWORD in self.output
+
+    def test_demo_mentor_login_has_current_clients(self):
+        mentor = Mentor.objects.get(user__username="mentor")
+        assert mentor.assignments.filter(ended_on__isnull=True).exists()
+
+
+def test_same_seed_gives_same_data_and_another_seed_differs(db):
+    seed("--scale", "0.3", "--seed", "7")
+    first = fingerprint()
+    seed("--scale", "0.3", "--seed", "7", "--reset")
+    assert fingerprint() == first
+    seed("--scale", "0.3", "--seed", "8", "--reset")
+    assert fingerprint() != first
+
+
+def test_scale_multiplies_the_clients(db):
+    seed("--scale", "0.5")
+    half = Client.objects.count()
+    seed("--scale", "1.5", "--reset")
+    assert Client.objects.count() == pytest.approx(3 * half, rel=0.02)
+
+
+def test_reset_replaces_the_data_without_duplicating_users(db):
+    seed("--scale", "0.2")
+    seed("--scale", "0.2", "--reset")
+    assert get_user_model().objects.filter(username="coordinator").count() == 1
+    assert Borough.objects.count() == 7
+
+
+@override_settings(DEV_MODE=False)
+def test_outside_development_mode_passwords_are_neither_set_nor_printed(db):
+    output = seed("--scale", "0.2")
+    assert DEMO_PASSWORD not in output
+    assert "changepassword" in output
+    assert not get_user_model().objects.get(username="coordinator").has_usable_password()
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "lots"])
+def test_bad_scale_is_a_clear_error(db, scale):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--scale"):
+        seed("--scale", scale)
+    assert not DemoBuilder.has_data()
