@@ -42,7 +42,7 @@ migrate: venv
 	SOS_DEV_MODE=1 $(VPY) manage.py migrate --no-input
 
 seed: migrate
-	SOS_DEV_MODE=1 $(VPY) manage.py seed_demo --if-empty
+	SOS_DEV_MODE=1 $(VPY) manage.py seed_demo
 
 run: seed
 	SOS_DEV_MODE=1 $(VPY) manage.py runserver $(HOST):$(PORT)

@@ -174,6 +174,16 @@ class DemoBuilder:
         return m.Borough.objects.exists() or m.Client.objects.exists()
 
     @staticmethod
+    def existing_logins():
+        """The demo users already in the database, as (username, description) pairs."""
+        present = set(
+            User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).values_list(
+                "username", flat=True
+            )
+        )
+        return [(u, description) for u, _r, _c, description in DEMO_USERS if u in present]
+
+    @staticmethod
     @transaction.atomic
     def reset():
         """Delete every programme record and the demo users."""
@@ -679,4 +689,4 @@ class DemoBuilder:
         )
         busiest.user = User.objects.get(username="mentor")
         busiest.save(update_fields=["user"])
-        return created, usable
+        return created

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from mentoring.demo import DemoBuilder
+from mentoring.demo import DEMO_PASSWORD, DemoBuilder
 
 
 def _positive_float(value):
@@ -52,20 +52,23 @@ class Command(BaseCommand):
                 "Programme data is already present: nothing loaded. "
                 "Use --reset to replace it with the demo data."
             )
+            self.print_logins(DemoBuilder.existing_logins())
             return
         builder = DemoBuilder(seed=seed, scale=scale, today=today)
         counts = builder.build()
         summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}): {summary}."))
-        logins, password = builder.users
-        if password and settings.DEV_MODE:
-            self.stdout.write(
-                f"\nDemo logins (development mode only), all with password '{password}':"
-            )
+        self.print_logins(builder.users)
+
+    def print_logins(self, logins):
+        if not logins:
+            return
+        if settings.DEV_MODE:
+            self.stdout.write(f"\nDemo logins (development mode only), password '{DEMO_PASSWORD}':")
             for username, description in logins:
                 self.stdout.write(f"  {username:<16} {description}")
         else:
             self.stdout.write(
-                "Demo users were created without usable passwords (not development mode): "
-                "set one with `manage.py changepassword USERNAME`."
+                "Demo users have no usable password outside development mode: set one with "
+                "`manage.py changepassword USERNAME`."
             )
