@@ -6,10 +6,25 @@ age, and a mentor taking on more clients than their maximum caseload. The form s
 with a clear message and asks the person to tick a confirmation box; ticked, it saves.
 """
 
+import uuid
+
 from django import forms
 from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
 
-from .models import Assignment, Client, age_on
+from .models import (
+    Assignment,
+    Borough,
+    Client,
+    Goal,
+    Mentor,
+    Milestone,
+    Offence,
+    SupportArea,
+    SupportSession,
+    age_on,
+)
 
 
 class ConfirmWarningsMixin:
@@ -113,3 +128,350 @@ class AssignmentAdminForm(AssignmentCapacityCheckMixin, forms.ModelForm):
     class Meta:
         model = Assignment
         fields = ["client", "mentor", "started_on", "ended_on", "end_reason"]
+
+
+# Coordinator and mentor pages ---------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    """A text box for DD/MM/YYYY: predictable on every phone and with a keyboard alone."""
+
+    def __init__(self, attrs=None):
+        defaults = {"placeholder": "DD/MM/YYYY", "inputmode": "numeric", "autocomplete": "off"}
+        super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+def date_widgets(*names):
+    return {name: DateInput() for name in names}
+
+
+class NotInFutureMixin:
+    """Dates in ``not_in_future`` may not be after today."""
+
+    not_in_future = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name in self.not_in_future:
+            value = cleaned.get(name)
+            if value and value > today:
+                self.add_error(name, "This date is in the future.")
+        return cleaned
+
+
+CLIENT_DETAIL_FIELDS = [
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "ethnicity",
+    "borough",
+    "referral_source",
+    "referred_on",
+    "risk_level",
+    "gang_affiliated",
+    "needs",
+    "consent_recorded_on",
+    "phone",
+    "email",
+    "address",
+]
+
+
+class ReferralForm(ClientAgeCheckMixin, NotInFutureMixin, forms.ModelForm):
+    """A new referral: creates a client in status REFERRED in one of the user's boroughs."""
+
+    not_in_future = ("referred_on", "consent_recorded_on")
+    confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
+    # The confirmation sits right under the dates it is about.
+    field_order = [*CLIENT_DETAIL_FIELDS[:9], "confirm_outside_target_age"]
+
+    class Meta:
+        model = Client
+        fields = CLIENT_DETAIL_FIELDS
+        widgets = {
+            **date_widgets("date_of_birth", "referred_on", "consent_recorded_on"),
+            "needs": forms.CheckboxSelectMultiple,
+            "address": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"needs": "Support needs"}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        boroughs = Borough.objects.for_user(user).filter(is_active=True)
+        self.fields["borough"].queryset = boroughs
+        if len(boroughs) == 1:
+            self.fields["borough"].initial = boroughs[0].pk
+        if not self.instance.pk:
+            self.fields["referred_on"].initial = timezone.localdate()
+
+
+class ClientEditForm(ReferralForm):
+    """Edit a client's details; the version field detects edits that crossed."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+        if self.instance.started_on:
+            # The borough decides who may see the record; moving a live case is a transfer.
+            self.fields["borough"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        referred = cleaned.get("referred_on")
+        started = self.instance.started_on
+        if referred and started and referred > started:
+            self.add_error("referred_on", "The referral cannot be after support started.")
+        return cleaned
+
+
+class StartSupportForm(NotInFutureMixin, forms.Form):
+    not_in_future = ("started_on",)
+    started_on = forms.DateField(label="Support started on", widget=DateInput())
+    release_date = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        help_text="Only if support started in custody: the (expected) release date.",
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["started_on"].initial = timezone.localdate()
+
+    def clean(self):
+        cleaned = super().clean()
+        started, released = cleaned.get("started_on"), cleaned.get("release_date")
+        if started and started < self.client.referred_on:
+            self.add_error(
+                "started_on",
+                f"Support cannot start before the referral on {self.client.referred_on:%d/%m/%Y}.",
+            )
+        if started and released and released < started:
+            self.add_error("release_date", "The release date cannot be before support started.")
+        return cleaned
+
+
+class CloseCaseForm(NotInFutureMixin, forms.Form):
+    not_in_future = ("ended_on",)
+    ended_on = forms.DateField(label="Case closed on", widget=DateInput())
+    closure_reason = forms.ChoiceField(
+        choices=[("", "Choose a reason"), *Client.ClosureReason.choices]
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["ended_on"].initial = timezone.localdate()
+
+    def clean_ended_on(self):
+        ended = self.cleaned_data["ended_on"]
+        if ended < self.client.started_on:
+            raise forms.ValidationError(
+                f"The case cannot close before support started on "
+                f"{self.client.started_on:%d/%m/%Y}."
+            )
+        return ended
+
+
+class MentorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, mentor):
+        return (
+            f"{mentor.display_name} ({mentor.reference}) — "
+            f"{mentor.open_caseload} of {mentor.max_caseload} clients"
+        )
+
+
+class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
+    """Assign or reassign a mentor: only mentors serving the client's borough are offered."""
+
+    not_in_future = ("started_on",)
+    mentor = MentorChoiceField(queryset=Mentor.objects.none(), empty_label="Choose a mentor")
+    started_on = forms.DateField(label="From", widget=DateInput())
+    end_reason = forms.ChoiceField(
+        label="Why the current mentor is changing",
+        choices=[
+            (value, label)
+            for value, label in Assignment.EndReason.choices
+            if value != Assignment.EndReason.CASE_CLOSED
+        ],
+        required=False,
+    )
+    confirm_over_capacity = confirmation_field("Confirm: assign above the mentor's capacity")
+
+    def __init__(self, *args, client, user, current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.current = current
+        today = timezone.localdate()
+        self.fields["mentor"].queryset = (
+            Mentor.objects.for_user(user)
+            .serving(client.borough)
+            .active_on(today)
+            .annotate(
+                open_caseload=Count("assignments", filter=Q(assignments__ended_on__isnull=True))
+            )
+            .order_by("last_name", "first_name")
+        )
+        self.fields["started_on"].initial = today
+        if current is None:
+            del self.fields["end_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        mentor, started = cleaned.get("mentor"), cleaned.get("started_on")
+        if started and self.client.started_on and started < self.client.started_on:
+            self.add_error("started_on", "A mentor cannot start before support started.")
+        if started and self.current and started < self.current.started_on:
+            self.add_error(
+                "started_on",
+                f"The current mentor started on {self.current.started_on:%d/%m/%Y}; the new "
+                "one can only start on or after that day.",
+            )
+        if mentor and self.current and mentor.pk == self.current.mentor_id:
+            self.add_error("mentor", f"{mentor.full_name} is already this client's mentor.")
+        elif mentor and mentor.open_caseload >= mentor.max_caseload:
+            self.warn(
+                "confirm_over_capacity",
+                f"{mentor.full_name} already has {mentor.open_caseload} open clients "
+                f"(maximum {mentor.max_caseload}). Tick the box to assign anyway.",
+            )
+        return cleaned
+
+
+class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
+    """
+    Log or correct a support session. ``client`` is chosen in the form only when logging
+    from /sessions/new/; the token makes a resubmitted form save once.
+    """
+
+    not_in_future = ("date",)
+    submission_token = forms.UUIDField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = SupportSession
+        fields = [
+            "client",
+            "mentor",
+            "date",
+            "start_time",
+            "duration_minutes",
+            "kind",
+            "mode",
+            "attendance",
+            "support_areas",
+            "notes",
+            "safeguarding_concern",
+        ]
+        widgets = {
+            "date": DateInput(),
+            "start_time": TimeInput(),
+            "support_areas": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "duration_minutes": forms.NumberInput(attrs={"min": 5, "max": 720, "step": 5}),
+        }
+        labels = {"duration_minutes": "Duration (minutes)", "start_time": "Start time"}
+
+    def __init__(self, *args, user, client=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        editing = self.instance.pk is not None
+        self.fields["support_areas"].queryset = SupportArea.objects.all()
+        if editing:
+            client = self.instance.client
+            self.fields["version"].initial = self.instance.version
+        else:
+            self.fields["submission_token"].initial = uuid.uuid4()
+            self.fields["date"].initial = timezone.localdate()
+        if client is not None:
+            del self.fields["client"]
+            self.fixed_client = client
+        else:
+            self.fixed_client = None
+            self.fields["client"].queryset = (
+                Client.objects.for_user(user)
+                .filter(status=Client.Status.ACTIVE)
+                .order_by("last_name", "first_name")
+            )
+            self.fields["client"].empty_label = "Choose a client"
+        self._limit_mentors(client)
+        if editing:
+            del self.fields["submission_token"]
+
+    def _limit_mentors(self, client):
+        mentors = Mentor.objects.for_user(self.user)
+        if client is not None:
+            mentors = mentors.serving(client.borough)
+        self.fields["mentor"].queryset = mentors.order_by("last_name", "first_name")
+        if client is not None and not self.instance.pk:
+            current = client.assignments.filter(ended_on__isnull=True).first()
+            if current:
+                self.fields["mentor"].initial = current.mentor_id
+        mine = Mentor.objects.filter(user=self.user).first()
+        if mine and not self.instance.pk:
+            self.fields["mentor"].initial = mine.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        client = self.fixed_client or cleaned.get("client")
+        mentor = cleaned.get("mentor")
+        if client and mentor and not mentor.serves(client.borough):
+            self.add_error("mentor", f"{mentor.full_name} does not work in {client.borough}.")
+        return cleaned
+
+    def _post_clean(self):
+        if self.fixed_client is not None:
+            self.instance.client = self.fixed_client
+        if "submission_token" in self.cleaned_data:
+            self.instance.submission_token = self.cleaned_data["submission_token"]
+        super()._post_clean()
+
+
+class OffenceForm(forms.ModelForm):
+    class Meta:
+        model = Offence
+        fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source", "notes"]
+        widgets = {
+            **date_widgets("offence_date", "outcome_date"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = Milestone
+        fields = ["kind", "achieved_on", "evidence", "verified"]
+        widgets = {
+            "achieved_on": DateInput(),
+            "evidence": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["support_area", "description", "set_on", "target_date", "status"]
+        widgets = date_widgets("set_on", "target_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["set_on"].initial = timezone.localdate()
+
+
+class GoalStatusForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["status"]

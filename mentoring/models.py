@@ -8,12 +8,14 @@ today's date, which a CHECK constraint cannot see.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 DURATION_MIN_MINUTES = 5
@@ -264,6 +266,44 @@ class ClientQuerySet(models.QuerySet):
 
     def active_on(self, day):
         return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+    def with_last_attended(self):
+        """Annotate ``last_attended_on``: the date of the latest attended session."""
+        latest = (
+            SupportSession.objects.filter(
+                client=OuterRef("pk"), attendance__in=SupportSession.ATTENDED_VALUES
+            )
+            .order_by("-date")
+            .values("date")[:1]
+        )
+        return self.annotate(last_attended_on=Subquery(latest))
+
+    def with_current_mentor(self):
+        """Annotate ``current_mentor_id`` and ``current_mentor_name`` from the open assignment."""
+        current = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True)
+        return self.annotate(
+            current_mentor_id=Subquery(current.values("mentor")[:1]),
+            current_mentor_name=Subquery(
+                current.annotate(
+                    name=Concat("mentor__first_name", Value(" "), "mentor__last_name")
+                ).values("name")[:1]
+            ),
+        )
+
+    def needing_contact(self, as_of, days=None):
+        """
+        Clients active on ``as_of`` with no attended session dated in the ``days`` (default
+        SOS_NEEDS_CONTACT_DAYS) up to and including ``as_of``.
+        """
+        days = settings.SOS_NEEDS_CONTACT_DAYS if days is None else days
+        since = as_of - timedelta(days=days)
+        recent = SupportSession.objects.filter(
+            client=OuterRef("pk"),
+            attendance__in=SupportSession.ATTENDED_VALUES,
+            date__gt=since,
+            date__lte=as_of,
+        )
+        return self.active_on(as_of).filter(~Exists(recent))
 
 
 class Client(PersonName):

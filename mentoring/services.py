@@ -5,10 +5,10 @@ Views, the admin and management commands call these rather than saving models di
 so the same rules hold whichever door a change comes in by.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import Borough
+from .models import Assignment, Borough, Client, SupportSession
 
 CLIENT_REFERENCE_FORMAT = "{code}-{number:05d}"
 MENTOR_REFERENCE_FORMAT = "M-{code}-{number:03d}"
@@ -63,3 +63,107 @@ def mentor_save(*, mentor):
         [mentor.reference] = allocate_mentor_references(mentor.home_borough)
     mentor.save()
     return mentor
+
+
+class EditConflict(Exception):
+    """Someone else saved the record after this person opened it."""
+
+    def __init__(self, current):
+        super().__init__("The record was changed by someone else.")
+        self.current = current
+
+
+def _check_version(model, pk, expected_version):
+    current = model.objects.select_for_update().get(pk=pk)
+    if expected_version is not None and current.version != expected_version:
+        raise EditConflict(current)
+    return current
+
+
+@transaction.atomic
+def client_update(*, client, expected_version):
+    """Save edits to a client unless someone else saved it since ``expected_version``."""
+    _check_version(Client, client.pk, expected_version)
+    return client_save(client=client)
+
+
+@transaction.atomic
+def client_start(*, client, started_on, release_date=None):
+    client.status = Client.Status.ACTIVE
+    client.started_on = started_on
+    client.release_date = release_date
+    client.full_clean()
+    return client_save(client=client)
+
+
+@transaction.atomic
+def client_decline(*, client):
+    client.status = Client.Status.DECLINED
+    client.full_clean()
+    return client_save(client=client)
+
+
+@transaction.atomic
+def client_close(*, client, ended_on, reason):
+    """Close the case and end its open assignment on the same day."""
+    client.status = Client.Status.CLOSED
+    client.ended_on = ended_on
+    client.closure_reason = reason
+    client.full_clean()
+    open_assignment = client.assignments.filter(ended_on__isnull=True).first()
+    if open_assignment:
+        open_assignment.ended_on = max(ended_on, open_assignment.started_on)
+        open_assignment.end_reason = Assignment.EndReason.CASE_CLOSED
+        open_assignment.save()
+    return client_save(client=client)
+
+
+@transaction.atomic
+def assignment_change(*, client, mentor, started_on, end_reason=None):
+    """
+    Give ``client`` a new mentor from ``started_on``, ending any open assignment that day
+    (with ``end_reason``, default REASSIGNED).
+    """
+    current = (
+        Assignment.objects.select_for_update().filter(client=client, ended_on__isnull=True).first()
+    )
+    if current:
+        if current.mentor_id == mentor.pk:
+            return current
+        current.ended_on = max(started_on, current.started_on)
+        current.end_reason = end_reason or Assignment.EndReason.REASSIGNED
+        current.save()
+    assignment = Assignment(client=client, mentor=mentor, started_on=started_on)
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+def session_log(*, session, support_areas, by):
+    """
+    Save a new support session once. A second submission of the same form carries the
+    same token and gets back the session the first one saved, so a double click or a
+    resubmitted form never makes two rows.
+    """
+    existing = SupportSession.objects.filter(submission_token=session.submission_token).first()
+    if existing:
+        return existing, False
+    session.logged_by = by
+    try:
+        with transaction.atomic():
+            session.save()
+            session.support_areas.set(support_areas)
+    except IntegrityError:
+        # The twin request won the race between our check and our insert.
+        return SupportSession.objects.get(submission_token=session.submission_token), False
+    return session, True
+
+
+@transaction.atomic
+def session_update(*, session, support_areas, expected_version):
+    _check_version(SupportSession, session.pk, expected_version)
+    session.version = F("version") + 1
+    session.save()
+    session.refresh_from_db(fields=["version"])
+    session.support_areas.set(support_areas)
+    return session

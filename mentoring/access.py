@@ -1,0 +1,82 @@
+"""
+Who may do what. Views ask here; they never test roles or boroughs themselves.
+
+Every object a view shows or changes is fetched through the model's ``for_user`` scope, so
+another borough's record is simply not found (404): its existence is not revealed.
+What a role may do at all (a manager logging a session, say) is a 403.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import Client, Mentor, StaffProfile, SupportSession, staff_role
+
+ADMIN = "ADMIN"
+COORDINATOR = StaffProfile.Role.COORDINATOR
+MANAGER = StaffProfile.Role.MANAGER
+MENTOR = StaffProfile.Role.MENTOR
+
+# Roles that may open client records (names, notes) and log sessions.
+CASEWORK_ROLES = {ADMIN, COORDINATOR, MENTOR}
+# Roles that may create and change client records: referrals, starts, closures.
+CASE_MANAGEMENT_ROLES = {ADMIN, COORDINATOR}
+
+
+def role_of(user):
+    return staff_role(user)
+
+
+def roles_required(*roles):
+    """Allow the view only to users whose role is one of ``roles``; others get 403."""
+    allowed = set(roles)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if role_of(request.user) not in allowed:
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+casework = roles_required(*CASEWORK_ROLES)
+case_management = roles_required(*CASE_MANAGEMENT_ROLES)
+
+
+def get_client_or_404(user, reference, queryset=None):
+    """The client with ``reference`` if ``user`` may reach it, else 404."""
+    queryset = Client.objects if queryset is None else queryset
+    return get_object_or_404(queryset.for_user(user).select_related("borough"), reference=reference)
+
+
+def get_mentor_or_404(user, pk):
+    return get_object_or_404(Mentor.objects.for_user(user).select_related("home_borough"), pk=pk)
+
+
+def get_session_or_404(user, pk):
+    return get_object_or_404(
+        SupportSession.objects.for_user(user).select_related("client__borough", "mentor"), pk=pk
+    )
+
+
+def can_manage_cases(user):
+    return role_of(user) in CASE_MANAGEMENT_ROLES
+
+
+def can_correct_session(user, session, today):
+    """
+    Sessions logged in the last 7 days can be corrected by whoever logged them or by a
+    coordinator of the client's borough (the caller has already scoped ``session``).
+    """
+    if role_of(user) == ADMIN:
+        return True
+    recent = (today - timezone.localdate(session.created_at)).days <= 7
+    if not recent:
+        return False
+    return session.logged_by_id == user.pk or role_of(user) == COORDINATOR

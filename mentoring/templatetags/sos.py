@@ -1,0 +1,76 @@
+"""Display helpers for SOS templates: money, rates, badges and sortable column links."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.http import urlencode
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    "REFERRED": "text-bg-info",
+    "ACTIVE": "text-bg-success",
+    "CLOSED": "text-bg-secondary",
+    "DECLINED": "text-bg-light border",
+}
+RISK_CLASSES = {
+    "LOW": "text-bg-light border",
+    "MEDIUM": "text-bg-warning",
+    "HIGH": "text-bg-danger",
+}
+
+
+@register.filter
+def gbp(value, places=0):
+    """£1,234 (or £1,234.50 with places=2); an em dash for no value."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}£{abs(amount):,.{int(places)}f}"
+
+
+@register.filter
+def percent(value, places=0):
+    """0.1734 -> 17%; an em dash when there is no rate (no denominator)."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{int(places)}f}%"
+
+
+@register.filter
+def status_class(status):
+    return STATUS_CLASSES.get(status, "text-bg-light border")
+
+
+@register.filter
+def risk_class(risk):
+    return RISK_CLASSES.get(risk, "text-bg-light border")
+
+
+@register.simple_tag(takes_context=True)
+def sort_url(context, column):
+    """The current list's URL sorted by ``column``, toggling direction if already sorted."""
+    params = context["request"].GET.copy()
+    current = params.get("sort", "")
+    params["sort"] = f"-{column}" if current == column else column
+    params.pop("page", None)
+    return "?" + urlencode(sorted(params.lists()), doseq=True)
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context, column):
+    """aria-sort value for a column header."""
+    current = context.get("sort", "")
+    if current == column:
+        return "ascending"
+    if current == f"-{column}":
+        return "descending"
+    return "none"
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    params = context["request"].GET.copy()
+    params["page"] = number
+    return "?" + urlencode(sorted(params.lists()), doseq=True)

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("clients/", views.client_list, name="client_list"),
+    path("clients/new/", views.client_new, name="client_new"),
+    path("clients/<str:reference>/", views.client_detail, name="client_detail"),
+    path("clients/<str:reference>/edit/", views.client_edit, name="client_edit"),
+    path("clients/<str:reference>/start/", views.client_start, name="client_start"),
+    path("clients/<str:reference>/decline/", views.client_decline, name="client_decline"),
+    path("clients/<str:reference>/assign/", views.client_assign, name="client_assign"),
+    path("clients/<str:reference>/close/", views.client_close, name="client_close"),
+    path("clients/<str:reference>/sessions/new/", views.session_new, name="client_session_new"),
+    path("clients/<str:reference>/offences/new/", views.offence_new, name="offence_new"),
+    path("clients/<str:reference>/milestones/new/", views.milestone_new, name="milestone_new"),
+    path("clients/<str:reference>/goals/new/", views.goal_new, name="goal_new"),
+    path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
+    path("sessions/new/", views.session_new, name="session_new"),
+    path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
+    path("mentors/", views.mentor_list, name="mentor_list"),
+    path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
+]

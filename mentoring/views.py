@@ -1,0 +1,555 @@
+"""
+Pages for coordinators, mentors and managers.
+
+Every object comes through ``access`` (scoped to the user, else 404); every write goes
+through ``services`` in one transaction. Querysets carry everything a template shows, so
+templates run no queries and each page costs a fixed number of them.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import access, metrics, services
+from .forms import (
+    AssignMentorForm,
+    ClientEditForm,
+    CloseCaseForm,
+    GoalForm,
+    GoalStatusForm,
+    MilestoneForm,
+    OffenceForm,
+    ReferralForm,
+    StartSupportForm,
+    SupportSessionForm,
+)
+from .models import (
+    Assignment,
+    Borough,
+    Client,
+    Goal,
+    Mentor,
+    SupportSession,
+)
+
+CLIENTS_PER_PAGE = 25
+RECENT_DAYS = 14
+ACTIVITY_DAYS = 28
+
+CLIENT_SORTS = {
+    "reference": "reference",
+    "name": "last_name",
+    "borough": "borough__name",
+    "status": "status",
+    "referred": "referred_on",
+    "last_contact": "last_attended_on",
+    "risk": "risk_level",
+}
+
+
+def _today():
+    return timezone.localdate()
+
+
+# Home ---------------------------------------------------------------------------------
+
+
+def home(request):
+    role = access.role_of(request.user)
+    if role == access.MANAGER:
+        return _manager_home(request)
+    if role not in access.CASEWORK_ROLES:
+        raise PermissionDenied("Your account has no role in the programme yet.")
+    today = _today()
+    clients = Client.objects.for_user(request.user)
+    needing_contact = (
+        clients.needing_contact(today)
+        .with_last_attended()
+        .with_current_mentor()
+        .select_related("borough")
+        .order_by(F("last_attended_on").asc(nulls_first=True), "started_on")
+    )
+    sessions = SupportSession.objects.for_user(request.user).select_related("client", "mentor")
+    context = {
+        "needing_contact": needing_contact,
+        "safeguarding": sessions.filter(
+            safeguarding_concern=True, date__gt=today - timedelta(days=RECENT_DAYS)
+        ).order_by("-date", "-pk"),
+        "recent_sessions": sessions.order_by("-created_at", "-pk")[:10],
+        "needs_contact_days": RECENT_DAYS,
+    }
+    if role == access.MENTOR:
+        context["my_clients"] = (
+            clients.filter(status=Client.Status.ACTIVE)
+            .with_last_attended()
+            .select_related("borough")
+            .order_by("last_name", "first_name")
+        )
+    return render(request, "mentoring/home.html", context)
+
+
+def _manager_home(request):
+    today = _today()
+    boroughs = list(Borough.objects.for_user(request.user))
+    clients = Client.objects.for_user(request.user)
+    by_borough = metrics.outcomes_by_borough(clients, today)
+    rows = [(b, by_borough.get(b.pk)) for b in boroughs]
+    return render(
+        request,
+        "mentoring/manager_home.html",
+        {"rows": rows, "network": metrics.outcomes(clients, today), "as_of": today},
+    )
+
+
+# Clients ------------------------------------------------------------------------------
+
+
+@access.casework
+def client_list(request):
+    user = request.user
+    clients = (
+        Client.objects.for_user(user)
+        .with_last_attended()
+        .with_current_mentor()
+        .select_related("borough")
+    )
+    params = request.GET
+    if q := params.get("q", "").strip():
+        for term in q.split()[:5]:
+            clients = clients.filter(
+                Q(reference__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(preferred_name__icontains=term)
+            )
+    boroughs = list(Borough.objects.for_user(user).order_by("name"))
+    if borough := params.get("borough"):
+        clients = clients.filter(borough__slug=borough)
+    if (status := params.get("status")) in Client.Status.values:
+        clients = clients.filter(status=status)
+    if (risk := params.get("risk")) in Client.RiskLevel.values:
+        clients = clients.filter(risk_level=risk)
+    mentors = list(Mentor.objects.for_user(user).order_by("last_name", "first_name"))
+    if (mentor := params.get("mentor", "")).isdigit():
+        clients = clients.filter(current_mentor_id=int(mentor))
+    if params.get("needs_contact") == "1":
+        clients = clients.filter(pk__in=Client.objects.needing_contact(_today()).values("pk"))
+    sort = params.get("sort", "-referred")
+    field = CLIENT_SORTS.get(sort.lstrip("-"))
+    if field is None:
+        sort, field = "-referred", CLIENT_SORTS["referred"]
+    order = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc()
+    clients = clients.order_by(order, "reference")
+    page = Paginator(clients, CLIENTS_PER_PAGE).get_page(params.get("page"))
+    return render(
+        request,
+        "mentoring/client_list.html",
+        {
+            "page": page,
+            "q": q,
+            "sort": sort,
+            "boroughs": boroughs,
+            "mentors": mentors,
+            "statuses": Client.Status.choices,
+            "risks": Client.RiskLevel.choices,
+            "filters": params,
+            "can_refer": access.can_manage_cases(user),
+            "columns": [
+                ("reference", "Reference"),
+                ("name", "Name"),
+                ("borough", "Borough"),
+                ("status", "Status"),
+                ("risk", "Risk"),
+                ("referred", "Referred"),
+                ("last_contact", "Last contact"),
+            ],
+        },
+    )
+
+
+@access.case_management
+def client_new(request):
+    form = ReferralForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        client = form.save(commit=False)
+        client.status = Client.Status.REFERRED
+        services.client_save(client=client, by=request.user)
+        form.save_m2m()
+        messages.success(request, f"Referral saved: {client.reference} {client.full_name}.")
+        return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {"form": form, "title": "New referral", "submit": "Save referral"},
+    )
+
+
+def _timeline(client):
+    """Sessions, offences, milestones, goals and assignment changes, newest first."""
+    entries = []
+    for s in client.sessions.all():
+        entries.append((s.date, 0, "session", s))
+    for o in client.offences.all():
+        entries.append((o.offence_date, 1, "offence", o))
+    for m in client.milestones.all():
+        entries.append((m.achieved_on, 2, "milestone", m))
+    for g in client.goals.all():
+        entries.append((g.set_on, 3, "goal", g))
+    for a in client.assignments.all():
+        entries.append((a.started_on, 4, "assignment_start", a))
+        if a.ended_on:
+            entries.append((a.ended_on, 5, "assignment_end", a))
+    entries.sort(key=lambda e: (e[0], -e[1]), reverse=True)
+    return [{"date": d, "kind": kind, "item": item} for d, _order, kind, item in entries]
+
+
+@access.casework
+def client_detail(request, reference):
+    queryset = Client.objects.prefetch_related(
+        "needs",
+        Prefetch(
+            "sessions",
+            queryset=SupportSession.objects.select_related("mentor", "logged_by").prefetch_related(
+                "support_areas"
+            ),
+        ),
+        "offences",
+        "milestones",
+        Prefetch("goals", queryset=Goal.objects.select_related("support_area")),
+        Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
+    )
+    client = access.get_client_or_404(request.user, reference, queryset)
+    today = _today()
+    current = next((a for a in client.assignments.all() if a.ended_on is None), None)
+    attended = [s.date for s in client.sessions.all() if s.attended]
+    sessions_28 = [
+        s for s in client.sessions.all() if s.attended and s.date > today - timedelta(days=28)
+    ]
+    for session in client.sessions.all():
+        session.correctable = access.can_correct_session(request.user, session, today)
+    return render(
+        request,
+        "mentoring/client_detail.html",
+        {
+            "client": client,
+            "current_assignment": current,
+            "timeline": _timeline(client),
+            "last_attended": max(attended, default=None),
+            "sessions_28": len(sessions_28),
+            "can_manage": access.can_manage_cases(request.user),
+            "goal_status_choices": Goal.Status.choices,
+        },
+    )
+
+
+def _client_form_view(request, reference, form_class, title, submit, save, **form_kwargs):
+    """Shared shape of the small case-management forms on one client."""
+    client = access.get_client_or_404(request.user, reference)
+    form = form_class(request.POST or None, client=client, **form_kwargs)
+    if request.method == "POST" and form.is_valid():
+        message = save(client, form)
+        messages.success(request, message)
+        return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {"form": form, "client": client, "title": title, "submit": submit},
+    )
+
+
+@access.case_management
+def client_edit(request, reference):
+    client = access.get_client_or_404(request.user, reference)
+    form = ClientEditForm(request.POST or None, instance=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                client=form.save(commit=False), expected_version=form.cleaned_data["version"]
+            )
+        except services.EditConflict as conflict:
+            form.add_error(
+                None,
+                "Someone else saved this client while you were editing. Your changes were not "
+                "saved: the form now shows their version; make your changes again.",
+            )
+            form = ClientEditForm(instance=conflict.current, user=request.user)
+            form.conflict = True
+        else:
+            form.save_m2m()
+            messages.success(request, "Client details saved.")
+            return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {"form": form, "client": client, "title": "Edit client", "submit": "Save changes"},
+    )
+
+
+@access.case_management
+def client_start(request, reference):
+    def save(client, form):
+        if client.status != Client.Status.REFERRED:
+            raise Http404("Only a referred client can start support.")
+        services.client_start(
+            client=client,
+            started_on=form.cleaned_data["started_on"],
+            release_date=form.cleaned_data["release_date"],
+        )
+        return f"Support started for {client.reference}. Next: assign a mentor."
+
+    return _client_form_view(
+        request, reference, StartSupportForm, "Start support", "Start support", save
+    )
+
+
+@access.case_management
+@require_POST
+def client_decline(request, reference):
+    client = access.get_client_or_404(request.user, reference)
+    if client.status != Client.Status.REFERRED:
+        messages.error(request, "Only a referral that has not started can be declined.")
+    else:
+        services.client_decline(client=client)
+        messages.success(request, f"Referral {client.reference} declined.")
+    return redirect("client_detail", reference=client.reference)
+
+
+@access.case_management
+def client_assign(request, reference):
+    client = access.get_client_or_404(request.user, reference)
+    if client.status != Client.Status.ACTIVE:
+        messages.error(request, "A mentor can only be assigned to an active client.")
+        return redirect("client_detail", reference=client.reference)
+    current = client.assignments.filter(ended_on__isnull=True).select_related("mentor").first()
+    form = AssignMentorForm(request.POST or None, client=client, user=request.user, current=current)
+    if request.method == "POST" and form.is_valid():
+        assignment = services.assignment_change(
+            client=client,
+            mentor=form.cleaned_data["mentor"],
+            started_on=form.cleaned_data["started_on"],
+            end_reason=form.cleaned_data.get("end_reason") or None,
+        )
+        messages.success(request, f"{assignment.mentor.full_name} is now the mentor.")
+        return redirect("client_detail", reference=client.reference)
+    title = "Reassign mentor" if current else "Assign a mentor"
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {
+            "form": form,
+            "client": client,
+            "title": title,
+            "submit": title,
+            "intro": f"Current mentor: {current.mentor.full_name}" if current else "",
+        },
+    )
+
+
+@access.case_management
+def client_close(request, reference):
+    def save(client, form):
+        if client.status != Client.Status.ACTIVE:
+            raise Http404("Only an active case can be closed.")
+        services.client_close(
+            client=client,
+            ended_on=form.cleaned_data["ended_on"],
+            reason=form.cleaned_data["closure_reason"],
+        )
+        return f"Case {client.reference} closed."
+
+    return _client_form_view(request, reference, CloseCaseForm, "Close case", "Close case", save)
+
+
+def _add_record(request, reference, form_class, title, noun):
+    client = access.get_client_or_404(request.user, reference)
+    form = form_class(request.POST or None)
+    if request.method == "POST":
+        form.instance.client = client
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"{noun} added.")
+            return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {"form": form, "client": client, "title": title, "submit": f"Save {noun.lower()}"},
+    )
+
+
+@access.case_management
+def offence_new(request, reference):
+    return _add_record(request, reference, OffenceForm, "Record an offence", "Offence")
+
+
+@access.case_management
+def milestone_new(request, reference):
+    return _add_record(request, reference, MilestoneForm, "Record a milestone", "Milestone")
+
+
+@access.case_management
+def goal_new(request, reference):
+    return _add_record(request, reference, GoalForm, "Add a goal", "Goal")
+
+
+@access.case_management
+@require_POST
+def goal_status(request, pk):
+    goal = Goal.objects.for_user(request.user).select_related("client").filter(pk=pk).first()
+    if goal is None:
+        raise Http404("No such goal.")
+    form = GoalStatusForm(request.POST, instance=goal)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Goal marked {goal.get_status_display().lower()}.")
+    else:
+        messages.error(request, "Choose a valid goal status.")
+    return redirect("client_detail", reference=goal.client.reference)
+
+
+# Sessions -----------------------------------------------------------------------------
+
+
+def _session_form_page(request, form, client, title):
+    return render(
+        request,
+        "mentoring/session_form.html",
+        {"form": form, "client": client, "title": title},
+    )
+
+
+@access.casework
+def session_new(request, reference=None):
+    client = None
+    if reference is not None:
+        client = access.get_client_or_404(request.user, reference)
+        if client.status != Client.Status.ACTIVE:
+            messages.error(request, "Sessions can only be logged for an active client.")
+            return redirect("client_detail", reference=client.reference)
+    form = SupportSessionForm(request.POST or None, user=request.user, client=client)
+    if request.method == "POST" and form.is_valid():
+        session, created = services.session_log(
+            session=form.save(commit=False),
+            support_areas=form.cleaned_data["support_areas"],
+            by=request.user,
+        )
+        if created:
+            messages.success(request, f"Session on {session.date:%d/%m/%Y} saved.")
+        else:
+            messages.info(request, "That session was already saved; it was not saved twice.")
+        return redirect("client_detail", reference=session.client.reference)
+    return _session_form_page(request, form, client, "Log a session")
+
+
+@access.casework
+def session_edit(request, pk):
+    session = access.get_session_or_404(request.user, pk)
+    if not access.can_correct_session(request.user, session, _today()):
+        raise PermissionDenied(
+            "Sessions can be corrected for 7 days, by whoever logged them or a coordinator."
+        )
+    form = SupportSessionForm(request.POST or None, instance=session, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(
+                session=form.save(commit=False),
+                support_areas=form.cleaned_data["support_areas"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.EditConflict as conflict:
+            form = SupportSessionForm(instance=conflict.current, user=request.user)
+            form.add_error(
+                None,
+                "Someone else saved this session while you were editing. Your changes were not "
+                "saved: the form now shows their version.",
+            )
+        else:
+            messages.success(request, "Session corrected.")
+            return redirect("client_detail", reference=session.client.reference)
+    return _session_form_page(request, form, session.client, "Correct a session")
+
+
+# Mentors ------------------------------------------------------------------------------
+
+
+def _mentor_activity(queryset, today):
+    """Open caseload, and attended sessions and minutes in the last 28 days, per mentor."""
+    since = today - timedelta(days=ACTIVITY_DAYS)
+    open_assignments = (
+        Assignment.objects.filter(mentor=OuterRef("pk"), ended_on__isnull=True)
+        .order_by()
+        .values("mentor")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    recent = (
+        SupportSession.objects.filter(
+            mentor=OuterRef("pk"),
+            date__gt=since,
+            date__lte=today,
+            attendance__in=SupportSession.ATTENDED_VALUES,
+        )
+        .order_by()
+        .values("mentor")
+    )
+    return queryset.annotate(
+        open_caseload=Coalesce(Subquery(open_assignments), 0),
+        sessions_28=Coalesce(Subquery(recent.annotate(n=Count("pk")).values("n")), 0),
+        minutes_28=Coalesce(Subquery(recent.annotate(n=Sum("duration_minutes")).values("n")), 0),
+    )
+
+
+def _mentor_roles(request):
+    role = access.role_of(request.user)
+    if role not in {access.ADMIN, access.COORDINATOR, access.MANAGER, access.MENTOR}:
+        raise PermissionDenied("Your account has no role in the programme yet.")
+    return role
+
+
+def mentor_list(request):
+    _mentor_roles(request)
+    today = _today()
+    mentors = _mentor_activity(Mentor.objects.for_user(request.user), today)
+    if request.GET.get("show") != "all":
+        mentors = mentors.active_on(today)
+    mentors = mentors.select_related("home_borough").order_by("home_borough__name", "last_name")
+    return render(
+        request,
+        "mentoring/mentor_list.html",
+        {"mentors": mentors, "show_all": request.GET.get("show") == "all"},
+    )
+
+
+def mentor_detail(request, pk):
+    role = _mentor_roles(request)
+    today = _today()
+    mentor = _mentor_activity(
+        Mentor.objects.for_user(request.user).filter(pk=pk), today
+    ).select_related("home_borough")
+    mentor = mentor.prefetch_related("other_boroughs").first()
+    if mentor is None:
+        raise Http404("No such mentor.")
+    caseload = (
+        Client.objects.for_user(request.user)
+        .filter(assignments__mentor=mentor, assignments__ended_on__isnull=True)
+        .with_last_attended()
+        .select_related("borough")
+        .order_by("last_name")
+    )
+    return render(
+        request,
+        "mentoring/mentor_detail.html",
+        {
+            "mentor": mentor,
+            "caseload": caseload,
+            "show_names": role != access.MANAGER,
+            "hours_28": mentor.minutes_28 / 60,
+        },
+    )

@@ -1,0 +1,25 @@
+// Stop a double click from sending a form twice. The server also turns a repeated
+// submission away (each form carries a one-time token), so this is a courtesy only.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.dataset.submitted === "yes") {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitted = "yes";
+  form.querySelectorAll("button[type=submit]").forEach(function (button) {
+    button.setAttribute("aria-disabled", "true");
+    button.classList.add("disabled");
+  });
+});
+
+// A page restored from the back/forward cache must accept a new submission.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+    delete form.dataset.submitted;
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.removeAttribute("aria-disabled");
+      button.classList.remove("disabled");
+    });
+  });
+});
