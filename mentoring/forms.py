@@ -41,9 +41,8 @@ class ConfirmWarningsMixin:
         self._confirmations = [
             name for name, field in self.fields.items() if getattr(field, "is_confirmation", False)
         ]
-        if not self.is_bound:
-            for name in self._confirmations:
-                self.fields[name].widget = forms.HiddenInput()
+        for name in self._confirmations:
+            self.fields[name].widget = forms.HiddenInput()
 
     def warn(self, field, message):
         if not self.cleaned_data.get(field):
@@ -61,7 +60,12 @@ class ClientAgeCheckMixin(ConfirmWarningsMixin):
     def clean(self):
         cleaned = super().clean()
         born, referred = cleaned.get("date_of_birth"), cleaned.get("referred_on")
-        if born and referred and born < referred:
+        # Confirmed once is enough: editing a phone number does not ask again.
+        unchanged = self.instance.pk and (born, referred) == (
+            self.instance.date_of_birth,
+            self.instance.referred_on,
+        )
+        if born and referred and born < referred and not unchanged:
             age = age_on(born, referred)
             low, high = settings.SOS_TARGET_AGE_MIN, settings.SOS_TARGET_AGE_MAX
             if not low <= age <= high:
