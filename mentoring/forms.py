@@ -418,7 +418,12 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
         mentors = Mentor.objects.for_user(self.user)
         if client is not None:
             mentors = mentors.serving(client.borough)
-        self.fields["mentor"].queryset = mentors.order_by("last_name", "first_name")
+        field = self.fields["mentor"]
+        field.queryset = mentors.order_by("last_name", "first_name")
+        # Left blank, the session goes to the client's current mentor: one choice fewer
+        # for a coordinator logging from the home page.
+        field.required = False
+        field.empty_label = "The client's current mentor"
         if client is not None and not self.instance.pk:
             current = client.assignments.filter(ended_on__isnull=True).first()
             if current:
@@ -431,6 +436,13 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
         cleaned = super().clean()
         client = self.fixed_client or cleaned.get("client")
         mentor = cleaned.get("mentor")
+        if client and mentor is None and "mentor" not in self.errors:
+            current = client.assignments.filter(ended_on__isnull=True).select_related("mentor")
+            current = current.first()
+            if current is None:
+                self.add_error("mentor", "This client has no mentor assigned: choose one.")
+            else:
+                cleaned["mentor"] = mentor = current.mentor
         if client and mentor and not mentor.serves(client.borough):
             self.add_error("mentor", f"{mentor.full_name} does not work in {client.borough}.")
         return cleaned
