@@ -23,6 +23,8 @@ MENTOR = StaffProfile.Role.MENTOR
 CASEWORK_ROLES = {ADMIN, COORDINATOR, MENTOR}
 # Roles that may create and change client records: referrals, starts, closures.
 CASE_MANAGEMENT_ROLES = {ADMIN, COORDINATOR}
+# Roles that may read dashboards (aggregates only: no client names).
+DASHBOARD_ROLES = {ADMIN, COORDINATOR, MANAGER}
 
 
 def role_of(user):

@@ -9,4 +9,5 @@ def sos(request):
         "sos_role": role,
         "sos_can_casework": role in access.CASEWORK_ROLES,
         "sos_can_manage_cases": role in access.CASE_MANAGEMENT_ROLES,
+        "sos_can_see_dashboards": role in access.DASHBOARD_ROLES,
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboards, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,4 +21,6 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path("mentors/", views.mentor_list, name="mentor_list"),
     path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
+    path("dashboard/", dashboards.network_dashboard, name="network_dashboard"),
+    path("dashboard/<slug:slug>/", dashboards.borough_dashboard, name="borough_dashboard"),
 ]

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import access, metrics, services
+from . import access, services
 from .forms import (
     AssignMentorForm,
     ClientEditForm,
@@ -65,7 +65,7 @@ def _today():
 def home(request):
     role = access.role_of(request.user)
     if role == access.MANAGER:
-        return _manager_home(request)
+        return redirect("network_dashboard")
     if role not in access.CASEWORK_ROLES:
         raise PermissionDenied("Your account has no role in the programme yet.")
     today = _today()
@@ -94,19 +94,6 @@ def home(request):
             .order_by("last_name", "first_name")
         )
     return render(request, "mentoring/home.html", context)
-
-
-def _manager_home(request):
-    today = _today()
-    boroughs = list(Borough.objects.for_user(request.user))
-    clients = Client.objects.for_user(request.user)
-    by_borough = metrics.outcomes_by_borough(clients, today)
-    rows = [(b, by_borough.get(b.pk)) for b in boroughs]
-    return render(
-        request,
-        "mentoring/manager_home.html",
-        {"rows": rows, "network": metrics.outcomes(clients, today), "as_of": today},
-    )
 
 
 # Clients ------------------------------------------------------------------------------

@@ -74,3 +74,13 @@ def page_url(context, number):
     params = context["request"].GET.copy()
     params["page"] = number
     return "?" + urlencode(sorted(params.lists()), doseq=True)
+
+
+@register.inclusion_tag("mentoring/_rate.html")
+def reoffending(figures):
+    """
+    A reoffending rate as people should read it: with its 95% interval always, and for a
+    cohort under 10 as "n of N" plus the interval and a small-cohort marker, never a bare
+    percentage.
+    """
+    return {"f": figures}

@@ -1,0 +1,165 @@
+"""
+Charts drawn on the server as SVG: readable without JavaScript and under a strict Content
+Security Policy (no inline scripts or styles: colours are SVG presentation attributes).
+
+Each function turns figures into plain geometry (numbers and strings) that a template in
+``templates/mentoring/charts/`` draws; Django's auto-escaping covers every label. The
+figures themselves come from ``metrics``; nothing is computed here but positions.
+"""
+
+from dataclasses import dataclass, field
+
+PALETTE = ["#1f5f8b", "#e07b00", "#2e8540", "#8a3ffc", "#b02a37"]
+BASELINE_COLOURS = ["#6c757d", "#9c6500", "#6f42c1"]
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    title: str
+    description: str
+    left: int = 48
+    right: int = 16
+    top: int = 16
+    bottom: int = 44
+    items: list = field(default_factory=list)
+    y_ticks: list = field(default_factory=list)
+    x_ticks: list = field(default_factory=list)
+    legend: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+
+    @property
+    def plot_width(self):
+        return self.width - self.left - self.right
+
+    @property
+    def plot_height(self):
+        return self.height - self.top - self.bottom
+
+    @property
+    def plot_bottom(self):
+        return self.top + self.plot_height
+
+    @property
+    def plot_right(self):
+        return self.left + self.plot_width
+
+
+def _nice_max(value):
+    """A round number at or above ``value`` for the top of an axis."""
+    if value <= 0:
+        return 1
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if value <= step * 4:
+            return step * (int(value // step) + (value % step > 0))
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    return magnitude * (int(value // magnitude) + 1)
+
+
+def _y_ticks(chart, top_value, count=4, fmt="{:g}"):
+    for i in range(count + 1):
+        value = top_value * i / count
+        y = chart.plot_bottom - chart.plot_height * i / count
+        chart.y_ticks.append({"y": round(y, 1), "label": fmt.format(value)})
+
+
+def bar_chart(categories, series, *, title, description, width=720, height=240, label_every=1):
+    """
+    Grouped bars: ``categories`` along x (e.g. months), ``series`` a list of
+    ``(name, values)`` with one value per category.
+    """
+    chart = Chart(width, height, title, description)
+    top_value = _nice_max(max((v for _, values in series for v in values), default=0))
+    _y_ticks(chart, top_value)
+    slot = chart.plot_width / max(1, len(categories))
+    bar = max(1.0, (slot * 0.8) / max(1, len(series)))
+    for i, category in enumerate(categories):
+        x0 = chart.left + slot * i + slot * 0.1
+        for j, (name, values) in enumerate(series):
+            value = values[i]
+            h = chart.plot_height * value / top_value
+            chart.items.append(
+                {
+                    "x": round(x0 + bar * j, 1),
+                    "y": round(chart.plot_bottom - h, 1),
+                    "w": round(bar, 1),
+                    "h": round(h, 1),
+                    "fill": PALETTE[j % len(PALETTE)],
+                    "title": f"{category}: {value:g} {name.lower()}",
+                }
+            )
+        if i % label_every == 0:
+            chart.x_ticks.append({"x": round(x0 + slot * 0.4, 1), "label": category})
+    chart.legend = [
+        {"name": name, "fill": PALETTE[j % len(PALETTE)]} for j, (name, _) in enumerate(series)
+    ]
+    return chart
+
+
+def interval_chart(rows, baselines, *, title, description, width=720, row_height=30):
+    """
+    One row per scope: the rate as a dot with its 95% interval as a whisker, on a 0-100%
+    axis, with context baselines as labelled dashed lines. ``rows`` holds dicts with
+    ``label``, ``rate``, ``low``, ``high`` and ``small`` (a small cohort); rows without a
+    rate show "no cohort yet".
+    """
+    height = 16 + row_height * len(rows) + 44 + 18 * len(baselines)
+    chart = Chart(width, height, title, description, left=170, right=24)
+    chart.bottom = 44 + 18 * len(baselines)
+
+    def x_of(rate):
+        return round(chart.left + chart.plot_width * rate, 1)
+
+    for i in range(0, 11, 2):
+        chart.x_ticks.append({"x": x_of(i / 10), "label": f"{i * 10}%"})
+    for i, row in enumerate(rows):
+        y = chart.top + row_height * i + row_height / 2
+        item = {"y": round(y, 1), "label": row["label"], "small": row.get("small", False)}
+        if row.get("rate") is not None:
+            item.update(
+                x=x_of(row["rate"]),
+                x_low=x_of(row["low"]),
+                x_high=x_of(row["high"]),
+                title=(
+                    f"{row['label']}: {row['rate']:.0%} "
+                    f"(95% interval {row['low']:.0%} to {row['high']:.0%})"
+                ),
+            )
+        chart.items.append(item)
+    for k, (label, value) in enumerate(baselines):
+        colour = BASELINE_COLOURS[k % len(BASELINE_COLOURS)]
+        chart.lines.append(
+            {
+                "x": x_of(value),
+                "label": f"Context: {label}, {value:.1%}",
+                "colour": colour,
+                "legend_y": chart.plot_bottom + 40 + 18 * k,
+            }
+        )
+    return chart
+
+
+def step_chart(points, ticks, *, title, description, x_max=365, width=720, height=260):
+    """
+    A Kaplan-Meier curve: ``points`` are ``(day, survival)`` from day 0, drawn as steps on
+    a 0-100% axis; ``ticks`` are ``(day, number_at_risk)`` shown under the x axis.
+    """
+    chart = Chart(width, height, title, description, left=72, bottom=64)
+    _y_ticks(chart, 100, count=4, fmt="{:g}%")
+
+    def x_of(day):
+        return round(chart.left + chart.plot_width * min(day, x_max) / x_max, 1)
+
+    def y_of(survival):
+        return round(chart.plot_bottom - chart.plot_height * survival, 1)
+
+    path = []
+    for day, survival in points:
+        step = f"H{x_of(day)}V{y_of(survival)}"
+        path.append(step if path else f"M{x_of(day)},{y_of(survival)}")
+    chart.items = [{"d": " ".join(path), "colour": PALETTE[0]}]
+    chart.x_ticks = [
+        {"x": x_of(day), "label": str(day), "at_risk": "" if n is None else n} for day, n in ticks
+    ]
+    return chart

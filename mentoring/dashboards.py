@@ -1,0 +1,258 @@
+"""
+Manager dashboards: the network overview and one borough, as of any date, with SVG charts
+drawn on the server and every table downloadable as CSV.
+
+All figures come from ``metrics.dashboard`` for the boroughs the user may see
+(``Borough.objects.for_user``); nothing is computed here. Dashboards show no client names.
+"""
+
+import csv
+from datetime import date, datetime, timedelta
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from . import access, charts, metrics
+from .models import Borough
+
+EARLIEST_AS_OF = date(2000, 1, 1)
+BENCHMARK_COST = 2000
+
+
+class BadAsOf(ValueError):
+    pass
+
+
+def parse_as_of(value, today):
+    """``?as_of=`` as a date: YYYY-MM-DD or DD/MM/YYYY, not in the future; default today."""
+    if not value:
+        return today
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(value.strip(), fmt).date()
+            break
+        except ValueError:
+            continue
+    else:
+        raise BadAsOf("Give the date as YYYY-MM-DD, for example 2025-03-31.")
+    if day > today:
+        raise BadAsOf("The date cannot be in the future: figures are only known up to today.")
+    if day < EARLIEST_AS_OF:
+        raise BadAsOf(f"The date cannot be before {EARLIEST_AS_OF:%d/%m/%Y}.")
+    return day
+
+
+def _csv_response(filename, columns, rows):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return response
+
+
+def _report_csv(filename, data):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    metrics.write_report_csv(data, response)
+    return response
+
+
+TABLES = {
+    "monthly": (
+        "month",
+        "referrals",
+        "starts",
+        "closures",
+        "sessions_attended",
+        "hours",
+    ),
+    "closures": ("reason", "label", "clients", "share"),
+    "mentors": (
+        "reference",
+        "name",
+        "home_borough",
+        "open_assignments",
+        "max_caseload",
+        "spare",
+        "over_capacity",
+    ),
+    "support_areas": ("slug", "name", "sessions"),
+    "milestones": ("kind", "label", "milestones", "clients"),
+    "reoffending_curve": ("day", "at_risk", "events", "censored", "survival"),
+    "programme_length": ("day", "at_risk", "events", "censored", "survival"),
+}
+
+
+def _table_rows(data, table):
+    if table == "monthly":
+        return [{**m, "month": m["month"].strftime("%Y-%m")} for m in data["monthly"]]
+    return {
+        "closures": data["closures_by_reason"],
+        "mentors": data["mentor_load"],
+        "support_areas": data["support_areas"],
+        "milestones": data["milestones"],
+        "reoffending_curve": data["reoffending_curve"]["points"],
+        "programme_length": data["programme_length"]["points"],
+    }[table]
+
+
+def _monthly_charts(monthly):
+    labels = [m["month"].strftime("%b %y") for m in monthly]
+    flow = charts.bar_chart(
+        labels,
+        [
+            ("Referrals", [m["referrals"] for m in monthly]),
+            ("Starts", [m["starts"] for m in monthly]),
+            ("Closures", [m["closures"] for m in monthly]),
+        ],
+        title="Referrals, starts and closures per month",
+        description="Bars per month for the last 24 months; the table below has the figures.",
+        label_every=3,
+    )
+    activity = charts.bar_chart(
+        labels,
+        [
+            ("Sessions attended", [m["sessions_attended"] for m in monthly]),
+            ("Hours", [round(m["hours"], 1) for m in monthly]),
+        ],
+        title="Attended sessions and hours of support per month",
+        description="Bars per month for the last 24 months; the table below has the figures.",
+        label_every=3,
+    )
+    return flow, activity
+
+
+def _km_chart(curve, title):
+    points = [(p["day"], p["survival"]) for p in curve["points"]]
+    last = points[-1][0] if points else -1
+    # At risk on a tick day = those whose time is that day or later, which is the at-risk
+    # count of the first curve point on or after it. Past the curve's end: not shown.
+    ticks = [
+        (day, next((p["at_risk"] for p in curve["points"] if p["day"] >= day), None))
+        if day <= last
+        else (day, None)
+        for day in (0, 91, 182, 273, 365)
+    ]
+    return charts.step_chart(
+        points,
+        ticks,
+        title=title,
+        description=(
+            "Share of clients not yet proven to have reoffended, by days since the index "
+            "date (Kaplan-Meier); the curve stops where fewer than 10 remain at risk."
+        ),
+    )
+
+
+def _rate_rows(boroughs):
+    return [
+        {
+            "label": b["name"],
+            "rate": b["reoffending_rate"],
+            "low": b["wilson_low"],
+            "high": b["wilson_high"],
+            "small": b["small_cohort"],
+        }
+        for b in boroughs
+    ]
+
+
+def _dashboard_page(request, scope, template, filename, extra):
+    try:
+        as_of = parse_as_of(request.GET.get("as_of"), timezone.localdate())
+    except BadAsOf as error:
+        return render(
+            request, "mentoring/dashboard_error.html", {"message": str(error)}, status=400
+        )
+    data = metrics.dashboard(scope, as_of)
+    download = request.GET.get("download")
+    if download == "figures":
+        return _report_csv(f"{filename}-{as_of}.csv", data)
+    if download in TABLES:
+        return _csv_response(
+            f"{filename}-{download}-{as_of}.csv", TABLES[download], _table_rows(data, download)
+        )
+    if download:
+        return render(
+            request,
+            "mentoring/dashboard_error.html",
+            {"message": f"There is no table called {download!r} to download."},
+            status=400,
+        )
+    flow, activity = _monthly_charts(data["monthly"])
+    context = {
+        "data": data,
+        "as_of": as_of,
+        "is_today": as_of == timezone.localdate(),
+        "previous_year": as_of - timedelta(days=365),
+        "flow_chart": flow,
+        "activity_chart": activity,
+        "km_chart": _km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),
+        "benchmark_cost": BENCHMARK_COST,
+        **extra(data),
+    }
+    return render(request, template, context)
+
+
+@access.roles_required(*access.DASHBOARD_ROLES)
+def network_dashboard(request):
+    def extra(data):
+        boroughs = data["boroughs"]
+        load = {}
+        for mentor in data["mentor_load"]:
+            entry = load.setdefault(mentor["home_borough"], {"mentors": 0, "open": 0, "cap": 0})
+            entry["mentors"] += 1
+            entry["open"] += mentor["open_assignments"]
+            entry["cap"] += mentor["max_caseload"]
+        for b in boroughs:
+            b["load"] = load.get(b["slug"], {"mentors": 0, "open": 0, "cap": 0})
+        return {
+            "rows": boroughs,
+            "total_load": {
+                key: sum(entry[key] for entry in load.values())
+                for key in ("mentors", "open", "cap")
+            },
+            "rate_chart": charts.interval_chart(
+                _rate_rows([*boroughs, {**data["network"], "name": metrics.NETWORK_NAME}]),
+                [(b["label"], b["rate"]) for b in data["baselines"]],
+                title="12-month proven reoffending by borough, with 95% intervals",
+                description=(
+                    "One row per borough with the reoffending rate and its Wilson interval; "
+                    "dashed lines are context figures, not a matched comparison."
+                ),
+            ),
+        }
+
+    scope = Borough.objects.for_user(request.user)
+    return _dashboard_page(request, scope, "mentoring/dashboard_network.html", "sos-network", extra)
+
+
+@access.roles_required(*access.DASHBOARD_ROLES)
+def borough_dashboard(request, slug):
+    borough = get_object_or_404(Borough.objects.for_user(request.user), slug=slug)
+
+    def extra(data):
+        figures = data["network"]
+        return {
+            "borough": borough,
+            "figures": figures,
+            "cost_difference": (
+                None
+                if figures["cost_per_client"] is None
+                else figures["cost_per_client"] - BENCHMARK_COST
+            ),
+            "funding_gap": figures["cost_of_clients_started"] - figures["grants_total"],
+            "rate_chart": charts.interval_chart(
+                _rate_rows([{**figures, "name": borough.name}]),
+                [(b["label"], b["rate"]) for b in data["baselines"]],
+                title=f"12-month proven reoffending in {borough.name}, with 95% interval",
+                description="The borough's rate and interval against context figures.",
+            ),
+        }
+
+    return _dashboard_page(
+        request, borough, "mentoring/dashboard_borough.html", f"sos-{borough.slug}", extra
+    )
