@@ -1,0 +1,196 @@
+"""Dashboards: scoped, honest about small numbers, in agreement with the exports and the CLI."""
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mentoring import metrics
+from mentoring.models import Borough, Client
+
+from . import factories
+
+AS_OF = date(2026, 11, 26)
+
+
+def build_borough(borough, clients, sessions_each=3):
+    """``clients`` closed clients followed up long enough to be in the cohort, with sessions."""
+    mentor = factories.MentorFactory(home_borough=borough)
+    for i in range(clients):
+        client = factories.ClientFactory(
+            borough=borough,
+            referred_on=date(2022, 1, 3) + timedelta(days=i),
+            closed=True,
+            first_name=f"Secretname{borough.code}{i}",
+        )
+        for k in range(sessions_each):
+            factories.SupportSessionFactory(
+                client=client, mentor=mentor, date=client.started_on + timedelta(days=7 * k)
+            )
+        if i % 4 == 0:
+            factories.OffenceFactory(
+                client=client,
+                offence_date=client.started_on + timedelta(days=30),
+                outcome_date=client.started_on + timedelta(days=60),
+            )
+
+
+@pytest.fixture
+def two_boroughs(borough_a, borough_b):
+    build_borough(borough_a, 12)
+    build_borough(borough_b, 4)
+    return borough_a, borough_b
+
+
+def get(client, user, url, **params):
+    client.force_login(user)
+    return client.get(url, params)
+
+
+class TestAccess:
+    def test_anonymous_is_sent_to_sign_in(self, client, db):
+        response = client.get(reverse("network_dashboard"))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    def test_mentor_gets_403(self, client, mentor_a):
+        assert get(client, mentor_a.user, reverse("network_dashboard")).status_code == 403
+
+    def test_coordinator_sees_only_their_borough(self, client, coordinator_a, two_boroughs):
+        response = get(client, coordinator_a, reverse("network_dashboard"), as_of=AS_OF)
+        assert [row["slug"] for row in response.context["rows"]] == ["southwark"]
+        assert response.context["data"]["network"]["clients_started"] == 12
+
+    def test_other_boroughs_dashboard_is_404(self, client, coordinator_a, two_boroughs):
+        url = reverse("borough_dashboard", args=["croydon"])
+        assert get(client, coordinator_a, url).status_code == 404
+
+    def test_manager_sees_every_borough_and_no_client_names(self, client, manager, two_boroughs):
+        for url in [
+            reverse("network_dashboard"),
+            reverse("borough_dashboard", args=["southwark"]),
+            reverse("borough_dashboard", args=["croydon"]),
+        ]:
+            response = get(client, manager, url, as_of=AS_OF)
+            assert response.status_code == 200
+            assert b"Secretname" not in response.content
+        response = get(client, manager, reverse("network_dashboard"), as_of=AS_OF)
+        assert {row["slug"] for row in response.context["rows"]} == {"southwark", "croydon"}
+
+
+class TestAsOf:
+    @pytest.mark.parametrize(
+        "value, message",
+        [
+            ("26-11-2026", "YYYY-MM-DD"),
+            ("2026-02-30", "YYYY-MM-DD"),
+            ("2999-01-01", "in the future"),
+            ("1999-12-31", "cannot be before"),
+        ],
+    )
+    def test_bad_dates_are_a_400_with_a_clear_message(self, client, manager, value, message):
+        response = get(client, manager, reverse("network_dashboard"), as_of=value)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+
+    def test_a_past_date_ignores_later_records(self, client, manager, two_boroughs):
+        response = get(client, manager, reverse("network_dashboard"), as_of="2022-01-02")
+        assert response.context["data"]["network"]["clients_referred"] == 0
+        response = get(client, manager, reverse("network_dashboard"), as_of="02/01/2022")
+        assert response.context["as_of"] == date(2022, 1, 2)
+
+    def test_unknown_table_download_is_a_400(self, client, manager):
+        response = get(client, manager, reverse("network_dashboard"), download="secrets")
+        assert response.status_code == 400
+
+
+class TestHonestNumbers:
+    def test_small_cohort_shows_n_of_n_interval_and_marker(self, client, manager, two_boroughs):
+        url = reverse("borough_dashboard", args=["croydon"])
+        page = get(client, manager, url, as_of=AS_OF).content.decode()
+        assert "1 of 4" in page
+        assert "small cohort" in page
+        assert "95% interval" in page
+
+    def test_large_cohort_shows_rate_with_interval(self, client, manager, two_boroughs):
+        response = get(
+            client, manager, reverse("borough_dashboard", args=["southwark"]), as_of=AS_OF
+        )
+        figures = response.context["figures"]
+        assert figures["cohort"] == 12
+        assert figures["small_cohort"] is False
+        page = response.content.decode()
+        assert "25%" in page  # 3 of 12
+        low, high = metrics.wilson_interval(3, 12)
+        assert f"({low * 100:.0f}%\u2013{high * 100:.0f}%)" in page
+
+    def test_baselines_are_labelled_as_context(self, client, manager, two_boroughs):
+        page = get(client, manager, reverse("network_dashboard"), as_of=AS_OF).content.decode()
+        for label, _rate in metrics.BASELINES:
+            assert f"Context: {label}" in page
+        assert "not a matched comparison" in page
+
+
+class TestAgreement:
+    def test_page_csv_and_command_give_the_same_figures(self, client, manager, two_boroughs):
+        page = get(client, manager, reverse("network_dashboard"), as_of=AS_OF).context["data"]
+        download = get(
+            client, manager, reverse("network_dashboard"), as_of=AS_OF, download="figures"
+        )
+        assert download["Content-Type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+        out = io.StringIO()
+        call_command(
+            "outcomes_report", "--as-of", AS_OF.isoformat(), "--format", "json", stdout=out
+        )
+        command = json.loads(out.getvalue())
+        for key in ["clients_started", "cohort", "reoffenders", "active_caseload", "pending"]:
+            assert int(rows[0][key]) == page["network"][key] == command["network"][key]
+        assert float(rows[0]["reoffending_rate"]) == pytest.approx(
+            command["network"]["reoffending_rate"]
+        )
+        assert page["network"]["reoffending_rate"] == pytest.approx(
+            command["network"]["reoffending_rate"]
+        )
+        by_slug = {b["slug"]: b for b in command["boroughs"]}
+        for row in rows[1:]:
+            assert int(row["cohort"]) == by_slug[row["slug"]]["cohort"]
+
+    @pytest.mark.parametrize(
+        "table", ["monthly", "closures", "mentors", "support_areas", "milestones"]
+    )
+    def test_every_table_downloads_as_csv(self, client, manager, two_boroughs, table):
+        url = reverse("borough_dashboard", args=["southwark"])
+        response = get(client, manager, url, as_of=AS_OF, download=table)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert len(list(csv.reader(io.StringIO(response.content.decode())))) > 1
+
+
+class TestQueryCounts:
+    def queries(self, client, user, url):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    @pytest.mark.parametrize(
+        "url_name, args", [("network_dashboard", []), ("borough_dashboard", ["southwark"])]
+    )
+    def test_query_count_does_not_grow_with_the_data(
+        self, client, manager, borough_a, url_name, args
+    ):
+        url = reverse(url_name, args=args) + f"?as_of={AS_OF}"
+        build_borough(borough_a, 3, sessions_each=2)
+        small = self.queries(client, manager, url)
+        build_borough(borough_a, 30, sessions_each=20)
+        assert Client.objects.count() == 33
+        large = self.queries(client, manager, url)
+        assert small == large
+        assert Borough.objects.count() == 1
