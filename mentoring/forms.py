@@ -56,6 +56,26 @@ def confirmation_field(label):
     return field
 
 
+CLIENT_DETAIL_FIELDS = [
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "ethnicity",
+    "borough",
+    "referral_source",
+    "referred_on",
+    "risk_level",
+    "gang_affiliated",
+    "needs",
+    "consent_recorded_on",
+    "phone",
+    "email",
+    "address",
+]
+
+
 class ClientAgeCheckMixin(ConfirmWarningsMixin):
     def clean(self):
         cleaned = super().clean()
@@ -83,27 +103,12 @@ class ClientAdminForm(ClientAgeCheckMixin, forms.ModelForm):
     class Meta:
         model = Client
         fields = [
-            "first_name",
-            "last_name",
-            "preferred_name",
-            "date_of_birth",
-            "gender",
-            "ethnicity",
-            "borough",
-            "referral_source",
-            "referred_on",
-            "risk_level",
-            "gang_affiliated",
-            "needs",
-            "consent_recorded_on",
+            *CLIENT_DETAIL_FIELDS,
             "status",
             "started_on",
             "release_date",
             "ended_on",
             "closure_reason",
-            "phone",
-            "email",
-            "address",
         ]
 
 
@@ -169,26 +174,6 @@ class NotInFutureMixin:
             if value and value > today:
                 self.add_error(name, "This date is in the future.")
         return cleaned
-
-
-CLIENT_DETAIL_FIELDS = [
-    "first_name",
-    "last_name",
-    "preferred_name",
-    "date_of_birth",
-    "gender",
-    "ethnicity",
-    "borough",
-    "referral_source",
-    "referred_on",
-    "risk_level",
-    "gang_affiliated",
-    "needs",
-    "consent_recorded_on",
-    "phone",
-    "email",
-    "address",
-]
 
 
 class ReferralForm(ClientAgeCheckMixin, NotInFutureMixin, forms.ModelForm):
