@@ -237,18 +237,24 @@ def client_detail(request, reference):
     )
 
 
-def _client_form_view(request, reference, form_class, title, submit, save, **form_kwargs):
-    """Shared shape of the small case-management forms on one client."""
+def _client_form_view(request, reference, form_class, title, save, *, status, refusal):
+    """
+    Shared shape of the small case-management forms on one client. The action only
+    applies to a client in ``status``; otherwise the page says why (``refusal``) and goes
+    back to the client.
+    """
     client = access.get_client_or_404(request.user, reference)
-    form = form_class(request.POST or None, client=client, **form_kwargs)
+    if client.status != status:
+        messages.error(request, refusal)
+        return redirect("client_detail", reference=client.reference)
+    form = form_class(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
-        message = save(client, form)
-        messages.success(request, message)
+        messages.success(request, save(client, form))
         return redirect("client_detail", reference=client.reference)
     return render(
         request,
         "mentoring/form_page.html",
-        {"form": form, "client": client, "title": title, "submit": submit},
+        {"form": form, "client": client, "title": title, "submit": title},
     )
 
 
@@ -283,8 +289,6 @@ def client_edit(request, reference):
 @access.case_management
 def client_start(request, reference):
     def save(client, form):
-        if client.status != Client.Status.REFERRED:
-            raise Http404("Only a referred client can start support.")
         services.client_start(
             client=client,
             started_on=form.cleaned_data["started_on"],
@@ -293,7 +297,13 @@ def client_start(request, reference):
         return f"Support started for {client.reference}. Next: assign a mentor."
 
     return _client_form_view(
-        request, reference, StartSupportForm, "Start support", "Start support", save
+        request,
+        reference,
+        StartSupportForm,
+        "Start support",
+        save,
+        status=Client.Status.REFERRED,
+        refusal="Support can only start for a client who is referred and not yet started.",
     )
 
 
@@ -343,8 +353,6 @@ def client_assign(request, reference):
 @access.case_management
 def client_close(request, reference):
     def save(client, form):
-        if client.status != Client.Status.ACTIVE:
-            raise Http404("Only an active case can be closed.")
         services.client_close(
             client=client,
             ended_on=form.cleaned_data["ended_on"],
@@ -352,7 +360,15 @@ def client_close(request, reference):
         )
         return f"Case {client.reference} closed."
 
-    return _client_form_view(request, reference, CloseCaseForm, "Close case", "Close case", save)
+    return _client_form_view(
+        request,
+        reference,
+        CloseCaseForm,
+        "Close case",
+        save,
+        status=Client.Status.ACTIVE,
+        refusal="Only an active case can be closed.",
+    )
 
 
 def _add_record(request, reference, form_class, title, noun):
