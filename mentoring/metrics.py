@@ -1,34 +1,96 @@
 """
-The programme's outcome figures, computed in SQL for a set of clients as of a date.
+The programme's outcome figures, computed in SQL for a scope of boroughs as of a date.
 
 Definitions are in DESIGN.md ("Outcome metrics"). Every date window is counted in whole
 days through ``EpochDay`` (days since 1970-01-01), so that SQLite, PostgreSQL and Python
-agree to the day: no timestamp arithmetic, no time zones, no string comparison of dates.
+agree to the day: no timestamp arithmetic, no time zones.
 
-Pages, exports and management commands all read their figures from here.
+Pages, exports and management commands all read their figures from here. The public API:
+
+``report(scope, as_of)``
+    ``{"as_of", "network", "boroughs"}``: the figures (``FIGURES``) for the whole scope
+    and for each borough in it (each also with ``slug`` and ``name``). 7 queries.
+``dashboard(scope, as_of)``
+    ``report`` plus everything a dashboard draws: ``monthly``, ``closures_by_reason``,
+    ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
+    ``programme_length`` and ``baselines``. 15 queries.
+``monthly_activity``, ``closures_by_reason``, ``mentor_load``, ``support_areas_covered``,
+``milestones_achieved``, ``reoffending_curve``, ``programme_length`` ``(scope, as_of)``
+    One piece each, a fixed number of queries each.
+``outcomes(clients, as_of)`` / ``outcomes_by_borough(clients, as_of)``
+    The same figures for any client queryset (whole, or keyed by borough id).
+``kaplan_meier``, ``survival_curve``, ``survival_at``, ``wilson_interval``, ``baselines``
+    The pure arithmetic, for tests and for pages that draw their own tables.
+``report_json(report)`` / ``write_report_csv(report, stream)``
+    The one export format for the command and the CSV downloads: money as numbers with two
+    decimals in JSON and as ``1234.50`` text in CSV, rates as fractions, null/empty where a
+    denominator is 0.
+
+A ``scope`` is a Borough queryset (normally ``Borough.objects.for_user(user)``, the one
+scoping entry point), a single Borough, a list of borough ids, or None for every borough.
+
+Every figure is built from per-borough tallies: counts, and grouped histograms of days
+(for the medians and the Kaplan-Meier curves). Tallies add up, so the network figures are
+the sum of the boroughs' tallies, not a second computation, and the number of queries does
+not grow with the data: Python only walks the distinct days of a histogram (at most 366 for
+reoffending, a few thousand for programme length), never the clients.
 """
 
+import csv
+import json
 import math
-from datetime import date
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
     Exists,
+    F,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least, TruncMonth
 
-from .models import Client, Offence
+from .models import (
+    Borough,
+    Client,
+    Grant,
+    Mentor,
+    Milestone,
+    Offence,
+    SupportArea,
+    SupportSession,
+)
 
 FOLLOW_UP_DAYS = 365  # an offence counts if committed within a year of the index date
 WAITING_DAYS = 548  # ...and proven (convicted or cautioned) within 18 months of it
+# Kaplan-Meier observation stops half a year before A, so that an offence has had time to
+# reach court before the curve counts its absence.
+KM_LAG_DAYS = 183
 WILSON_Z = 1.959964  # two-sided 95%
+SMALL_COHORT = 10  # a rate over fewer people is shown with its interval and a marker
+MIN_AT_RISK = 10  # survival curves stop where fewer remain at risk
+ACTIVITY_DAYS = 28  # sessions, hours and engagement: attended sessions in (A - 28, A]
+# Support areas covered and milestones achieved look back a year: a month of one borough's
+# sessions is too few to show which needs the programme meets.
+RECENT_DAYS = 365
+MONTHS = 24  # monthly series: the last 24 calendar months, the last one ending on A
+SIX_MONTHS_DAYS = 183  # "reached 6 months" = support lasted at least this many days
+TWELVE_MONTHS_DAYS = 365
+CENTS = Decimal("0.01")
 
 # Context figures, shown as context and never as a matched comparison group.
 BASELINES = [
@@ -36,6 +98,42 @@ BASELINES = [
     ("MoJ proven reoffending, juveniles (Apr-Jun 2023 cohort)", 0.316),
     ("MoJ juveniles released from custody (year ending Mar 2016)", 0.701),
 ]
+
+# The figures of one scope, in the order of the CSV columns.
+FIGURES = (
+    "clients_referred",
+    "clients_started",
+    "referral_to_start_rate",
+    "active_caseload",
+    "cohort",
+    "small_cohort",
+    "pending",
+    "reoffenders",
+    "reoffending_rate",
+    "wilson_low",
+    "wilson_high",
+    "reoffences_per_100",
+    "success_rate",
+    "km_reoffending_12m",
+    "km_at_risk_12m",
+    "clients_ended",
+    "clients_completed",
+    "completion_rate",
+    "needs_contact",
+    "engaged_clients",
+    "engagement_rate",
+    "sessions_last_28_days",
+    "hours_last_28_days",
+    "median_days_referral_to_start",
+    "median_programme_days",
+    "programme_reached_6_months",
+    "programme_reached_12_months",
+    "cost_per_client",
+    "cost_of_clients_started",
+    "grants_total",
+)
+REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES)
+NETWORK_NAME = "All boroughs"
 
 EPOCH = date(1970, 1, 1)
 
@@ -64,6 +162,33 @@ class EpochDay(Func):
         return super().as_sql(compiler, connection, template=template)
 
 
+# Scope ---------------------------------------------------------------------------------
+
+
+def borough_scope(scope):
+    """
+    The boroughs a set of figures covers, as a Borough queryset. ``scope`` is a Borough
+    queryset (e.g. ``Borough.objects.for_user(user)``), a Borough, an iterable of borough
+    ids, or None for every borough.
+    """
+    if scope is None:
+        return Borough.objects.all()
+    if isinstance(scope, Borough):
+        return Borough.objects.filter(pk=scope.pk)
+    if isinstance(scope, QuerySet):
+        if scope.model is not Borough:
+            raise TypeError(f"A scope is a Borough queryset, not a {scope.model.__name__} one.")
+        return scope
+    return Borough.objects.filter(pk__in=list(scope))
+
+
+def _clients_in(boroughs):
+    return Client.objects.filter(borough__in=boroughs)
+
+
+# Building blocks shared by the queries ---------------------------------------------------
+
+
 def index_day():
     """The index date (release date if support started in custody, else start) as a day."""
     return EpochDay(Coalesce("release_date", "started_on"))
@@ -73,7 +198,7 @@ def proven_reoffences(as_of):
     """
     Offences of the outer client that count as proven reoffences as of ``as_of``: committed
     after the index date and within 365 days of it, proven by a conviction or caution on or
-    before both index + 548 days and ``as_of``.
+    before both index + 548 days and ``as_of``. The outer query annotates ``index_day``.
     """
     index = OuterRef("index_day")
     return (
@@ -103,24 +228,216 @@ def with_outcome_flags(clients, as_of):
     )
 
 
-def _aggregates(as_of):
+def _attended_sessions(as_of, days):
+    """Attended sessions of the outer client dated in (as_of - days, as_of]."""
+    return SupportSession.objects.filter(
+        client=OuterRef("pk"),
+        attendance__in=SupportSession.ATTENDED_VALUES,
+        date__gt=as_of - timedelta(days=days),
+        date__lte=as_of,
+    )
+
+
+# Tallies: the additive counts every figure is derived from -------------------------------
+
+
+@dataclass
+class Tally:
+    """
+    What one borough (or a sum of boroughs) contributes to the figures. Histograms map a
+    number of days to clients: ``reoffending`` and ``programme`` are keyed by (days,
+    event) for Kaplan-Meier, ``days_to_start`` by days.
+    """
+
+    counts: Counter = field(default_factory=Counter)
+    reoffending: Counter = field(default_factory=Counter)
+    programme: Counter = field(default_factory=Counter)
+    days_to_start: Counter = field(default_factory=Counter)
+    cost_of_clients_started: Decimal = Decimal("0.00")
+    grants_total: Decimal = Decimal("0.00")
+
+    def __add__(self, other):
+        return Tally(
+            counts=self.counts + other.counts,
+            reoffending=self.reoffending + other.reoffending,
+            programme=self.programme + other.programme,
+            days_to_start=self.days_to_start + other.days_to_start,
+            cost_of_clients_started=self.cost_of_clients_started + other.cost_of_clients_started,
+            grants_total=self.grants_total + other.grants_total,
+        )
+
+
+def _client_counts(clients, as_of):
+    """One grouped query: the client counts per borough, with each borough's cost."""
     started = Q(started_on__lte=as_of)
+    active = started & (Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
     cohort = started & Q(index_day__lte=epoch_day(as_of) - WAITING_DAYS)
     ended = Q(ended_on__lte=as_of)
+    rows = (
+        with_outcome_flags(clients.filter(referred_on__lte=as_of), as_of)
+        .annotate(
+            seen_recently=Exists(_attended_sessions(as_of, settings.SOS_NEEDS_CONTACT_DAYS)),
+            seen_this_month=Exists(_attended_sessions(as_of, ACTIVITY_DAYS)),
+        )
+        .order_by()
+        .values("borough", "borough__cost_per_client")
+        .annotate(
+            clients_referred=Count("pk"),
+            clients_started=Count("pk", filter=started),
+            active_caseload=Count("pk", filter=active),
+            cohort=Count("pk", filter=cohort),
+            reoffenders=Count("pk", filter=cohort & Q(has_reoffence=True)),
+            cohort_reoffences=Coalesce(Sum("reoffence_count", filter=cohort), 0),
+            clients_ended=Count("pk", filter=ended),
+            clients_completed=Count(
+                "pk", filter=ended & Q(closure_reason=Client.ClosureReason.COMPLETED)
+            ),
+            needs_contact=Count("pk", filter=active & Q(seen_recently=False)),
+            engaged_clients=Count("pk", filter=active & Q(seen_this_month=True)),
+        )
+    )
+    result = {}
+    for row in rows:
+        borough = row.pop("borough")
+        cost = row.pop("borough__cost_per_client")
+        result[borough] = (Counter(row), cost * row["clients_started"])
+    return result
+
+
+def _session_counts(clients, as_of):
+    """One grouped query: attended sessions and their minutes in (A - 28, A] per borough."""
+    rows = (
+        SupportSession.objects.filter(
+            client__in=clients,
+            attendance__in=SupportSession.ATTENDED_VALUES,
+            date__gt=as_of - timedelta(days=ACTIVITY_DAYS),
+            date__lte=as_of,
+        )
+        .order_by()
+        .values("client__borough")
+        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+    )
     return {
-        "clients_referred": Count("pk", filter=Q(referred_on__lte=as_of)),
-        "clients_started": Count("pk", filter=started),
-        "active_caseload": Count(
-            "pk", filter=started & (Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
-        ),
-        "cohort": Count("pk", filter=cohort),
-        "reoffenders": Count("pk", filter=cohort & Q(has_reoffence=True)),
-        "cohort_reoffences": Coalesce(Sum("reoffence_count", filter=cohort), 0),
-        "clients_ended": Count("pk", filter=ended),
-        "clients_completed": Count(
-            "pk", filter=ended & Q(closure_reason=Client.ClosureReason.COMPLETED)
-        ),
+        row["client__borough"]: Counter(sessions_28=row["sessions"], minutes_28=row["minutes"])
+        for row in rows
     }
+
+
+def _histograms(rows, *, day, event=None):
+    """{borough: Counter} from grouped rows of (borough, day[, event], clients)."""
+    result = {}
+    for row in rows:
+        key = row[day] if event is None else (row[day], bool(row[event]))
+        result.setdefault(row["borough"], Counter())[key] += row["clients"]
+    return result
+
+
+def _reoffending_histograms(clients, as_of):
+    """
+    One grouped query: per borough, clients by (days, event) for the Kaplan-Meier estimate
+    of reoffending. Each client started by A with index <= A is observed from the index
+    date to end = min(index + 365, A - 183) (left out if end <= index); the event is the
+    first proven reoffence committed by end, censored at end otherwise.
+    """
+    first_reoffence = (
+        proven_reoffences(as_of)
+        .filter(offence_day__lte=OuterRef("end_day"))
+        .order_by()
+        .values("client")
+        .annotate(first=Min("offence_day"))
+        .values("first")
+    )
+    rows = (
+        clients.filter(started_on__lte=as_of)
+        .annotate(index_day=index_day())
+        .annotate(
+            end_day=Least(
+                F("index_day") + Value(FOLLOW_UP_DAYS), Value(epoch_day(as_of) - KM_LAG_DAYS)
+            )
+        )
+        # end > index also means index < A: a release still to come is left out.
+        .filter(end_day__gt=F("index_day"))
+        .annotate(first_reoffence_day=Subquery(first_reoffence, output_field=IntegerField()))
+        .annotate(
+            km_day=Coalesce("first_reoffence_day", "end_day") - F("index_day"),
+            km_event=Case(
+                When(first_reoffence_day__isnull=False, then=Value(1)),
+                default=Value(0),
+            ),
+        )
+        .order_by()
+        .values("borough", "km_day", "km_event")
+        .annotate(clients=Count("pk"))
+    )
+    return _histograms(rows, day="km_day", event="km_event")
+
+
+def _programme_histograms(clients, as_of):
+    """
+    One grouped query: per borough, clients started by A by (days of support, ended by A),
+    for the Kaplan-Meier estimate of programme length. Open cases are censored at A.
+    """
+    ended = Q(ended_on__lte=as_of)
+    rows = (
+        clients.filter(started_on__lte=as_of)
+        .annotate(
+            length_day=Case(When(ended, then=EpochDay("ended_on")), default=Value(epoch_day(as_of)))
+            - EpochDay("started_on"),
+            has_ended=Case(When(ended, then=Value(1)), default=Value(0)),
+        )
+        .order_by()
+        .values("borough", "length_day", "has_ended")
+        .annotate(clients=Count("pk"))
+    )
+    return _histograms(rows, day="length_day", event="has_ended")
+
+
+def _days_to_start_histograms(clients, as_of):
+    """One grouped query: per borough, clients started by A by days from referral to start."""
+    rows = (
+        clients.filter(started_on__lte=as_of)
+        .annotate(wait=EpochDay("started_on") - EpochDay("referred_on"))
+        .order_by()
+        .values("borough", "wait")
+        .annotate(clients=Count("pk"))
+    )
+    return _histograms(rows, day="wait")
+
+
+def _grants_totals(grant_boroughs, as_of):
+    """One grouped query: per borough, the grants starting on or before A."""
+    rows = (
+        Grant.objects.filter(borough__in=grant_boroughs, starts_on__lte=as_of)
+        .order_by()
+        .values("borough")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["borough"]: row["total"] for row in rows}
+
+
+def _tallies(clients, grant_boroughs, as_of):
+    """{borough id: Tally} for ``clients`` and the grants of ``grant_boroughs``: 6 queries."""
+    counts = _client_counts(clients, as_of)
+    sessions = _session_counts(clients, as_of)
+    reoffending = _reoffending_histograms(clients, as_of)
+    programme = _programme_histograms(clients, as_of)
+    days_to_start = _days_to_start_histograms(clients, as_of)
+    grants = _grants_totals(grant_boroughs, as_of)
+    tallies = {}
+    for borough in counts.keys() | sessions.keys() | grants.keys():
+        client_counts, cost = counts.get(borough, (Counter(), Decimal("0.00")))
+        tallies[borough] = Tally(
+            counts=client_counts + sessions.get(borough, Counter()),
+            reoffending=reoffending.get(borough, Counter()),
+            programme=programme.get(borough, Counter()),
+            days_to_start=days_to_start.get(borough, Counter()),
+            cost_of_clients_started=cost,
+            grants_total=grants.get(borough, Decimal("0.00")),
+        )
+    return tallies
+
+
+# Arithmetic -------------------------------------------------------------------------------
 
 
 def wilson_interval(successes, n, z=WILSON_Z):
@@ -131,46 +448,496 @@ def wilson_interval(successes, n, z=WILSON_Z):
     denominator = 1 + z * z / n
     centre = p + z * z / (2 * n)
     margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - margin) / denominator, (centre + margin) / denominator
+    return max(0.0, (centre - margin) / denominator), min(1.0, (centre + margin) / denominator)
+
+
+def kaplan_meier(histogram):
+    """
+    The Kaplan-Meier table of a histogram {(day, event): clients}: one row per distinct
+    day, ascending, with ``day``, ``at_risk`` (clients whose time is ``day`` or later, so
+    those censored on ``day`` are still at risk on it), ``events``, ``censored`` and
+    ``survival`` S(day) = product over event days t <= day of (1 - events / at_risk).
+    """
+    at_risk = sum(histogram.values())
+    survival = 1.0
+    table = []
+    for day in sorted({day for day, _event in histogram}):
+        events = histogram.get((day, True), 0)
+        censored = histogram.get((day, False), 0)
+        if events:
+            survival *= 1 - events / at_risk
+        table.append(
+            {
+                "day": day,
+                "at_risk": at_risk,
+                "events": events,
+                "censored": censored,
+                "survival": survival,
+            }
+        )
+        at_risk -= events + censored
+    return table
+
+
+def survival_at(table, day):
+    """
+    S(day) from a Kaplan-Meier table, or None where the data cannot tell: nobody was
+    followed up to ``day`` (and the curve had not already reached 0).
+    """
+    if not table:
+        return None
+    survival = 1.0
+    for row in table:
+        if row["day"] > day:
+            break
+        survival = row["survival"]
+    if table[-1]["day"] < day and survival > 0:
+        return None
+    return survival
+
+
+def at_risk_on(table, day):
+    """How many were still followed on ``day`` (their time is ``day`` or later)."""
+    return next((row["at_risk"] for row in table if row["day"] >= day), 0)
+
+
+def km_median(table):
+    """The first day on which S falls to one half or below; None if it never does."""
+    return next((row["day"] for row in table if row["survival"] <= 0.5), None)
+
+
+def survival_curve(histogram, min_at_risk=MIN_AT_RISK):
+    """
+    The points a page draws: S = 1 on day 0 with everyone at risk (unless the table has its
+    own day-0 row), then each Kaplan-Meier row while at least ``min_at_risk`` remain at
+    risk. Empty when fewer than ``min_at_risk`` are observed at all.
+    """
+    total = sum(histogram.values())
+    if total < min_at_risk:
+        return []
+    table = kaplan_meier(histogram)
+    points = [row for row in table if row["at_risk"] >= min_at_risk]
+    if table[0]["day"] == 0:
+        return points
+    start = {"day": 0, "at_risk": total, "events": 0, "censored": 0, "survival": 1.0}
+    return [start, *points]
+
+
+def histogram_median(histogram):
+    """The median of a histogram {value: count}, as a float; None when it is empty."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    # The middle position(s), 0-based: one for an odd total, the two either side otherwise.
+    wanted = sorted({(total - 1) // 2, total // 2})
+    values, seen = [], 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while wanted and wanted[0] < seen:
+            values.append(value)
+            wanted.pop(0)
+        if not wanted:
+            break
+    return sum(values) / len(values)
 
 
 def _ratio(numerator, denominator):
     return numerator / denominator if denominator else None
 
 
-def _derive(row):
-    """Rates from the counts of one scope; None where the denominator is 0."""
-    cohort = row["cohort"]
-    rate = _ratio(row["reoffenders"], cohort)
-    low, high = wilson_interval(row["reoffenders"], cohort)
+def _money(amount):
+    return Decimal(amount).quantize(CENTS)
+
+
+def _figures(tally):
+    """Every figure of one scope from its tally; rates are None where the denominator is 0."""
+    c = tally.counts
+    cohort = c["cohort"]
+    rate = _ratio(c["reoffenders"], cohort)
+    low, high = wilson_interval(c["reoffenders"], cohort)
+    reoffending = kaplan_meier(tally.reoffending)
+    survival_12m = survival_at(reoffending, FOLLOW_UP_DAYS)
+    programme = kaplan_meier(tally.programme)
+    # "Reached d days" = support lasted at least d days = S(d - 1) on whole days.
+    reached_6 = survival_at(programme, SIX_MONTHS_DAYS - 1)
+    reached_12 = survival_at(programme, TWELVE_MONTHS_DAYS - 1)
+    cost = _money(tally.cost_of_clients_started)
     return {
-        "clients_referred": row["clients_referred"],
-        "clients_started": row["clients_started"],
-        "active_caseload": row["active_caseload"],
+        "clients_referred": c["clients_referred"],
+        "clients_started": c["clients_started"],
+        "referral_to_start_rate": _ratio(c["clients_started"], c["clients_referred"]),
+        "active_caseload": c["active_caseload"],
         "cohort": cohort,
-        "pending": row["clients_started"] - cohort,
-        "reoffenders": row["reoffenders"],
+        "small_cohort": cohort < SMALL_COHORT,
+        "pending": c["clients_started"] - cohort,
+        "reoffenders": c["reoffenders"],
         "reoffending_rate": rate,
         "wilson_low": low,
         "wilson_high": high,
-        "reoffences_per_100": (100 * row["cohort_reoffences"] / cohort if cohort else None),
+        "reoffences_per_100": _ratio(100 * c["cohort_reoffences"], cohort),
         "success_rate": None if rate is None else 1 - rate,
-        "completion_rate": _ratio(row["clients_completed"], row["clients_ended"]),
+        "km_reoffending_12m": None if survival_12m is None else 1 - survival_12m,
+        "km_at_risk_12m": at_risk_on(reoffending, FOLLOW_UP_DAYS),
+        "clients_ended": c["clients_ended"],
+        "clients_completed": c["clients_completed"],
+        "completion_rate": _ratio(c["clients_completed"], c["clients_ended"]),
+        "needs_contact": c["needs_contact"],
+        "engaged_clients": c["engaged_clients"],
+        "engagement_rate": _ratio(c["engaged_clients"], c["active_caseload"]),
+        "sessions_last_28_days": c["sessions_28"],
+        "hours_last_28_days": c["minutes_28"] / 60,
+        "median_days_referral_to_start": histogram_median(tally.days_to_start),
+        "median_programme_days": km_median(programme),
+        "programme_reached_6_months": reached_6,
+        "programme_reached_12_months": reached_12,
+        "cost_per_client": (_money(cost / c["clients_started"]) if c["clients_started"] else None),
+        "cost_of_clients_started": cost,
+        "grants_total": _money(tally.grants_total),
     }
 
 
+def _total(tallies):
+    return sum(tallies, Tally())
+
+
+# Public figures ---------------------------------------------------------------------------
+
+
 def outcomes(clients, as_of):
-    """The figures for all of ``clients`` together, as of ``as_of``, in one query."""
-    row = with_outcome_flags(clients, as_of).aggregate(**_aggregates(as_of))
-    return _derive(row)
+    """
+    Every figure (``FIGURES``) for all of ``clients`` together, as of ``as_of``; grants are
+    those of the boroughs the clients belong to. 6 queries.
+    """
+    tallies = _tallies(clients, Borough.objects.filter(clients__in=clients), as_of)
+    return _figures(_total(tallies.values()))
 
 
 def outcomes_by_borough(clients, as_of):
-    """The same figures per borough, keyed by borough id, in one grouped query."""
+    """The same figures per borough, keyed by borough id (boroughs with no clients absent)."""
+    tallies = _tallies(clients, Borough.objects.filter(clients__in=clients), as_of)
+    return {borough: _figures(tally) for borough, tally in tallies.items()}
+
+
+def _report(boroughs, as_of):
+    """(report, network tally): the report and the tally its curves are drawn from."""
+    listed = list(boroughs.order_by("name").values("pk", "slug", "name"))
+    tallies = _tallies(_clients_in(boroughs), boroughs, as_of)
+    network = _total(tallies.values())
+    report = {
+        "as_of": as_of,
+        "network": _figures(network),
+        "boroughs": [
+            {"slug": b["slug"], "name": b["name"], **_figures(tallies.get(b["pk"], Tally()))}
+            for b in listed
+        ],
+    }
+    return report, network
+
+
+def report(scope, as_of):
+    """
+    ``{"as_of": date, "network": figures, "boroughs": [{"slug", "name", **figures}]}`` for
+    the boroughs in ``scope`` (by name; every one listed, even with no clients), where
+    "network" is all of them together. 7 queries.
+    """
+    return _report(borough_scope(scope), as_of)[0]
+
+
+def baselines():
+    """The context figures, labelled as context: never a matched comparison."""
+    return [{"label": label, "rate": rate} for label, rate in BASELINES]
+
+
+def _reoffending_curve(histogram):
+    table = kaplan_meier(histogram)
+    survival_12m = survival_at(table, FOLLOW_UP_DAYS)
+    return {
+        "clients": sum(histogram.values()),
+        "points": survival_curve(histogram),
+        "km_reoffending_12m": None if survival_12m is None else 1 - survival_12m,
+        "at_risk_12m": at_risk_on(table, FOLLOW_UP_DAYS),
+    }
+
+
+def reoffending_curve(scope, as_of):
+    """
+    The Kaplan-Meier reoffending curve: ``clients`` observed, ``points`` ({day, at_risk,
+    events, censored, survival} from day 0, stopping where fewer than 10 remain at risk),
+    ``km_reoffending_12m`` = 1 - S(365) and ``at_risk_12m``. 1 query.
+    """
+    histograms = _reoffending_histograms(_clients_in(borough_scope(scope)), as_of)
+    return _reoffending_curve(sum(histograms.values(), Counter()))
+
+
+def _programme_length(histogram):
+    table = kaplan_meier(histogram)
+    return {
+        "clients": sum(histogram.values()),
+        "points": survival_curve(histogram),
+        "median_days": km_median(table),
+        "reached_6_months": survival_at(table, SIX_MONTHS_DAYS - 1),
+        "reached_12_months": survival_at(table, TWELVE_MONTHS_DAYS - 1),
+    }
+
+
+def programme_length(scope, as_of):
+    """
+    Programme length by Kaplan-Meier, open cases censored at A: ``clients``, ``points``
+    (S(t) = share still in the programme after t days), ``median_days`` and the shares
+    whose support lasted at least 183 days (``reached_6_months``) and 365 days
+    (``reached_12_months``). 1 query.
+    """
+    histograms = _programme_histograms(_clients_in(borough_scope(scope)), as_of)
+    return _programme_length(sum(histograms.values(), Counter()))
+
+
+def _months(as_of, months):
+    first = date(as_of.year, as_of.month, 1)
+    index = first.year * 12 + first.month - 1 - (months - 1)
+    return [date((index + i) // 12, (index + i) % 12 + 1, 1) for i in range(months)]
+
+
+def _per_month(queryset, date_field, **aggregates):
     rows = (
-        with_outcome_flags(clients, as_of)
+        queryset.annotate(month=TruncMonth(date_field))
         .order_by()
-        .values("borough")
-        .annotate(**_aggregates(as_of))
+        .values("month")
+        .annotate(**aggregates)
     )
-    return {row["borough"]: _derive(row) for row in rows}
+    return {row.pop("month"): row for row in rows}
+
+
+def monthly_activity(scope, as_of, months=MONTHS):
+    """
+    One entry per calendar month for the last ``months`` months, the last ending on
+    ``as_of``: ``month`` (its first day), ``referrals``, ``starts``, ``closures``,
+    ``sessions_attended`` and ``hours`` (of attended sessions). 4 queries.
+    """
+    clients = _clients_in(borough_scope(scope))
+    calendar = _months(as_of, months)
+    first = calendar[0]
+    referrals = _per_month(
+        clients.filter(referred_on__gte=first, referred_on__lte=as_of), "referred_on", n=Count("pk")
+    )
+    starts = _per_month(
+        clients.filter(started_on__gte=first, started_on__lte=as_of), "started_on", n=Count("pk")
+    )
+    closures = _per_month(
+        clients.filter(ended_on__gte=first, ended_on__lte=as_of), "ended_on", n=Count("pk")
+    )
+    sessions = _per_month(
+        SupportSession.objects.filter(
+            client__in=clients,
+            attendance__in=SupportSession.ATTENDED_VALUES,
+            date__gte=first,
+            date__lte=as_of,
+        ),
+        "date",
+        n=Count("pk"),
+        minutes=Sum("duration_minutes"),
+    )
+    empty = {"n": 0, "minutes": 0}
+    return [
+        {
+            "month": month,
+            "referrals": referrals.get(month, empty)["n"],
+            "starts": starts.get(month, empty)["n"],
+            "closures": closures.get(month, empty)["n"],
+            "sessions_attended": sessions.get(month, empty)["n"],
+            "hours": sessions.get(month, empty)["minutes"] / 60,
+        }
+        for month in calendar
+    ]
+
+
+def closures_by_reason(scope, as_of):
+    """
+    Every closure reason with ``clients`` whose case ended on or before ``as_of`` for it and
+    their ``share`` of all those closures (None if there were none). 1 query.
+    """
+    counts = dict(
+        _clients_in(borough_scope(scope))
+        .filter(ended_on__lte=as_of)
+        .order_by()
+        .values_list("closure_reason")
+        .annotate(n=Count("pk"))
+    )
+    total = sum(counts.values())
+    return [
+        {
+            "reason": reason.value,
+            "label": reason.label,
+            "clients": counts.get(reason.value, 0),
+            "share": _ratio(counts.get(reason.value, 0), total),
+        }
+        for reason in Client.ClosureReason
+    ]
+
+
+def mentor_load(scope, as_of):
+    """
+    Each mentor serving a borough in ``scope`` (home or other borough) and mentoring on
+    ``as_of``, by reference: ``reference``, ``name``, ``home_borough`` (slug),
+    ``open_assignments`` (all of the mentor's assignments open on ``as_of``, whatever the
+    client's borough, since capacity is the mentor's), ``max_caseload``, ``spare`` (may be
+    negative) and ``over_capacity``. 1 query.
+    """
+    boroughs = borough_scope(scope)
+    visiting = Mentor.other_boroughs.through.objects.filter(borough__in=boroughs).values("mentor")
+    open_on = Q(assignments__started_on__lte=as_of) & (
+        Q(assignments__ended_on__isnull=True) | Q(assignments__ended_on__gt=as_of)
+    )
+    # Membership through a subquery rather than a join, so the count is not multiplied by
+    # the boroughs a mentor serves.
+    rows = (
+        Mentor.objects.active_on(as_of)
+        .filter(Q(home_borough__in=boroughs) | Q(pk__in=visiting))
+        .annotate(open_assignments=Count("assignments", filter=open_on))
+        .order_by("reference")
+        .values(
+            "reference",
+            "first_name",
+            "last_name",
+            "home_borough__slug",
+            "max_caseload",
+            "open_assignments",
+        )
+    )
+    return [
+        {
+            "reference": row["reference"],
+            "name": f"{row['first_name']} {row['last_name']}",
+            "home_borough": row["home_borough__slug"],
+            "open_assignments": row["open_assignments"],
+            "max_caseload": row["max_caseload"],
+            "spare": row["max_caseload"] - row["open_assignments"],
+            "over_capacity": row["open_assignments"] > row["max_caseload"],
+        }
+        for row in rows
+    ]
+
+
+def support_areas_covered(scope, as_of, days=RECENT_DAYS):
+    """
+    Every support area with the number of attended sessions in (A - days, A] that covered
+    it (``sessions``), for clients in ``scope``. 1 query.
+    """
+    sessions = SupportSession.objects.filter(
+        client__in=_clients_in(borough_scope(scope)),
+        attendance__in=SupportSession.ATTENDED_VALUES,
+        date__gt=as_of - timedelta(days=days),
+        date__lte=as_of,
+    )
+    covering = (
+        SupportSession.support_areas.through.objects.filter(
+            supportarea=OuterRef("pk"), supportsession__in=sessions
+        )
+        .order_by()
+        .values("supportarea")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = SupportArea.objects.annotate(
+        covered=Coalesce(Subquery(covering, output_field=IntegerField()), 0)
+    ).values_list("slug", "name", "covered")
+    return [{"slug": slug, "name": name, "sessions": n} for slug, name, n in rows]
+
+
+def milestones_achieved(scope, as_of, days=RECENT_DAYS):
+    """
+    Every milestone kind with the ``milestones`` achieved in (A - days, A] by clients in
+    ``scope``, and how many ``clients`` achieved one. 1 query.
+    """
+    rows = (
+        Milestone.objects.filter(
+            client__in=_clients_in(borough_scope(scope)),
+            achieved_on__gt=as_of - timedelta(days=days),
+            achieved_on__lte=as_of,
+        )
+        .order_by()
+        .values("kind")
+        .annotate(milestones=Count("pk"), clients=Count("client", distinct=True))
+    )
+    counts = {row["kind"]: row for row in rows}
+    empty = {"milestones": 0, "clients": 0}
+    return [
+        {
+            "kind": kind.value,
+            "label": kind.label,
+            "milestones": counts.get(kind.value, empty)["milestones"],
+            "clients": counts.get(kind.value, empty)["clients"],
+        }
+        for kind in Milestone.Kind
+    ]
+
+
+def dashboard(scope, as_of):
+    """
+    Everything a dashboard shows for ``scope`` as of ``as_of``: the ``report`` keys
+    (``as_of``, ``network``, ``boroughs``) plus ``monthly``, ``closures_by_reason``,
+    ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
+    ``programme_length`` (both for the whole scope) and ``baselines``. 15 queries.
+    """
+    boroughs = borough_scope(scope)
+    data, network = _report(boroughs, as_of)
+    data.update(
+        monthly=monthly_activity(boroughs, as_of),
+        closures_by_reason=closures_by_reason(boroughs, as_of),
+        mentor_load=mentor_load(boroughs, as_of),
+        support_areas=support_areas_covered(boroughs, as_of),
+        milestones=milestones_achieved(boroughs, as_of),
+        reoffending_curve=_reoffending_curve(network.reoffending),
+        programme_length=_programme_length(network.programme),
+        baselines=baselines(),
+    )
+    return data
+
+
+# Export -------------------------------------------------------------------------------------
+
+
+def report_rows(report):
+    """The report as rows of ``REPORT_COLUMNS``: the network first, then each borough."""
+    yield {"scope": "network", "slug": "", "name": NETWORK_NAME, **report["network"]}
+    for borough in report["boroughs"]:
+        yield {"scope": "borough", **borough}
+
+
+# json writes floats as repr() does (2000.0); money goes through as a marked string that is
+# then unquoted, so it reads 2000.00. No text in a report can hold the NUL of the marker.
+_MONEY_MARK = "\x00money:"
+_MONEY = re.compile(r'"\\u0000money:(-?\d+\.\d\d)"')
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return f"{_MONEY_MARK}{value.quantize(CENTS)}"
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def report_json(report, indent=2):
+    """
+    The report as JSON: dates as YYYY-MM-DD, money as numbers with two decimals
+    (``2030.43``, ``1001000.00``), rates as fractions, null where there is no value.
+    """
+    return _MONEY.sub(r"\1", json.dumps(report, default=_json_value, indent=indent))
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value.quantize(CENTS)}"
+    return value
+
+
+def write_report_csv(report, stream):
+    """The report as CSV, one row per scope: empty cells where a figure has no value."""
+    writer = csv.writer(stream)
+    writer.writerow(REPORT_COLUMNS)
+    for row in report_rows(report):
+        writer.writerow([_csv_value(row[column]) for column in REPORT_COLUMNS])
