@@ -10,10 +10,11 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from .models import (
+    DURATION_MAX_MINUTES,
+    DURATION_MIN_MINUTES,
     Assignment,
     Borough,
     Client,
@@ -308,9 +309,7 @@ class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
             Mentor.objects.for_user(user)
             .serving(client.borough)
             .active_on(today)
-            .annotate(
-                open_caseload=Count("assignments", filter=Q(assignments__ended_on__isnull=True))
-            )
+            .with_open_caseload()
             .order_by("last_name", "first_name")
         )
         self.fields["started_on"].initial = today
@@ -378,6 +377,10 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
         self.user = user
         editing = self.instance.pk is not None
         self.fields["support_areas"].queryset = SupportArea.objects.all()
+        # The model field's own minimum (0) would otherwise win over the widget's.
+        self.fields["duration_minutes"].widget.attrs.update(
+            min=DURATION_MIN_MINUTES, max=DURATION_MAX_MINUTES
+        )
         if editing:
             client = self.instance.client
             self.fields["version"].initial = self.instance.version

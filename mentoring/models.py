@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 DURATION_MIN_MINUTES = 5
@@ -188,6 +188,20 @@ class MentorQuerySet(models.QuerySet):
 
     def active_on(self, day):
         return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+    def with_open_caseload(self):
+        """
+        Annotate ``open_caseload``: the mentor's open assignments. A subquery rather than a
+        join, so the count is not multiplied by the boroughs a mentor serves.
+        """
+        open_assignments = (
+            Assignment.objects.filter(mentor=OuterRef("pk"), ended_on__isnull=True)
+            .order_by()
+            .values("mentor")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(open_caseload=Coalesce(Subquery(open_assignments), 0))
 
 
 class Mentor(PersonName):
@@ -627,13 +641,10 @@ class SupportSession(models.Model):
     mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="sessions")
     date = models.DateField()
     start_time = models.TimeField(null=True, blank=True)
+    # The range is a named constraint with one readable message from clean(); field
+    # validators would say the same thing a second time in other words.
     duration_minutes = models.PositiveSmallIntegerField(
-        default=60,
-        validators=[
-            MinValueValidator(DURATION_MIN_MINUTES),
-            MaxValueValidator(DURATION_MAX_MINUTES),
-        ],
-        help_text="Between 5 minutes and 12 hours.",
+        default=60, help_text="Between 5 minutes and 12 hours (720 minutes)."
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BOTH)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)

@@ -8,10 +8,23 @@ templates run no queries and each page costs a fixed number of them.
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -51,12 +64,24 @@ CLIENT_SORTS = {
     "status": "status",
     "referred": "referred_on",
     "last_contact": "last_attended_on",
-    "risk": "risk_level",
+    "risk": "risk_rank",
 }
+# Risk sorts by severity, not alphabetically.
+RISK_RANK = Case(
+    *(When(risk_level=level, then=Value(rank)) for rank, level in enumerate(Client.RiskLevel)),
+    output_field=IntegerField(),
+)
 
 
 def _today():
     return timezone.localdate()
+
+
+def _id_param(value):
+    """A primary key from the query string, or None for anything that is not one."""
+    if value and value.isascii() and value.isdecimal() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 # Home ---------------------------------------------------------------------------------
@@ -106,6 +131,7 @@ def client_list(request):
         Client.objects.for_user(user)
         .with_last_attended()
         .with_current_mentor()
+        .annotate(risk_rank=RISK_RANK)
         .select_related("borough")
     )
     params = request.GET
@@ -125,8 +151,8 @@ def client_list(request):
     if (risk := params.get("risk")) in Client.RiskLevel.values:
         clients = clients.filter(risk_level=risk)
     mentors = list(Mentor.objects.for_user(user).order_by("last_name", "first_name"))
-    if (mentor := params.get("mentor", "")).isdigit():
-        clients = clients.filter(current_mentor_id=int(mentor))
+    if (mentor := _id_param(params.get("mentor"))) is not None:
+        clients = clients.filter(current_mentor_id=mentor)
     if params.get("needs_contact") == "1":
         clients = clients.filter(pk__in=Client.objects.needing_contact(_today()).values("pk"))
     sort = params.get("sort", "-referred")
@@ -258,6 +284,45 @@ def _client_form_view(request, reference, form_class, title, save, *, status, re
     )
 
 
+def _fields_saved_differently(form, current):
+    """Labels of the form's fields whose saved value in ``current`` differs from the form's."""
+    labels = []
+    for name, field in form.fields.items():
+        skip = name in ("version", "submission_token") or not hasattr(current, name)
+        if skip or name not in form.cleaned_data:
+            continue
+        mine = form.cleaned_data[name]
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            saved = set(getattr(current, name).values_list("pk", flat=True))
+            mine = {obj.pk for obj in mine}
+        elif isinstance(field, forms.ModelChoiceField):
+            saved = getattr(current, f"{name}_id")
+            mine = mine.pk if mine else None
+        else:
+            saved = getattr(current, name)
+        if saved != mine:
+            labels.append(str(field.label))
+    return labels
+
+
+def _refuse_crossed_edit(form, current, noun):
+    """
+    Someone saved the record after this person opened it. Keep what they typed, say which
+    fields the saved version holds differently, and take the saved version's number so that
+    saving again is a deliberate choice to replace it.
+    """
+    changed = ", ".join(_fields_saved_differently(form, current)) or "nothing you can see here"
+    data = form.data.copy()
+    data["version"] = current.version
+    form.data = data
+    form.add_error(
+        None,
+        f"Someone else saved this {noun} while you were editing it, so your changes were not "
+        f"saved. The saved version differs from yours in: {changed}. Check the record, then "
+        "save again to replace their version with yours.",
+    )
+
+
 @access.case_management
 def client_edit(request, reference):
     client = access.get_client_or_404(request.user, reference)
@@ -268,13 +333,7 @@ def client_edit(request, reference):
                 client=form.save(commit=False), expected_version=form.cleaned_data["version"]
             )
         except services.EditConflict as conflict:
-            form.add_error(
-                None,
-                "Someone else saved this client while you were editing. Your changes were not "
-                "saved: the form now shows their version; make your changes again.",
-            )
-            form = ClientEditForm(instance=conflict.current, user=request.user)
-            form.conflict = True
+            _refuse_crossed_edit(form, conflict.current, "client")
         else:
             form.save_m2m()
             messages.success(request, "Client details saved.")
@@ -467,12 +526,7 @@ def session_edit(request, pk):
                 expected_version=form.cleaned_data["version"],
             )
         except services.EditConflict as conflict:
-            form = SupportSessionForm(instance=conflict.current, user=request.user)
-            form.add_error(
-                None,
-                "Someone else saved this session while you were editing. Your changes were not "
-                "saved: the form now shows their version.",
-            )
+            _refuse_crossed_edit(form, conflict.current, "session")
         else:
             messages.success(request, "Session corrected.")
             return redirect("client_detail", reference=session.client.reference)
@@ -485,13 +539,6 @@ def session_edit(request, pk):
 def _mentor_activity(queryset, today):
     """Open caseload, and attended sessions and minutes in the last 28 days, per mentor."""
     since = today - timedelta(days=ACTIVITY_DAYS)
-    open_assignments = (
-        Assignment.objects.filter(mentor=OuterRef("pk"), ended_on__isnull=True)
-        .order_by()
-        .values("mentor")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     recent = (
         SupportSession.objects.filter(
             mentor=OuterRef("pk"),
@@ -502,8 +549,7 @@ def _mentor_activity(queryset, today):
         .order_by()
         .values("mentor")
     )
-    return queryset.annotate(
-        open_caseload=Coalesce(Subquery(open_assignments), 0),
+    return queryset.with_open_caseload().annotate(
         sessions_28=Coalesce(Subquery(recent.annotate(n=Count("pk")).values("n")), 0),
         minutes_28=Coalesce(Subquery(recent.annotate(n=Sum("duration_minutes")).values("n")), 0),
     )

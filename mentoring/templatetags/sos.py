@@ -84,3 +84,11 @@ def reoffending(figures):
     percentage.
     """
     return {"f": figures}
+
+
+@register.filter
+def hours(minutes):
+    """Minutes as hours to one decimal place: 150 -> "2.5"."""
+    if minutes is None:
+        return "—"
+    return f"{minutes / 60:.1f}"
