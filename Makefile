@@ -48,9 +48,10 @@ run: seed
 	SOS_DEV_MODE=1 $(VPY) manage.py runserver $(HOST):$(PORT)
 
 # The suite runs in development mode so no SECRET_KEY is needed; production settings are
-# tested explicitly. Pass extra pytest arguments with ARGS="-k admin".
+# tested explicitly. It runs on two processes (pytest-xdist); pass extra pytest arguments
+# with ARGS="-k admin", or ARGS="-n 0" for one process.
 test: venv
-	SOS_DEV_MODE=1 $(VPY) -m pytest $(ARGS)
+	SOS_DEV_MODE=1 $(VPY) -m pytest -n 2 $(ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
