@@ -139,6 +139,10 @@ def assignment_change(*, client, mentor, started_on, end_reason=None):
     return assignment
 
 
+class SubmissionReused(Exception):
+    """A session form's one-time token was already used by another person."""
+
+
 def session_log(*, session, support_areas, by):
     """
     Save a new support session once. A second submission of the same form carries the
@@ -147,6 +151,10 @@ def session_log(*, session, support_areas, by):
     """
     existing = SupportSession.objects.filter(submission_token=session.submission_token).first()
     if existing:
+        if existing.logged_by_id != by.pk:
+            # Only the person who first sent a form may get its session back: anyone else
+            # replaying the token would learn of a record they may not see.
+            raise SubmissionReused
         return existing, False
     session.logged_by = by
     try:
@@ -155,7 +163,10 @@ def session_log(*, session, support_areas, by):
             session.support_areas.set(support_areas)
     except IntegrityError:
         # The twin request won the race between our check and our insert.
-        return SupportSession.objects.get(submission_token=session.submission_token), False
+        existing = SupportSession.objects.get(submission_token=session.submission_token)
+        if existing.logged_by_id != by.pk:
+            raise SubmissionReused from None
+        return existing, False
     return session, True
 
 

@@ -77,6 +77,11 @@ def _today():
     return timezone.localdate()
 
 
+def _posted(request):
+    """The POST data for a bound form (even when empty), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _id_param(value):
     """A primary key from the query string, or None for anything that is not one."""
     if value and value.isascii() and value.isdecimal() and len(value) <= 18:
@@ -159,7 +164,10 @@ def client_list(request):
     field = CLIENT_SORTS.get(sort.lstrip("-"))
     if field is None:
         sort, field = "-referred", CLIENT_SORTS["referred"]
-    order = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc()
+    # Never-contacted clients sort with the oldest contact, the same on every database.
+    order = (
+        F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_first=True)
+    )
     clients = clients.order_by(order, "reference")
     page = Paginator(clients, CLIENTS_PER_PAGE).get_page(params.get("page"))
     return render(
@@ -190,7 +198,7 @@ def client_list(request):
 
 @access.case_management
 def client_new(request):
-    form = ReferralForm(request.POST or None, user=request.user)
+    form = ReferralForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         client = form.save(commit=False)
         client.status = Client.Status.REFERRED
@@ -273,7 +281,7 @@ def _client_form_view(request, reference, form_class, title, save, *, status, re
     if client.status != status:
         messages.error(request, refusal)
         return redirect("client_detail", reference=client.reference)
-    form = form_class(request.POST or None, client=client)
+    form = form_class(_posted(request), client=client)
     if request.method == "POST" and form.is_valid():
         messages.success(request, save(client, form))
         return redirect("client_detail", reference=client.reference)
@@ -326,7 +334,7 @@ def _refuse_crossed_edit(form, current, noun):
 @access.case_management
 def client_edit(request, reference):
     client = access.get_client_or_404(request.user, reference)
-    form = ClientEditForm(request.POST or None, instance=client, user=request.user)
+    form = ClientEditForm(_posted(request), instance=client, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update(
@@ -385,7 +393,7 @@ def client_assign(request, reference):
         messages.error(request, "A mentor can only be assigned to an active client.")
         return redirect("client_detail", reference=client.reference)
     current = client.assignments.filter(ended_on__isnull=True).select_related("mentor").first()
-    form = AssignMentorForm(request.POST or None, client=client, user=request.user, current=current)
+    form = AssignMentorForm(_posted(request), client=client, user=request.user, current=current)
     if request.method == "POST" and form.is_valid():
         assignment = services.assignment_change(
             client=client,
@@ -432,7 +440,7 @@ def client_close(request, reference):
 
 def _add_record(request, reference, form_class, title, noun):
     client = access.get_client_or_404(request.user, reference)
-    form = form_class(request.POST or None)
+    form = form_class(_posted(request))
     if request.method == "POST":
         form.instance.client = client
         if form.is_valid():
@@ -495,13 +503,22 @@ def session_new(request, reference=None):
         if client.status != Client.Status.ACTIVE:
             messages.error(request, "Sessions can only be logged for an active client.")
             return redirect("client_detail", reference=client.reference)
-    form = SupportSessionForm(request.POST or None, user=request.user, client=client)
+    form = SupportSessionForm(_posted(request), user=request.user, client=client)
     if request.method == "POST" and form.is_valid():
-        session, created = services.session_log(
-            session=form.save(commit=False),
-            support_areas=form.cleaned_data["support_areas"],
-            by=request.user,
-        )
+        try:
+            session, created = services.session_log(
+                session=form.save(commit=False),
+                support_areas=form.cleaned_data["support_areas"],
+                by=request.user,
+            )
+        except services.SubmissionReused:
+            messages.error(
+                request,
+                "This form had already been used by someone else. Nothing was saved: "
+                "fill in this fresh form to log the session.",
+            )
+            form = SupportSessionForm(user=request.user, client=client)
+            return _session_form_page(request, form, client, "Log a session")
         if created:
             messages.success(request, f"Session on {session.date:%d/%m/%Y} saved.")
         else:
@@ -517,7 +534,7 @@ def session_edit(request, pk):
         raise PermissionDenied(
             "Sessions can be corrected for 7 days, by whoever logged them or a coordinator."
         )
-    form = SupportSessionForm(request.POST or None, instance=session, user=request.user)
+    form = SupportSessionForm(_posted(request), instance=session, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.session_update(

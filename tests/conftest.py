@@ -10,6 +10,12 @@ from mentoring.models import StaffProfile
 from . import factories
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The cast's passwords are hashed with MD5 in tests: a strong hash costs ~0.5s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def borough_a(db):
     return factories.BoroughFactory(name="Southwark", slug="southwark", code="SWK")

@@ -1,0 +1,268 @@
+"""
+The signed-in home page: a coordinator's needs-contact list, safeguarding concerns and
+recent sessions; a mentor's own clients; a manager's overview without names.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from mentoring import urls
+from mentoring.models import Client, SupportSession
+
+from . import factories, test_views_clients, test_views_mentors, test_views_sessions
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/"
+
+
+def today():
+    return timezone.localdate()
+
+
+def days_ago(n):
+    return today() - datetime.timedelta(days=n)
+
+
+def references(clients):
+    return [c.reference for c in clients]
+
+
+def test_every_page_is_walked_by_an_access_test():
+    """
+    Every page served by mentoring.views has anonymous, role and other-borough tests in
+    these modules: a new page without them fails here, not in production.
+    """
+    pages = {p.name for p in urls.urlpatterns if p.callback.__module__ == "mentoring.views"}
+    walked = (
+        {"home"}
+        | test_views_clients.URL_NAMES
+        | test_views_sessions.URL_NAMES
+        | test_views_mentors.URL_NAMES
+    )
+    assert pages == walked
+
+
+@pytest.fixture
+def caseload(borough_a, borough_b, mentor_a):
+    """
+    Borough A clients by last contact (attended sessions only), plus ones that must not
+    show: seen recently, not active, and borough B.
+    """
+    started = datetime.date(2020, 6, 15)
+
+    def active(last_name, started_on=started):
+        person = factories.ClientFactory(
+            borough=borough_a,
+            last_name=last_name,
+            referred_on=started_on - datetime.timedelta(days=7),
+            status=Client.Status.ACTIVE,
+            started_on=started_on,
+        )
+        factories.AssignmentFactory(client=person, mentor=mentor_a)
+        return person
+
+    def seen(person, days, **extra):
+        factories.SupportSessionFactory(
+            client=person, mentor=mentor_a, date=days_ago(days), **extra
+        )
+
+    never_early = active("Achebe", started_on=datetime.date(2019, 1, 7))
+    never_late = active("Balogun", started_on=datetime.date(2021, 1, 7))
+    forty = active("Chukwu")
+    seen(forty, 40)
+    thirty_dna = active("Dlamini")
+    seen(thirty_dna, 30)
+    seen(thirty_dna, 2, attendance=SupportSession.Attendance.DID_NOT_ATTEND)
+    fourteen = active("Eze")
+    seen(fourteen, 14)
+    thirteen = active("Fofana")
+    seen(thirteen, 13)
+    late_yesterday = active("Gyamfi")
+    seen(late_yesterday, 1, attendance=SupportSession.Attendance.LATE)
+    referral = factories.ClientFactory(borough=borough_a, last_name="Hlongwane")
+    closed = factories.ClientFactory(borough=borough_a, closed=True, last_name="Idowu")
+    other = factories.ClientFactory(borough=borough_b, active=True, last_name="Jallow")
+    unassigned = factories.ClientFactory(borough=borough_a, active=True, last_name="Kamara")
+    return {
+        "needing_contact": [never_early, never_late, forty, thirty_dna, fourteen],
+        "seen": [thirteen, late_yesterday],
+        "not_active": [referral, closed],
+        "other": other,
+        "unassigned": unassigned,
+    }
+
+
+class TestCoordinatorHome:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a):
+        client.force_login(coordinator_a)
+        self.client = client
+
+    def test_needs_contact_lists_oldest_contact_first_never_contacted_first(self, caseload):
+        """
+        Never contacted (longest on the programme first), then by last attended session;
+        a session 14 days ago is outside the window, a did-not-attend counts for nothing.
+        """
+        never_early, never_late, forty, thirty_dna, fourteen = caseload["needing_contact"]
+        # Started 15/06/2020: between the two never-contacted clients of mentor_a.
+        unassigned = caseload["unassigned"]
+        response = self.client.get(HOME)
+        assert response.status_code == 200
+        assert references(response.context["needing_contact"]) == references(
+            [never_early, unassigned, never_late, forty, thirty_dna, fourteen]
+        )
+
+    def test_needs_contact_leaves_out_clients_seen_in_14_days_and_other_boroughs(self, caseload):
+        listed = references(self.client.get(HOME).context["needing_contact"])
+        for person in [*caseload["seen"], *caseload["not_active"], caseload["other"]]:
+            assert person.reference not in listed
+
+    def test_needs_contact_shows_last_contact_and_a_log_button(self, caseload):
+        body = self.client.get(HOME).content.decode()
+        forty = caseload["needing_contact"][2]
+        assert days_ago(40).strftime("%d/%m/%Y") in body
+        assert reverse("client_session_new", args=[forty.reference]) in body
+        assert caseload["other"].last_name not in body
+
+    def test_safeguarding_concerns_of_the_last_14_days_only(self, caseload, mentor_a):
+        person = caseload["seen"][0]
+
+        def concern(days):
+            return factories.SupportSessionFactory(
+                client=person, mentor=mentor_a, date=days_ago(days), safeguarding_concern=True
+            )
+
+        today_concern = concern(0)
+        thirteen = concern(13)
+        concern(14)
+        concern(30)
+        factories.SupportSessionFactory(client=person, mentor=mentor_a, date=days_ago(1))
+        factories.SupportSessionFactory(
+            client=caseload["other"], date=days_ago(1), safeguarding_concern=True
+        )
+        response = self.client.get(HOME)
+        assert list(response.context["safeguarding"]) == [today_concern, thirteen]
+
+    def test_recent_sessions_are_the_boroughs_newest_logged_first(self, caseload):
+        other_session = factories.SupportSessionFactory(client=caseload["other"], date=days_ago(0))
+        recent = list(self.client.get(HOME).context["recent_sessions"])
+        assert len(recent) == 6
+        assert other_session not in recent
+        assert [s.pk for s in recent] == sorted((s.pk for s in recent), reverse=True)
+
+    def test_log_a_session_button_is_on_the_page(self):
+        body = self.client.get(HOME).content.decode()
+        assert f'href="{reverse("session_new")}">Log a session</a>' in body
+
+    def test_coordinator_has_no_my_clients_section(self, caseload):
+        assert "my_clients" not in self.client.get(HOME).context
+
+
+class TestMentorHome:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, mentor_a):
+        client.force_login(mentor_a.user)
+        self.client = client
+
+    def test_mentor_sees_their_own_active_clients_only(self, caseload):
+        response = self.client.get(HOME)
+        assert response.status_code == 200
+        mine = [*caseload["needing_contact"], *caseload["seen"]]
+        assert set(references(response.context["my_clients"])) == set(references(mine))
+        body = response.content.decode()
+        for person in [caseload["other"], caseload["unassigned"], *caseload["not_active"]]:
+            assert person.last_name not in body
+
+    def test_mentors_needs_contact_is_their_own_clients(self, caseload):
+        listed = references(self.client.get(HOME).context["needing_contact"])
+        assert listed == references(caseload["needing_contact"])
+
+    def test_log_a_session_button_is_on_the_page(self, caseload):
+        body = self.client.get(HOME).content.decode()
+        assert f'href="{reverse("session_new")}">Log a session</a>' in body
+        forty = caseload["needing_contact"][2]
+        assert reverse("client_session_new", args=[forty.reference]) in body
+
+
+def test_manager_home_is_their_dashboard_without_client_names(client, manager, caseload):
+    """A manager's home is the network dashboard: figures only, no names or references."""
+    client.force_login(manager)
+    response = client.get(HOME, follow=True)
+    assert response.redirect_chain == [(reverse("network_dashboard"), 302)]
+    assert response.status_code == 200
+    body = response.content.decode()
+    for person in Client.objects.all():
+        assert person.first_name not in body
+        assert person.last_name not in body
+        assert person.reference not in body
+
+
+def test_admin_home_answers(client, admin_user, caseload):
+    client.force_login(admin_user)
+    response = client.get(HOME)
+    assert response.status_code == 200
+    assert caseload["other"].reference in references(response.context["needing_contact"])
+
+
+def test_user_without_a_staff_profile_is_refused_home(client):
+    client.force_login(factories.UserFactory())
+    response = client.get(HOME)
+    assert response.status_code == 403
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+# Fixed query counts -------------------------------------------------------------------
+
+# Measured with the fixed cast; see tests/test_views_clients.py.
+COORDINATOR_HOME_QUERIES = 7
+MENTOR_HOME_QUERIES = 7
+
+
+def add_caseload(borough, mentor, count):
+    for n in range(count):
+        person = factories.ClientFactory(borough=borough, active=True)
+        factories.AssignmentFactory(client=person, mentor=mentor)
+        factories.SupportSessionFactory(
+            client=person, mentor=mentor, date=days_ago(20 + n % 10), safeguarding_concern=True
+        )
+        factories.SupportSessionFactory(
+            client=person, mentor=mentor, date=days_ago(n % 5), safeguarding_concern=True
+        )
+
+
+def count_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOME).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "expected"),
+    [
+        ("coordinator_a", COORDINATOR_HOME_QUERIES),
+        ("mentor_a", MENTOR_HOME_QUERIES),
+    ],
+)
+def test_home_runs_a_fixed_number_of_queries(
+    client, request, borough_a, mentor_a, user_fixture, expected, django_assert_num_queries
+):
+    """5 clients or 60, each with sessions and concerns: the same number of queries."""
+    user = request.getfixturevalue(user_fixture)
+    client.force_login(getattr(user, "user", user))
+    add_caseload(borough_a, mentor_a, 5)
+    small = count_queries(client)
+    add_caseload(borough_a, mentor_a, 55)
+    with django_assert_num_queries(small):
+        client.get(HOME)
+    assert small == expected

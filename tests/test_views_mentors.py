@@ -1,0 +1,368 @@
+"""
+Mentor pages: open caseload against capacity, and attended sessions and hours in the last
+28 days, for the mentors serving the user's boroughs.
+"""
+
+import datetime
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from mentoring.models import Assignment, Client, StaffProfile, SupportSession
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+URL_NAMES = {"mentor_list", "mentor_detail"}
+LIST = "/mentors/"
+
+
+def today():
+    return timezone.localdate()
+
+
+def days_ago(n):
+    return today() - datetime.timedelta(days=n)
+
+
+def detail_url(mentor):
+    return reverse("mentor_detail", args=[mentor.pk])
+
+
+def list_row(response, mentor):
+    """The text of each cell in ``mentor``'s row of the mentor list."""
+    body = response.content.decode()
+    row = re.search(rf"<tr>((?:(?!</tr>).)*?{re.escape(mentor.reference)}.*?)</tr>", body, re.S)
+    assert row, f"{mentor.reference} is not listed"
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
+@pytest.fixture
+def team(borough_a, borough_b, mentor_a):
+    """
+    mentor_a (borough A): two open clients, one ended assignment, and sessions inside and
+    outside the 28-day window. Also another borough A mentor, a borough B mentor who also
+    serves A (with a client in each), a borough B-only mentor, and a former A mentor.
+    """
+
+    def client_of(mentor, borough, last_name, **extra):
+        person = factories.ClientFactory(
+            borough=borough, active=True, first_name="Kai", last_name=last_name
+        )
+        factories.AssignmentFactory(client=person, mentor=mentor, **extra)
+        return person
+
+    first = client_of(mentor_a, borough_a, "Okafor")
+    second = client_of(mentor_a, borough_a, "Mensah")
+    finished = factories.ClientFactory(borough=borough_a, active=True, last_name="Lawal")
+    factories.AssignmentFactory(
+        client=finished,
+        mentor=mentor_a,
+        ended_on=datetime.date(2021, 1, 1),
+        end_reason=Assignment.EndReason.REASSIGNED,
+    )
+
+    def session(days, minutes, attendance=SupportSession.Attendance.ATTENDED):
+        factories.SupportSessionFactory(
+            client=first,
+            mentor=mentor_a,
+            date=days_ago(days),
+            duration_minutes=minutes,
+            attendance=attendance,
+        )
+
+    session(0, 45)
+    session(1, 60)
+    session(27, 45, SupportSession.Attendance.LATE)
+    session(2, 90, SupportSession.Attendance.DID_NOT_ATTEND)
+    session(3, 30, SupportSession.Attendance.CANCELLED_BY_CLIENT)
+    session(28, 120)
+    session(200, 120)
+
+    spare = factories.MentorFactory(home_borough=borough_a, first_name="Leon", last_name="Spare")
+    visitor = factories.MentorFactory(
+        home_borough=borough_b, first_name="Ade", last_name="Visitor", max_caseload=1
+    )
+    visitor.other_boroughs.add(borough_a)
+    visited = client_of(visitor, borough_a, "Mbeki")
+    at_home = client_of(visitor, borough_b, "Nwosu")
+    mentor_b = factories.MentorFactory(home_borough=borough_b, first_name="Nia", last_name="Obi")
+    croydon_client = client_of(mentor_b, borough_b, "Pryce")
+    former = factories.MentorFactory(
+        home_borough=borough_a,
+        first_name="Old",
+        last_name="Former",
+        ended_on=days_ago(30),
+    )
+    return SimpleNamespace(
+        first=first,
+        second=second,
+        spare=spare,
+        visitor=visitor,
+        visited=visited,
+        at_home=at_home,
+        mentor_b=mentor_b,
+        croydon_client=croydon_client,
+        former=former,
+    )
+
+
+# Every page, every role ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["list", "detail"])
+def test_anonymous_visitor_is_sent_to_sign_in(client, team, mentor_a, url):
+    url = LIST if url == "list" else detail_url(mentor_a)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+def test_user_without_a_role_is_refused(client, team, mentor_a):
+    client.force_login(factories.UserFactory())
+    assert client.get(LIST).status_code == 403
+    assert client.get(detail_url(mentor_a)).status_code == 403
+
+
+class TestCoordinator:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, team):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.team = team
+
+    def test_list_shows_current_mentors_serving_the_borough(self, mentor_a):
+        mentors = list(self.client.get(LIST).context["mentors"])
+        assert set(mentors) == {mentor_a, self.team.spare, self.team.visitor}
+        assert len(mentors) == 3
+
+    def test_former_mentors_are_listed_only_when_asked(self, mentor_a):
+        response = self.client.get(LIST, {"show": "all"})
+        assert set(response.context["mentors"]) == {
+            mentor_a,
+            self.team.spare,
+            self.team.visitor,
+            self.team.former,
+        }
+        assert f"left {days_ago(30):%m/%Y}" in response.content.decode()
+
+    def test_list_counts_open_caseload_and_attended_sessions_in_28_days(self, mentor_a):
+        """Attended or late, dated in the last 28 days (today - 27 included, today - 28 not)."""
+        mentors = {m.pk: m for m in self.client.get(LIST).context["mentors"]}
+        figures = mentors[mentor_a.pk]
+        assert (figures.open_caseload, figures.sessions_28, figures.minutes_28) == (2, 3, 150)
+        spare = mentors[self.team.spare.pk]
+        assert (spare.open_caseload, spare.sessions_28, spare.minutes_28) == (0, 0, 0)
+
+    def test_list_shows_caseload_against_capacity(self, mentor_a):
+        response = self.client.get(LIST)
+        assert list_row(response, mentor_a)[2:4] == ["2 of 8", "3"]
+        # Visiting mentor: both boroughs' clients count against their capacity of 1.
+        assert list_row(response, self.team.visitor)[2] == "2 of 1"
+
+    def test_list_shows_hours_to_the_same_precision_as_the_mentor_page(self, mentor_a):
+        """150 minutes is 2.5 hours on both pages, not rounded to a whole number on one."""
+        assert list_row(self.client.get(LIST), mentor_a)[4] == "2.5"
+
+    def test_detail_shows_the_same_figures(self, mentor_a):
+        response = self.client.get(detail_url(mentor_a))
+        assert response.status_code == 200
+        assert response.context["mentor"].open_caseload == 2
+        assert response.context["mentor"].sessions_28 == 3
+        assert response.context["hours_28"] == 2.5
+        body = response.content.decode()
+        assert "2 of 8" in body
+        assert ">2.5<" in body
+
+    def test_detail_lists_current_clients_with_names_and_links(self, mentor_a):
+        response = self.client.get(detail_url(mentor_a))
+        assert {c.reference for c in response.context["caseload"]} == {
+            self.team.first.reference,
+            self.team.second.reference,
+        }
+        body = response.content.decode()
+        assert reverse("client_detail", args=[self.team.first.reference]) in body
+        assert "Okafor" in body
+        assert "Lawal" not in body
+
+    def test_visiting_mentor_page_shows_only_this_boroughs_clients(self):
+        """Their borough B client counts in the caseload figure but is not named here."""
+        response = self.client.get(detail_url(self.team.visitor))
+        assert response.context["mentor"].open_caseload == 2
+        assert [c.reference for c in response.context["caseload"]] == [self.team.visited.reference]
+        body = response.content.decode()
+        assert self.team.at_home.last_name not in body
+        assert self.team.at_home.reference not in body
+
+    def test_another_boroughs_mentor_is_404(self):
+        response = self.client.get(detail_url(self.team.mentor_b))
+        assert response.status_code == 404
+        assert self.team.mentor_b.last_name not in response.content.decode()
+
+    def test_former_mentor_page_answers(self):
+        response = self.client.get(detail_url(self.team.former))
+        assert response.status_code == 200
+        assert days_ago(30).strftime("%d/%m/%Y") in response.content.decode()
+
+
+def test_coordinator_of_another_borough_sees_their_own_mentors(
+    client, coordinator_b, team, mentor_a
+):
+    client.force_login(coordinator_b)
+    assert set(client.get(LIST).context["mentors"]) == {team.visitor, team.mentor_b}
+    assert client.get(detail_url(mentor_a)).status_code == 404
+    assert client.get(detail_url(team.spare)).status_code == 404
+    assert client.get(detail_url(team.mentor_b)).status_code == 200
+
+
+def test_coordinator_of_two_boroughs_sees_a_visiting_mentor_once(
+    client, coordinator_a, borough_b, team, mentor_a
+):
+    """A mentor serving both of the coordinator's boroughs is one row, with one caseload."""
+    coordinator_a.staff_profile.boroughs.add(borough_b)
+    client.force_login(coordinator_a)
+    mentors = list(client.get(LIST).context["mentors"])
+    assert sorted(m.pk for m in mentors) == sorted(
+        m.pk for m in (mentor_a, team.spare, team.visitor, team.mentor_b)
+    )
+    visitor = next(m for m in mentors if m.pk == team.visitor.pk)
+    assert visitor.open_caseload == 2
+
+
+def test_mentor_sees_only_themself(client, team, mentor_a):
+    client.force_login(mentor_a.user)
+    assert list(client.get(LIST).context["mentors"]) == [mentor_a]
+    assert client.get(detail_url(mentor_a)).status_code == 200
+    assert client.get(detail_url(team.spare)).status_code == 404
+    assert client.get(detail_url(team.visitor)).status_code == 404
+
+
+class TestManager:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, manager, team):
+        client.force_login(manager)
+        self.client = client
+        self.team = team
+
+    def assert_no_client_names(self, response):
+        body = response.content.decode()
+        for person in Client.objects.all():
+            assert person.first_name not in body
+            assert person.last_name not in body
+
+    def test_manager_sees_every_boroughs_mentors_without_client_names(self, mentor_a):
+        response = self.client.get(LIST)
+        assert response.status_code == 200
+        assert set(response.context["mentors"]) == {
+            mentor_a,
+            self.team.spare,
+            self.team.visitor,
+            self.team.mentor_b,
+        }
+        self.assert_no_client_names(response)
+
+    @pytest.mark.parametrize("mentor_attr", ["visitor", "mentor_b"])
+    def test_mentor_page_gives_client_references_but_not_names(self, mentor_attr):
+        mentor = getattr(self.team, mentor_attr)
+        response = self.client.get(detail_url(mentor))
+        assert response.status_code == 200
+        body = response.content.decode()
+        for person in response.context["caseload"]:
+            assert person.reference in body
+            assert reverse("client_detail", args=[person.reference]) not in body
+        self.assert_no_client_names(response)
+
+    def test_manager_of_one_borough_gets_404_for_another_boroughs_mentor(
+        self, client, borough_b, mentor_a
+    ):
+        local = factories.StaffProfileFactory(
+            role=StaffProfile.Role.MANAGER, boroughs=[borough_b]
+        ).user
+        client.force_login(local)
+        assert client.get(detail_url(mentor_a)).status_code == 404
+        assert client.get(detail_url(self.team.mentor_b)).status_code == 200
+
+
+def test_admin_sees_every_mentor(client, admin_user, team, mentor_a):
+    client.force_login(admin_user)
+    response = client.get(LIST, {"show": "all"})
+    assert set(response.context["mentors"]) == {
+        mentor_a,
+        team.spare,
+        team.visitor,
+        team.mentor_b,
+        team.former,
+    }
+    assert client.get(detail_url(team.mentor_b)).status_code == 200
+
+
+def test_unknown_mentor_is_404(client, coordinator_a):
+    client.force_login(coordinator_a)
+    assert client.get(reverse("mentor_detail", args=[999999])).status_code == 404
+
+
+# Fixed query counts -------------------------------------------------------------------
+
+# Measured with the fixed cast; see tests/test_views_clients.py.
+MENTOR_LIST_QUERIES = 5
+MENTOR_PAGE_QUERIES = 7
+
+
+def add_mentors(borough, other, count):
+    for n in range(count):
+        mentor = factories.MentorFactory(home_borough=borough)
+        mentor.other_boroughs.add(other)
+        person = factories.ClientFactory(borough=borough, active=True)
+        factories.AssignmentFactory(client=person, mentor=mentor)
+        factories.SupportSessionFactory(client=person, mentor=mentor, date=days_ago(n % 20))
+
+
+def add_clients(mentor, count):
+    for n in range(count):
+        person = factories.ClientFactory(borough=mentor.home_borough, active=True)
+        factories.AssignmentFactory(client=person, mentor=mentor)
+        factories.SupportSessionFactory(client=person, mentor=mentor, date=days_ago(n % 20))
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("user_fixture", ["coordinator_a", "manager"])
+def test_mentor_list_runs_a_fixed_number_of_queries(
+    client, request, borough_a, borough_b, user_fixture, django_assert_num_queries
+):
+    """5 mentors or 40, each with a client and a session: the same number of queries."""
+    client.force_login(request.getfixturevalue(user_fixture))
+    add_mentors(borough_a, borough_b, 5)
+    small = count_queries(client, LIST)
+    add_mentors(borough_a, borough_b, 35)
+    with django_assert_num_queries(small):
+        response = client.get(LIST)
+    assert len(response.context["mentors"]) == 40
+    assert small == MENTOR_LIST_QUERIES
+
+
+@pytest.mark.parametrize("user_fixture", ["coordinator_a", "manager"])
+def test_mentor_page_runs_a_fixed_number_of_queries(
+    client, request, borough_a, borough_b, mentor_a, user_fixture, django_assert_num_queries
+):
+    """A mentor with 5 clients or 60: the same number of queries."""
+    client.force_login(request.getfixturevalue(user_fixture))
+    mentor_a.other_boroughs.add(borough_b)
+    add_clients(mentor_a, 5)
+    small = count_queries(client, detail_url(mentor_a))
+    add_clients(mentor_a, 55)
+    with django_assert_num_queries(small):
+        response = client.get(detail_url(mentor_a))
+    assert len(response.context["caseload"]) == 60
+    assert small == MENTOR_PAGE_QUERIES
