@@ -13,7 +13,11 @@ from . import factories
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The cast's passwords are hashed with MD5 in tests: a strong hash costs ~0.5s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        # Still able to check passwords hashed outside a test, e.g. by the demo data.
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 
 
 @pytest.fixture
