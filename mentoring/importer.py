@@ -485,10 +485,7 @@ class RecordImport:
         result = self.results[name]
         seen = {}
         for row in self._rows(name):
-            reference = row.text("reference", max_length=20)
-            if reference in seen:
-                row.error("reference", f"duplicate of line {seen[reference]}")
-            seen.setdefault(reference, row.line)
+            reference = _unique_reference(row, seen)
             values = {
                 "first_name": row.text("first_name", max_length=100),
                 "last_name": row.text("last_name", max_length=100),
@@ -529,10 +526,7 @@ class RecordImport:
         result = self.results[name]
         seen = {}
         for row in self._rows(name):
-            reference = row.text("reference", max_length=20)
-            if reference in seen:
-                row.error("reference", f"duplicate of line {seen[reference]}")
-            seen.setdefault(reference, row.line)
+            reference = _unique_reference(row, seen)
             values = {
                 "first_name": row.text("first_name", max_length=100),
                 "last_name": row.text("last_name", max_length=100),
@@ -881,3 +875,12 @@ def import_records(directory, *, dry_run=False, progress=None, progress_every=PR
     """
     importer = RecordImport(directory, progress=progress, progress_every=progress_every)
     return importer.run(dry_run=dry_run)
+
+
+def _unique_reference(row, seen):
+    """The row's reference, reported if an earlier line of the same file had it."""
+    reference = row.text("reference", max_length=20)
+    if reference in seen:
+        row.error("reference", f"duplicate of line {seen[reference]}")
+    seen.setdefault(reference, row.line)
+    return reference
