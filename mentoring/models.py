@@ -1010,3 +1010,23 @@ class Placement(models.Model):
     def clean(self):
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": "The placement cannot end before it started."})
+
+
+class SignedInSession(models.Model):
+    """
+    Which session belongs to which user, so that signing out, or being deactivated, can
+    end every other session of that user too (Django's session table cannot be searched
+    by user without decoding every row).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+
+    def __str__(self):
+        return f"{self.user} since {self.signed_in_at:%d/%m/%Y %H:%M}"

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     # Deny by default: every page needs a signed-in user unless its view says otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mentoring.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "mentoring.middleware.NoStoreWhenSignedInMiddleware",
@@ -203,3 +204,8 @@ LOGGING = {
 SOS_TARGET_AGE_MIN = 16
 SOS_TARGET_AGE_MAX = 25
 SOS_NEEDS_CONTACT_DAYS = 14
+
+# Sessions end after 30 minutes without activity and 12 hours after signing in.
+SOS_SESSION_IDLE_SECONDS = 30 * 60
+SOS_SESSION_MAX_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = SOS_SESSION_MAX_SECONDS

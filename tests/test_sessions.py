@@ -1,0 +1,108 @@
+"""Session lifetime: idle and absolute timeouts, sign-out and deactivation end sessions."""
+
+import time
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client as BrowserClient
+from django.urls import reverse
+
+from mentoring import sessions
+from mentoring.models import SignedInSession
+
+from .factories import PASSWORD
+
+
+def sign_in(user):
+    browser = BrowserClient()
+    response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return browser
+
+
+def age_session(browser, **seconds_ago):
+    session = browser.session
+    now = time.time()
+    for key, ago in seconds_ago.items():
+        session[key] = now - ago
+    session.save()
+
+
+def test_sign_in_gives_a_new_session_key(coordinator_a):
+    browser = BrowserClient()
+    browser.get(reverse("login"))
+    before = browser.cookies.get("sessionid")
+    browser.post(reverse("login"), {"username": "coord_a", "password": PASSWORD})
+    after = browser.cookies["sessionid"].value
+    assert before is None or before.value != after
+
+
+def test_idle_for_31_minutes_signs_out(coordinator_a):
+    browser = sign_in(coordinator_a)
+    age_session(browser, **{sessions.LAST_SEEN: 31 * 60})
+    response = browser.get(reverse("client_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert browser.get(reverse("client_list")).status_code == 302
+
+
+def test_activity_within_30_minutes_keeps_the_session(coordinator_a):
+    browser = sign_in(coordinator_a)
+    age_session(browser, **{sessions.LAST_SEEN: 29 * 60})
+    assert browser.get(reverse("client_list")).status_code == 200
+    assert time.time() - browser.session[sessions.LAST_SEEN] < 5
+
+
+def test_twelve_hours_after_sign_in_the_session_ends_even_if_active(coordinator_a):
+    browser = sign_in(coordinator_a)
+    age_session(browser, **{sessions.SIGNED_IN_AT: 12 * 3600 + 1, sessions.LAST_SEEN: 10})
+    response = browser.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_timeout_ends_only_that_session(coordinator_a):
+    first, second = sign_in(coordinator_a), sign_in(coordinator_a)
+    age_session(first, **{sessions.LAST_SEEN: 31 * 60})
+    assert first.get(reverse("home")).status_code == 302
+    assert second.get(reverse("home")).status_code == 200
+
+
+def test_signing_out_ends_every_session_of_the_user(coordinator_a, coordinator_b):
+    laptop, phone = sign_in(coordinator_a), sign_in(coordinator_a)
+    colleague = sign_in(coordinator_b)
+    assert SignedInSession.objects.filter(user=coordinator_a).count() == 2
+    laptop.post(reverse("logout"))
+    assert phone.get(reverse("home")).status_code == 302
+    assert colleague.get(reverse("home")).status_code == 200
+    assert not SignedInSession.objects.filter(user=coordinator_a).exists()
+
+
+def test_changing_the_password_ends_other_sessions(coordinator_a):
+    laptop, phone = sign_in(coordinator_a), sign_in(coordinator_a)
+    response = laptop.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase-2026",
+            "new_password2": "a-new-long-passphrase-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert laptop.get(reverse("home")).status_code == 200
+    assert phone.get(reverse("home")).status_code == 302
+
+
+def test_deactivating_a_user_ends_their_sessions(coordinator_a):
+    browser = sign_in(coordinator_a)
+    key = browser.session.session_key
+    coordinator_a.is_active = False
+    coordinator_a.save()
+    assert not Session.objects.filter(session_key=key).exists()
+    assert browser.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.parametrize("setting", ["SESSION_COOKIE_HTTPONLY"])
+def test_session_cookie_is_http_only(settings, setting):
+    assert getattr(settings, setting) is True
+    assert settings.SESSION_COOKIE_SAMESITE in ("Lax", "Strict")
