@@ -8,7 +8,10 @@ from mentoring.models import Assignment, Borough, Client, Mentor, SupportSession
 
 from . import factories
 
-MODELS = list(admin.site._registry)
+# The programme's records and users: the demo data holds at least one of each.
+MODELS = [m for m in admin.site._registry if m._meta.app_label in ("mentoring", "auth")]
+# django-axes' sign-in records: empty until someone fails to sign in.
+SIGN_IN_RECORDS = [m for m in admin.site._registry if m._meta.app_label == "axes"]
 
 
 def admin_url(model, action, *args):
@@ -29,6 +32,10 @@ class TestAdminPagesWithDemoData:
         obj = model._default_manager.order_by("pk").first()
         assert obj is not None, f"the demo data has no {model._meta.verbose_name}"
         assert self.client.get(admin_url(model, "change", obj.pk)).status_code == 200
+
+    @pytest.mark.parametrize("model", SIGN_IN_RECORDS, ids=lambda m: m._meta.model_name)
+    def test_sign_in_records_are_listed_for_admins(self, model):
+        assert self.client.get(admin_url(model, "changelist")).status_code == 200
 
     def test_client_search_by_last_name(self):
         target = Client.objects.order_by("reference").first()

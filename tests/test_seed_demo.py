@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Max, Q
 from django.test import override_settings
+from django.urls import reverse
 
 from mentoring import metrics
 from mentoring.demo import DEMO_PASSWORD, DemoBuilder
@@ -132,7 +133,11 @@ class TestDemoShape:
     def test_demo_logins_work_and_are_printed_in_development_mode(self, client):
         for username in ["admin", "coordinator", "coordinator.sw", "manager", "mentor"]:
             assert username in self.output
-            assert client.login(username=username, password=DEMO_PASSWORD), username
+            response = client.post(
+                reverse("login"), {"username": username, "password": DEMO_PASSWORD}
+            )
+            assert response.status_code == 302, username
+            client.post(reverse("logout"))
         assert DEMO_PASSWORD in self.output
 
     def test_demo_mentor_login_has_current_clients(self):
