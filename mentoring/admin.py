@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from . import services
 from .forms import AssignmentAdminForm, ClientAdminForm
 from .models import (
+    AccessLog,
     Assignment,
     Borough,
     Client,
@@ -516,3 +517,22 @@ class PlacementAdmin(admin.ModelAdmin):
     autocomplete_fields = ["client", "employer"]
     date_hierarchy = "started_on"
     list_select_related = ["client", "employer"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read-only: the access log is evidence, so nobody edits or deletes it here."""
+
+    list_display = ["at", "username", "action", "client_reference", "path"]
+    list_filter = ["action"]
+    search_fields = ["username", "client_reference"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

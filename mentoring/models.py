@@ -1030,3 +1030,35 @@ class SignedInSession(models.Model):
 
     def __str__(self):
         return f"{self.user} since {self.signed_in_at:%d/%m/%Y %H:%M}"
+
+
+class AccessLog(models.Model):
+    """
+    Who looked at, exported or printed which client record, and when. Written by the
+    pages themselves; the admin can read it but not change or delete it.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "VIEW", "Viewed"
+        EXPORT = "EXPORT", "Exported"
+        PRINT = "PRINT", "Printed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="Kept if the user is deleted.")
+    # The reference is kept as text so the log outlives the client record.
+    client = models.ForeignKey(
+        Client, null=True, on_delete=models.SET_NULL, related_name="access_log"
+    )
+    client_reference = models.CharField(max_length=20)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["client", "at"], name="mentoring_access_client_at")]
+
+    def __str__(self):
+        return f"{self.username} {self.get_action_display().lower()} {self.client_reference}"

@@ -8,7 +8,7 @@ so the same rules hold whichever door a change comes in by.
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import Assignment, Borough, Client, SupportSession
+from .models import AccessLog, Assignment, Borough, Client, SupportSession
 
 CLIENT_REFERENCE_FORMAT = "{code}-{number:05d}"
 MENTOR_REFERENCE_FORMAT = "M-{code}-{number:03d}"
@@ -178,3 +178,15 @@ def session_update(*, session, support_areas, expected_version):
     session.refresh_from_db(fields=["version"])
     session.support_areas.set(support_areas)
     return session
+
+
+def access_record(*, user, client, action, path=""):
+    """Write one line of the access log: ``user`` did ``action`` to ``client``."""
+    return AccessLog.objects.create(
+        user=user,
+        username=user.get_username(),
+        client=client,
+        client_reference=client.reference,
+        action=action,
+        path=path[:300],
+    )

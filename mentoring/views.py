@@ -45,6 +45,7 @@ from .forms import (
     SupportSessionForm,
 )
 from .models import (
+    AccessLog,
     Assignment,
     Borough,
     Client,
@@ -248,6 +249,9 @@ def client_detail(request, reference):
         Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
     )
     client = access.get_client_or_404(request.user, reference, queryset)
+    services.access_record(
+        user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
+    )
     today = _today()
     current = next((a for a in client.assignments.all() if a.ended_on is None), None)
     attended = [s.date for s in client.sessions.all() if s.attended]

@@ -4,12 +4,16 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from mentoring.models import Assignment, Borough, Client, Mentor, SupportSession
+from mentoring.models import AccessLog, Assignment, Borough, Client, Mentor, SupportSession
 
 from . import factories
 
 # The programme's records and users: the demo data holds at least one of each.
-MODELS = [m for m in admin.site._registry if m._meta.app_label in ("mentoring", "auth")]
+MODELS = [
+    m
+    for m in admin.site._registry
+    if m._meta.app_label in ("mentoring", "auth") and m is not AccessLog
+]
 # django-axes' sign-in records: empty until someone fails to sign in.
 SIGN_IN_RECORDS = [m for m in admin.site._registry if m._meta.app_label == "axes"]
 
@@ -208,3 +212,31 @@ def test_programme_staff_are_kept_out_of_the_admin(client, request, user_fixture
     response = client.get(admin_url(Client, "changelist"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+class TestAccessLogAdmin:
+    """Admins can read the access log; nobody can add, change or delete entries there."""
+
+    @pytest.fixture(autouse=True)
+    def entry(self, client, admin_user, coordinator_a, borough_a):
+        record = factories.ClientFactory(borough=borough_a)
+        client.force_login(coordinator_a)
+        assert client.get(reverse("client_detail", args=[record.reference])).status_code == 200
+        client.force_login(admin_user)
+        self.client = client
+        self.entry = AccessLog.objects.get()
+
+    def test_admin_reads_the_log(self):
+        response = self.client.get(admin_url(AccessLog, "changelist"))
+        assert response.status_code == 200
+        assert self.entry.client_reference in response.content.decode()
+        assert self.client.get(admin_url(AccessLog, "change", self.entry.pk)).status_code == 200
+
+    def test_admin_cannot_add_change_or_delete_entries(self):
+        assert self.client.get(admin_url(AccessLog, "add")).status_code == 403
+        change = admin_url(AccessLog, "change", self.entry.pk)
+        self.client.post(change, {"username": "someone-else", "action": "PRINT"})
+        assert self.client.post(admin_url(AccessLog, "delete", self.entry.pk)).status_code == 403
+        self.entry.refresh_from_db()
+        assert self.entry.username == "coord_a"
+        assert AccessLog.objects.count() == 1
