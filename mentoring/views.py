@@ -26,12 +26,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import access, services
+from . import access, services, subject_access
 from .forms import (
     AssignMentorForm,
     ClientEditForm,
@@ -273,6 +273,28 @@ def client_detail(request, reference):
             "goal_status_choices": Goal.Status.choices,
         },
     )
+
+
+@access.case_management
+def client_export(request, reference):
+    """Subject access: everything held about one client, as a page or as JSON. Logged."""
+    client = access.get_client_or_404(
+        request.user, reference, Client.objects.prefetch_related("needs")
+    )
+    services.access_record(
+        user=request.user,
+        client=client,
+        action=AccessLog.Action.EXPORT,
+        path=request.get_full_path(),
+    )
+    data = subject_access.subject_access(client)
+    if request.GET.get("format") == "json":
+        response = HttpResponse(subject_access.as_json(data), content_type="application/json")
+        response["Content-Disposition"] = (
+            f'attachment; filename="subject-access-{client.reference}.json"'
+        )
+        return response
+    return render(request, "mentoring/client_export.html", {"client": client, "data": data})
 
 
 def _client_form_view(request, reference, form_class, title, save, *, status, refusal):

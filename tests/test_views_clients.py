@@ -38,6 +38,7 @@ pytestmark = pytest.mark.django_db
 CLIENT_PAGES = {
     "client_detail": SimpleNamespace(client="active", roles="casework", get=True, post=False),
     "client_edit": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "client_export": SimpleNamespace(client="active", roles="manage", get=True, post=False),
     "client_start": SimpleNamespace(client="referred", roles="manage", get=True, post=True),
     "client_decline": SimpleNamespace(client="referred", roles="manage", get=False, post=True),
     "client_assign": SimpleNamespace(client="active", roles="manage", get=True, post=True),
@@ -185,6 +186,7 @@ def valid_post(name, case):
     return {
         "client_list": dict,
         "client_detail": dict,
+        "client_export": dict,
         "client_new": lambda: referral_data(case.active.borough),
         "client_edit": lambda: client_form_data(case.active, phone="07700 900123"),
         "client_start": lambda: {"started_on": "01/07/2020"},
