@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Client, Mentor, StaffProfile, SupportSession, staff_role
+from .models import Client, StaffProfile, SupportSession, staff_role
 
 ADMIN = "ADMIN"
 COORDINATOR = StaffProfile.Role.COORDINATOR
@@ -55,10 +55,6 @@ def get_client_or_404(user, reference, queryset=None):
     """The client with ``reference`` if ``user`` may reach it, else 404."""
     queryset = Client.objects if queryset is None else queryset
     return get_object_or_404(queryset.for_user(user).select_related("borough"), reference=reference)
-
-
-def get_mentor_or_404(user, pk):
-    return get_object_or_404(Mentor.objects.for_user(user).select_related("home_borough"), pk=pk)
 
 
 def get_session_or_404(user, pk):

@@ -128,12 +128,9 @@ def _monthly_charts(monthly):
 def _km_chart(curve, title):
     points = [(p["day"], p["survival"]) for p in curve["points"]]
     last = points[-1][0] if points else -1
-    # At risk on a tick day = those whose time is that day or later, which is the at-risk
-    # count of the first curve point on or after it. Past the curve's end: not shown.
+    # Past the curve's end (fewer than 10 at risk) the number is not shown.
     ticks = [
-        (day, next((p["at_risk"] for p in curve["points"] if p["day"] >= day), None))
-        if day <= last
-        else (day, None)
+        (day, metrics.at_risk_on(curve["points"], day) if day <= last else None)
         for day in (0, 91, 182, 273, 365)
     ]
     return charts.step_chart(

@@ -230,12 +230,7 @@ def with_outcome_flags(clients, as_of):
 
 def _attended_sessions(as_of, days):
     """Attended sessions of the outer client dated in (as_of - days, as_of]."""
-    return SupportSession.objects.filter(
-        client=OuterRef("pk"),
-        attendance__in=SupportSession.ATTENDED_VALUES,
-        date__gt=as_of - timedelta(days=days),
-        date__lte=as_of,
-    )
+    return SupportSession.objects.attended_within(as_of, days).filter(client=OuterRef("pk"))
 
 
 # Tallies: the additive counts every figure is derived from -------------------------------
@@ -307,12 +302,8 @@ def _client_counts(clients, as_of):
 def _session_counts(clients, as_of):
     """One grouped query: attended sessions and their minutes in (A - 28, A] per borough."""
     rows = (
-        SupportSession.objects.filter(
-            client__in=clients,
-            attendance__in=SupportSession.ATTENDED_VALUES,
-            date__gt=as_of - timedelta(days=ACTIVITY_DAYS),
-            date__lte=as_of,
-        )
+        SupportSession.objects.attended_within(as_of, ACTIVITY_DAYS)
+        .filter(client__in=clients)
         .order_by()
         .values("client__borough")
         .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
@@ -726,11 +717,8 @@ def monthly_activity(scope, as_of, months=MONTHS):
         clients.filter(ended_on__gte=first, ended_on__lte=as_of), "ended_on", n=Count("pk")
     )
     sessions = _per_month(
-        SupportSession.objects.filter(
-            client__in=clients,
-            attendance__in=SupportSession.ATTENDED_VALUES,
-            date__gte=first,
-            date__lte=as_of,
+        SupportSession.objects.attended().filter(
+            client__in=clients, date__gte=first, date__lte=as_of
         ),
         "date",
         n=Count("pk"),
@@ -822,11 +810,8 @@ def support_areas_covered(scope, as_of, days=RECENT_DAYS):
     Every support area with the number of attended sessions in (A - days, A] that covered
     it (``sessions``), for clients in ``scope``. 1 query.
     """
-    sessions = SupportSession.objects.filter(
-        client__in=_clients_in(borough_scope(scope)),
-        attendance__in=SupportSession.ATTENDED_VALUES,
-        date__gt=as_of - timedelta(days=days),
-        date__lte=as_of,
+    sessions = SupportSession.objects.attended_within(as_of, days).filter(
+        client__in=_clients_in(borough_scope(scope))
     )
     covering = (
         SupportSession.support_areas.through.objects.filter(

@@ -284,9 +284,8 @@ class ClientQuerySet(models.QuerySet):
     def with_last_attended(self):
         """Annotate ``last_attended_on``: the date of the latest attended session."""
         latest = (
-            SupportSession.objects.filter(
-                client=OuterRef("pk"), attendance__in=SupportSession.ATTENDED_VALUES
-            )
+            SupportSession.objects.attended()
+            .filter(client=OuterRef("pk"))
             .order_by("-date")
             .values("date")[:1]
         )
@@ -310,13 +309,7 @@ class ClientQuerySet(models.QuerySet):
         SOS_NEEDS_CONTACT_DAYS) up to and including ``as_of``.
         """
         days = settings.SOS_NEEDS_CONTACT_DAYS if days is None else days
-        since = as_of - timedelta(days=days)
-        recent = SupportSession.objects.filter(
-            client=OuterRef("pk"),
-            attendance__in=SupportSession.ATTENDED_VALUES,
-            date__gt=since,
-            date__lte=as_of,
-        )
+        recent = SupportSession.objects.attended_within(as_of, days).filter(client=OuterRef("pk"))
         return self.active_on(as_of).filter(~Exists(recent))
 
 
@@ -611,6 +604,16 @@ class Assignment(models.Model):
             raise ValidationError(errors)
 
 
+class SupportSessionQuerySet(ClientRecordQuerySet):
+    def attended(self):
+        """Sessions that took place: attended, or attended late."""
+        return self.filter(attendance__in=SupportSession.ATTENDED_VALUES)
+
+    def attended_within(self, as_of, days):
+        """Attended sessions dated in (as_of - days, as_of], the window every figure uses."""
+        return self.attended().filter(date__gt=as_of - timedelta(days=days), date__lte=as_of)
+
+
 class SupportSession(models.Model):
     """One contact between a mentor and a client."""
 
@@ -671,7 +674,7 @@ class SupportSession(models.Model):
     # carries the same token, and the unique constraint turns the second insert away.
     submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
-    objects = ClientRecordQuerySet.as_manager()
+    objects = SupportSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-start_time", "-pk"]

@@ -581,14 +581,9 @@ def session_edit(request, pk):
 
 def _mentor_activity(queryset, today):
     """Open caseload, and attended sessions and minutes in the last 28 days, per mentor."""
-    since = today - timedelta(days=ACTIVITY_DAYS)
     recent = (
-        SupportSession.objects.filter(
-            mentor=OuterRef("pk"),
-            date__gt=since,
-            date__lte=today,
-            attendance__in=SupportSession.ATTENDED_VALUES,
-        )
+        SupportSession.objects.attended_within(today, ACTIVITY_DAYS)
+        .filter(mentor=OuterRef("pk"))
         .order_by()
         .values("mentor")
     )
