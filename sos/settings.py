@@ -14,6 +14,10 @@ Variables:
     DATABASE_URL      e.g. postgres://user:pass@host:5432/sos
                       (default: SQLite file db.sqlite3 in the project folder).
     CONN_MAX_AGE      seconds to keep database connections open (default 60).
+    SOS_REQUIRE_2FA   1/0; two-factor sign-in. Always 1 outside development mode; in
+                      development mode it defaults to 0 and may be set to 1 to try it.
+    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+    DEFAULT_FROM_EMAIL  SMTP for password reset e-mails (console output in development).
 """
 
 import os
@@ -73,6 +77,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS as static files
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "mentoring",
 ]
 
@@ -83,10 +90,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Adds user.is_verified(): has this session passed the second sign-in step?
+    "django_otp.middleware.OTPMiddleware",
     # Deny by default: every page needs a signed-in user unless its view says otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "mentoring.sessions.SessionTimeoutMiddleware",
+    # Two-factor: signed-in users go to set-up or verify until they pass the second step.
+    "mentoring.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "mentoring.middleware.NoStoreWhenSignedInMiddleware",
@@ -109,6 +120,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1"]
+
+# Two-factor sign-in (TOTP app or recovery code) for every role, the admin included.
+# Always on outside development mode; development mode leaves it off unless asked for.
+SOS_REQUIRE_2FA = env_bool("SOS_REQUIRE_2FA", default=not DEV_MODE)
+if not DEV_MODE and not SOS_REQUIRE_2FA:
+    raise ImproperlyConfigured(
+        "SOS_REQUIRE_2FA cannot be switched off outside development mode: the app holds "
+        "criminal-offence data and every sign-in needs a second step."
+    )
+OTP_TOTP_ISSUER = "SOS"
+# Even admins never see two-factor keys or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 ROOT_URLCONF = "sos.urls"
 
@@ -186,6 +209,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEV_MODE
 CSRF_COOKIE_SECURE = not DEV_MODE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEV_MODE)
+# The load balancer's health check may speak plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if DEV_MODE else 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEV_MODE
@@ -209,6 +234,28 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
 }
+
+# E-mail (password reset links). Development prints messages to the console; production
+# sends through the SMTP server named by EMAIL_HOST.
+if DEV_MODE and not os.environ.get("EMAIL_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+                "timeout": 10,
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SOS <no-reply@localhost>")
+# A reset link lasts 2 hours, not Django's default 3 days.
+PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,59 @@
+"""
+Pages that sit outside the case records: the health check for load balancers and the
+error page for a database outage.
+"""
+
+import logging
+import sys
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger("mentoring.system")
+
+
+@login_not_required
+@require_GET
+@never_cache
+def health(request):
+    """
+    For load balancers and monitoring: 200 when this process can run a query, 503 when it
+    cannot. Says nothing about the data, so it needs no sign-in.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("Health check: database unavailable (%s)", exc.__class__.__name__)
+        return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _is_outage(exc):
+    """A database error raised while connecting or talking to the server (not a bad query)."""
+    while exc is not None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request):
+    """
+    handler500: a database outage gets a plain "try again shortly" page with 503 and
+    Retry-After, so users know it is temporary; anything else gets the ordinary 500 page.
+    Neither template touches the database or the request's user.
+    """
+    exc = sys.exc_info()[1]
+    if _is_outage(exc):
+        logger.error("Database unavailable while serving %s", request.path)
+        response = HttpResponseServerError(loader.get_template("503.html").render())
+        response.status_code = 503
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())
