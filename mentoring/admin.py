@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import AssignmentAdminForm, ClientAdminForm
@@ -307,7 +308,7 @@ class PlacementInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(SimpleHistoryAdmin):
     form = ClientAdminForm
     list_display = [
         "reference",
@@ -400,7 +401,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(SimpleHistoryAdmin):
     form = AssignmentAdminForm
     list_display = ["client", "mentor", "started_on", "ended_on", "end_reason"]
     list_filter = [OpenClosedFilter, "end_reason", "client__borough"]
@@ -415,7 +416,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportSession)
-class SupportSessionAdmin(admin.ModelAdmin):
+class SupportSessionAdmin(SimpleHistoryAdmin):
     list_display = [
         "date",
         "client",
@@ -445,7 +446,7 @@ class SupportSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offence)
-class OffenceAdmin(admin.ModelAdmin):
+class OffenceAdmin(SimpleHistoryAdmin):
     list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
     list_filter = ["disposal", "offence_type", "source", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -455,7 +456,7 @@ class OffenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(SimpleHistoryAdmin):
     list_display = ["client", "kind", "achieved_on", "verified"]
     list_filter = ["kind", "verified", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -465,7 +466,7 @@ class MilestoneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(SimpleHistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
     list_filter = ["status", "support_area", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["description"]

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .models import (
     DURATION_MAX_MINUTES,
@@ -791,7 +792,19 @@ class RecordImport:
     def _bulk_create(self, model, objects, label):
         if len(objects) >= self.progress_every:
             self.progress(f"Writing {len(objects):,} {label}")
+        if hasattr(model, "history"):
+            # Case records keep a change history, imports included.
+            return bulk_create_with_history(
+                objects,
+                model,
+                batch_size=BATCH_SIZE,
+                default_change_reason=self.change_reason,
+            )
         return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+
+    @property
+    def change_reason(self):
+        return f"import_records {self.directory.name}"
 
     def _write(self):
         plan = self.plan
@@ -807,8 +820,9 @@ class RecordImport:
         self._bulk_create(Client, plan.clients_new, "clients")
         for client in plan.clients_changed:
             client.version = F("version") + 1
-        Client.objects.bulk_update(
+        bulk_update_with_history(
             plan.clients_changed,
+            Client,
             [
                 "first_name",
                 "last_name",
@@ -826,9 +840,15 @@ class RecordImport:
                 "version",
             ],
             batch_size=BATCH_SIZE,
+            default_change_reason=self.change_reason,
         )
         # Close changed assignments before opening new ones: the one-open-per-client rule.
-        Assignment.objects.bulk_update(plan.assignments_changed, ["ended_on", "end_reason"])
+        bulk_update_with_history(
+            plan.assignments_changed,
+            Assignment,
+            ["ended_on", "end_reason"],
+            default_change_reason=self.change_reason,
+        )
         self._bulk_create(Assignment, plan.assignments_new, "assignments")
         sessions = self._bulk_create(
             SupportSession, [s for s, _areas in plan.sessions_new], "support sessions"

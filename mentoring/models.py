@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 DURATION_MIN_MINUTES = 5
 DURATION_MAX_MINUTES = 720
@@ -406,6 +407,7 @@ class Client(PersonName):
     )
 
     objects = ClientQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
 
     class Meta:
         ordering = ["-referred_on", "reference"]
@@ -552,6 +554,7 @@ class Assignment(models.Model):
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
 
     objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-started_on"]
@@ -675,6 +678,7 @@ class SupportSession(models.Model):
     submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     objects = SupportSessionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
 
     class Meta:
         ordering = ["-date", "-start_time", "-pk"]
@@ -780,6 +784,7 @@ class Offence(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-offence_date"]
@@ -859,6 +864,7 @@ class Milestone(models.Model):
     verified = models.BooleanField(default=False)
 
     objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-achieved_on"]
@@ -893,6 +899,7 @@ class Goal(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
 
     objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["status", "target_date"]

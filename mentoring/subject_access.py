@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.db import models
 
+from . import history
 from .models import (
     AccessLog,
     Assignment,
@@ -70,6 +71,7 @@ def subject_access(client):
     return {
         "client": details,
         **{name: [record(obj) for obj in query(client)] for name, query in SECTIONS},
+        "change history": history.as_data(history.client_changes(client)),
     }
 
 

@@ -31,7 +31,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import access, services, subject_access
+from . import access, history, services, subject_access
 from .forms import (
     AssignMentorForm,
     ClientEditForm,
@@ -295,6 +295,22 @@ def client_export(request, reference):
         )
         return response
     return render(request, "mentoring/client_export.html", {"client": client, "data": data})
+
+
+HISTORY_PER_PAGE = 50
+
+
+@access.case_management
+def client_history(request, reference):
+    """Who changed what in this client's case, and when: for its coordinators and admins."""
+    client = access.get_client_or_404(request.user, reference)
+    services.access_record(
+        user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
+    )
+    page = Paginator(history.client_changes(client), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "mentoring/client_history.html", {"client": client, "page": page})
 
 
 def _client_form_view(request, reference, form_class, title, save, *, status, refusal):

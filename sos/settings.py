@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "simple_history",
     "mentoring",
 ]
 
@@ -96,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "mentoring.sessions.SessionTimeoutMiddleware",
+    # Change history: records who made each change made during a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Two-factor: signed-in users go to set-up or verify until they pass the second step.
     "mentoring.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

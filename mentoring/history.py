@@ -1,0 +1,176 @@
+"""
+Change history of one client's case: who changed what, when, from which value to which.
+
+django-simple-history keeps a snapshot of a record after every save or delete (bulk
+writes by ``import_records`` included, through ``bulk_create_with_history`` and
+``bulk_update_with_history``). This module turns the snapshots of a client and of its
+assignments, sessions, offences, milestones and goals into a readable list of changes,
+each one the difference between a snapshot and the one before it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import formats, timezone
+
+from .models import Assignment, Client, Goal, Mentor, Milestone, Offence, SupportSession
+
+# Each tracked model and how to find its snapshots for one client.
+TRACKED = [
+    (Client, "id"),
+    (Assignment, "client_id"),
+    (SupportSession, "client_id"),
+    (Offence, "client_id"),
+    (Milestone, "client_id"),
+    (Goal, "client_id"),
+]
+# Internal or automatic fields that say nothing to a reader.
+HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
+ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+EMPTY = "—"
+
+
+@dataclass
+class Change:
+    when: datetime
+    who: str
+    reason: str
+    action: str
+    record: str
+    fields: list = field(default_factory=list)  # (label, old, new)
+    order: int = 0
+
+    @property
+    def changes(self):
+        return [{"field": label, "from": old, "to": new} for label, old, new in self.fields]
+
+
+def _display(model_field, value, names):
+    if value is None or value == "":
+        return EMPTY
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.ForeignKey):
+        return names.get((model_field.related_model, value), f"#{value}")
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
+
+
+def _record_label(model, snapshot, names):
+    if model is Client:
+        return "Client record"
+    if model is SupportSession:
+        return f"Session of {formats.date_format(snapshot.date, 'SHORT_DATE_FORMAT')}"
+    if model is Offence:
+        return f"Offence of {formats.date_format(snapshot.offence_date, 'SHORT_DATE_FORMAT')}"
+    if model is Milestone:
+        return f"Milestone: {snapshot.get_kind_display()}"
+    if model is Goal:
+        return f"Goal: {snapshot.description[:60]}"
+    if model is Assignment:
+        return f"Assignment to {names.get((Mentor, snapshot.mentor_id), 'a mentor')}"
+    return model._meta.verbose_name.capitalize()
+
+
+def _fields(model):
+    history_model = model.history.model
+    tracked = {f.name for f in history_model._meta.fields}
+    return [
+        f for f in model._meta.concrete_fields if f.name in tracked and f.name not in HIDDEN_FIELDS
+    ]
+
+
+def _names(snapshots_by_model):
+    """Readable names for the users and mentors the snapshots point at: two queries."""
+    user_ids, mentor_ids = set(), set()
+    for model, snapshots in snapshots_by_model.items():
+        for f in _fields(model):
+            if not isinstance(f, models.ForeignKey):
+                continue
+            ids = {getattr(s, f.attname) for s in snapshots} - {None}
+            if f.related_model is Mentor:
+                mentor_ids |= ids
+            elif f.related_model is get_user_model():
+                user_ids |= ids
+        user_ids |= {s.history_user_id for s in snapshots} - {None}
+    names = {}
+    User = get_user_model()
+    for pk, username in User.objects.filter(pk__in=user_ids).values_list("pk", "username"):
+        names[(User, pk)] = username
+    for mentor in Mentor.objects.filter(pk__in=mentor_ids).only(
+        "pk", "reference", "first_name", "last_name", "preferred_name"
+    ):
+        names[(Mentor, mentor.pk)] = str(mentor)
+    return names
+
+
+def client_changes(client):
+    """Every change to ``client`` and its records, newest first."""
+    snapshots_by_model = {
+        model: list(model.history.filter(**{key: client.pk}).order_by("history_date", "history_id"))
+        for model, key in TRACKED
+    }
+    names = _names(snapshots_by_model)
+    User = get_user_model()
+    changes = []
+    for model, snapshots in snapshots_by_model.items():
+        fields = _fields(model)
+        previous = {}
+        for snapshot in snapshots:
+            before = previous.get(snapshot.id)
+            previous[snapshot.id] = snapshot
+            rows = []
+            for f in fields:
+                new = getattr(snapshot, f.attname)
+                old = getattr(before, f.attname) if before is not None else None
+                if before is not None and old == new:
+                    continue
+                if before is None and snapshot.history_type == "+" and new in (None, ""):
+                    continue
+                if snapshot.history_type == "-":
+                    continue
+                rows.append(
+                    (
+                        str(f.verbose_name).capitalize(),
+                        _display(f, old, names),
+                        _display(f, new, names),
+                    )
+                )
+            if snapshot.history_type == "~" and not rows:
+                continue  # saved without a visible change
+            changes.append(
+                Change(
+                    when=snapshot.history_date,
+                    who=names.get((User, snapshot.history_user_id), "")
+                    or ("system" if snapshot.history_user_id is None else "a deleted user"),
+                    reason=snapshot.history_change_reason or "",
+                    action=ACTIONS[snapshot.history_type],
+                    record=_record_label(model, snapshot, names),
+                    fields=rows,
+                    order=snapshot.history_id,
+                )
+            )
+    changes.sort(key=lambda c: (c.when, c.order), reverse=True)
+    return changes
+
+
+def as_data(changes):
+    """The changes as plain data for the subject access export."""
+    return [
+        {
+            "when": c.when,
+            "who": c.who,
+            "reason": c.reason,
+            "action": c.action,
+            "record": c.record,
+            "changes": c.changes,
+        }
+        for c in changes
+    ]

@@ -1,0 +1,203 @@
+"""
+Change history: who changed what, when, with the old and new values, for clients and
+their assignments, sessions, offences, milestones and goals; web edits, admin deletions
+and imports alike. Shown to the client's coordinators and to admins, and in the subject
+access export.
+"""
+
+# The ``case`` fixture is shared with the client page tests.
+# ruff: noqa: F811
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mentoring import history
+from mentoring.models import Client, Offence, SupportSession
+
+from . import factories
+from .test_views_clients import case, client_form_data, dmy, today  # noqa: F401
+from .test_views_sessions import correction_data, session_data
+
+pytestmark = pytest.mark.django_db
+
+CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+
+
+def changes_of(client_record):
+    return history.client_changes(client_record)
+
+
+def test_a_web_edit_records_who_when_and_old_and_new_values(client, case, coordinator_a):
+    client.force_login(coordinator_a)
+    response = client.post(
+        reverse("client_edit", args=[case.active.reference]),
+        client_form_data(case.active, last_name="Okafor-Smith", risk_level="HIGH"),
+    )
+    assert response.status_code == 302
+    latest = changes_of(case.active)[0]
+    assert latest.who == "coord_a"
+    assert latest.action == "Changed"
+    assert latest.record == "Client record"
+    fields = {label: (old, new) for label, old, new in latest.fields}
+    assert fields["Last name"] == ("Okafor", "Okafor-Smith")
+    assert fields["Risk level"][1] == "High"
+    assert "First name" not in fields  # unchanged fields are not listed
+
+
+def test_sessions_offences_milestones_goals_and_assignments_are_tracked(
+    client, case, coordinator_a
+):
+    client.force_login(coordinator_a)
+    ref = case.active.reference
+    client.post(
+        reverse("client_session_new", args=[ref]),
+        session_data(mentor=case.active.assignments.get().mentor_id, duration_minutes="60"),
+    )
+    session = SupportSession.objects.get(client=case.active)
+    client.post(
+        reverse("session_edit", args=[session.pk]),
+        correction_data(session, duration_minutes="90"),
+    )
+    client.post(
+        reverse("client_assign", args=[ref]),
+        {"mentor": case.spare.pk, "started_on": dmy(today()), "end_reason": "CLIENT_REQUEST"},
+    )
+    factories.OffenceFactory(client=case.active)
+    factories.MilestoneFactory(client=case.active)
+    records = {(c.action, c.record.split(" ")[0].rstrip(":")) for c in changes_of(case.active)}
+    assert ("Created", "Session") in records
+    assert ("Changed", "Session") in records
+    assert ("Changed", "Assignment") in records  # the old one ended
+    assert ("Created", "Assignment") in records
+    assert ("Created", "Offence") in records
+    assert ("Created", "Milestone") in records
+    assert ("Created", "Goal") in records
+    edit = next(
+        c for c in changes_of(case.active) if c.action == "Changed" and "Session" in c.record
+    )
+    assert edit.who == "coord_a"
+    assert any(
+        label.startswith("Duration") and (old, new) == ("60", "90")
+        for label, old, new in edit.fields
+    ), edit.fields
+
+
+def test_an_admin_deletion_is_recorded(client, case, admin_user):
+    offence = factories.OffenceFactory(client=case.active)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:mentoring_offence_delete", args=[offence.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Offence.objects.filter(pk=offence.pk).exists()
+    deleted = changes_of(case.active)[0]
+    assert (deleted.action, deleted.who) == ("Deleted", "sos_admin")
+
+
+def test_imports_are_recorded_with_the_file_they_came_from(tmp_path):
+    folder = tmp_path / "batch-2026-11"
+    shutil.copytree(CLEAN, folder)
+    call_command("import_records", str(folder), stdout=io.StringIO())
+    imported = Client.objects.get(reference="SWK-00002")
+    created = changes_of(imported)
+    assert {c.reason for c in created} == {"import_records batch-2026-11"}
+    assert {c.who for c in created} == {"system"}
+    assert any(c.record.startswith("Session") for c in created)
+
+    # A bulk update by a second import is recorded too, with old and new values.
+    clients_csv = folder / "clients.csv"
+    clients_csv.write_text(clients_csv.read_text().replace("Kyle,Brown", "Kyle,Browne"))
+    call_command("import_records", str(folder), stdout=io.StringIO())
+    latest = changes_of(imported)[0]
+    assert latest.action == "Changed"
+    assert ("Last name", "Brown", "Browne") in latest.fields
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("coordinator_a", 200), ("admin_user", 200), ("coordinator_b", 404), ("manager", 403)],
+)
+def test_the_history_page_is_for_the_clients_coordinators_and_admins(
+    client, case, request, user, status
+):
+    client.force_login(request.getfixturevalue(user))
+    response = client.get(reverse("client_history", args=[case.active.reference]))
+    assert response.status_code == status
+    if status == 200:
+        assert "Change history" in response.content.decode()
+
+
+def test_mentors_do_not_see_the_history_of_their_clients(client, case, mentor_a):
+    client.force_login(mentor_a.user)
+    assert client.get(reverse("client_history", args=[case.active.reference])).status_code == 403
+
+
+def test_the_client_page_links_to_its_history(client, case, coordinator_a):
+    client.force_login(coordinator_a)
+    page = client.get(reverse("client_detail", args=[case.active.reference]))
+    assert reverse("client_history", args=[case.active.reference]) in page.content.decode()
+
+
+def test_history_page_shows_old_and_new_values_escaped(client, case, coordinator_a):
+    client.force_login(coordinator_a)
+    client.post(
+        reverse("client_edit", args=[case.active.reference]),
+        client_form_data(case.active, address="<script>alert(1)</script>"),
+    )
+    html = client.get(reverse("client_history", args=[case.active.reference])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_history_page_queries_do_not_grow_with_the_number_of_records(client, case, coordinator_a):
+    client.force_login(coordinator_a)
+    url = reverse("client_history", args=[case.active.reference])
+    mentor = case.active.assignments.get().mentor
+    factories.SupportSessionFactory(client=case.active, mentor=mentor)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(30):
+        factories.SupportSessionFactory(client=case.active, mentor=mentor)
+        factories.OffenceFactory(client=case.active)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_admin_history_view_lists_who_changed_a_client(client, case, coordinator_a, admin_user):
+    client.force_login(coordinator_a)
+    client.post(
+        reverse("client_edit", args=[case.active.reference]),
+        client_form_data(case.active, last_name="Okafor-Smith"),
+    )
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:mentoring_client_history", args=[case.active.pk]))
+    assert response.status_code == 200
+    assert "coord_a" in response.content.decode()
+
+
+def test_subject_access_export_includes_the_history(client, case, coordinator_a):
+    client.force_login(coordinator_a)
+    client.post(
+        reverse("client_edit", args=[case.active.reference]),
+        client_form_data(case.active, last_name="Okafor-Smith"),
+    )
+    response = client.get(reverse("client_export", args=[case.active.reference]) + "?format=json")
+    data = json.loads(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    changes = data["change history"]
+    assert any(
+        {"field": "Last name", "from": "Okafor", "to": "Okafor-Smith"} in c["changes"]
+        for c in changes
+    )
+    page = client.get(reverse("client_export", args=[case.active.reference]))
+    assert "Okafor-Smith" in page.content.decode()
