@@ -366,7 +366,8 @@ class Client(PersonName):
         HIGH = "HIGH", "High"
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
-    date_of_birth = models.DateField()
+    # Empty only once the record is anonymised under the retention policy.
+    date_of_birth = models.DateField(null=True)
     gender = models.CharField(max_length=20, choices=Gender.choices)
     ethnicity = models.CharField(
         max_length=20, choices=Ethnicity.choices, blank=True, help_text="For equality monitoring."
@@ -394,6 +395,12 @@ class Client(PersonName):
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    anonymised_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When apply_retention removed this client's personal details.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -376,6 +376,9 @@ def _refuse_crossed_edit(form, current, noun):
 @access.case_management
 def client_edit(request, reference):
     client = access.get_client_or_404(request.user, reference)
+    if client.anonymised_on:
+        messages.error(request, "This client's details were removed under the retention policy.")
+        return redirect("client_detail", reference=client.reference)
     form = ClientEditForm(_posted(request), instance=client, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

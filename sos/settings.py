@@ -14,6 +14,7 @@ Variables:
     DATABASE_URL      e.g. postgres://user:pass@host:5432/sos
                       (default: SQLite file db.sqlite3 in the project folder).
     CONN_MAX_AGE      seconds to keep database connections open (default 60).
+    SOS_RETENTION_YEARS  years after closure before apply_retention anonymises a client (6).
     SOS_REQUIRE_2FA   1/0; two-factor sign-in. Always 1 outside development mode; in
                       development mode it defaults to 0 and may be set to 1 to try it.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
@@ -275,6 +276,8 @@ LOGGING = {
 SOS_TARGET_AGE_MIN = 16
 SOS_TARGET_AGE_MAX = 25
 SOS_NEEDS_CONTACT_DAYS = 14
+# Personal details are removed this many years after a case closes (apply_retention).
+SOS_RETENTION_YEARS = int(os.environ.get("SOS_RETENTION_YEARS", "6"))
 
 # Sessions end after 30 minutes without activity and 12 hours after signing in.
 SOS_SESSION_IDLE_SECONDS = 30 * 60
