@@ -88,26 +88,26 @@ def _fields(model):
 
 
 def _names(snapshots_by_model):
-    """Readable names for the users and mentors the snapshots point at: two queries."""
-    user_ids, mentor_ids = set(), set()
+    """Readable names for the objects the snapshots point at: one query per kind."""
+    User = get_user_model()
+    wanted = {}
     for model, snapshots in snapshots_by_model.items():
         for f in _fields(model):
-            if not isinstance(f, models.ForeignKey):
-                continue
-            ids = {getattr(s, f.attname) for s in snapshots} - {None}
-            if f.related_model is Mentor:
-                mentor_ids |= ids
-            elif f.related_model is get_user_model():
-                user_ids |= ids
-        user_ids |= {s.history_user_id for s in snapshots} - {None}
+            if isinstance(f, models.ForeignKey):
+                ids = {getattr(s, f.attname) for s in snapshots} - {None}
+                wanted.setdefault(f.related_model, set()).update(ids)
+        wanted.setdefault(User, set()).update({s.history_user_id for s in snapshots} - {None})
     names = {}
-    User = get_user_model()
-    for pk, username in User.objects.filter(pk__in=user_ids).values_list("pk", "username"):
-        names[(User, pk)] = username
-    for mentor in Mentor.objects.filter(pk__in=mentor_ids).only(
-        "pk", "reference", "first_name", "last_name", "preferred_name"
-    ):
-        names[(Mentor, mentor.pk)] = str(mentor)
+    for related, ids in wanted.items():
+        if not ids:
+            continue
+        if related is User:
+            rows = User.objects.filter(pk__in=ids).values_list("pk", "username")
+            names.update(((User, pk), username) for pk, username in rows)
+        else:
+            names.update(
+                ((related, pk), str(obj)) for pk, obj in related.objects.in_bulk(ids).items()
+            )
     return names
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("clients/<str:reference>/", views.client_detail, name="client_detail"),
     path("clients/<str:reference>/edit/", views.client_edit, name="client_edit"),
     path("clients/<str:reference>/history/", views.client_history, name="client_history"),
+    path("clients/<str:reference>/printed/", views.client_printed, name="client_printed"),
     path("clients/<str:reference>/export/", views.client_export, name="client_export"),
     path("clients/<str:reference>/start/", views.client_start, name="client_start"),
     path("clients/<str:reference>/decline/", views.client_decline, name="client_decline"),

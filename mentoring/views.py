@@ -298,6 +298,34 @@ def client_export(request, reference):
 
 
 HISTORY_PER_PAGE = 50
+PRINT_REPEAT_WINDOW = timedelta(seconds=10)
+
+
+@access.casework
+@require_POST
+def client_printed(request, reference):
+    """
+    The browser says a page about this client is being printed (its print dialog opened):
+    one line in the access log. Sent by sos.js on ``beforeprint``; answers 204.
+    """
+    client = access.get_client_or_404(request.user, reference)
+    page = request.POST.get("page", "")
+    prefix = f"/clients/{client.reference}/"
+    path = page[:300] if page.startswith(prefix) else prefix
+    # One print dialog is one line, even when the browser sends the beacon twice (Chromium
+    # may repeat a POST whose connection closed): the same page within seconds is a repeat.
+    repeated = AccessLog.objects.filter(
+        user=request.user,
+        client=client,
+        action=AccessLog.Action.PRINT,
+        path=path,
+        at__gte=timezone.now() - PRINT_REPEAT_WINDOW,
+    ).exists()
+    if not repeated:
+        services.access_record(
+            user=request.user, client=client, action=AccessLog.Action.PRINT, path=path
+        )
+    return HttpResponse(status=204)
 
 
 @access.case_management

@@ -36,6 +36,7 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from mentoring.models import (  # noqa: E402
+    AccessLog,
     Assignment,
     Client,
     StaffProfile,
@@ -109,7 +110,7 @@ def screenshots():
     """tests/screenshots/, cleared of the pictures an earlier run of these tests left."""
     SCREENSHOTS.mkdir(exist_ok=True)
     for old in SCREENSHOTS.glob("test-*.png"):
-        old.unlink()
+        old.unlink(missing_ok=True)  # another test process may have removed it
     return SCREENSHOTS
 
 
@@ -372,6 +373,64 @@ def test_mentor_logs_a_session_for_their_client_from_home(page, cast, shoot):
     )
 
 
+def test_printing_a_client_page_is_logged(page, cast, shoot):
+    """The browser's print dialog (button or menu) writes one PRINT line to the access log."""
+    sign_in(page, "coord_a")
+    page.goto(f"/clients/{cast.jordan.reference}/")
+    page.evaluate("window.print = () => window.dispatchEvent(new Event('beforeprint'))")
+    with page.expect_response(re.compile(r"/printed/$")) as logged:
+        page.get_by_role("button", name="Print").click()
+    assert logged.value.status == 204
+    page.wait_for_timeout(500)  # a repeated beacon, if any, has arrived
+    printed = AccessLog.objects.filter(action=AccessLog.Action.PRINT)
+    assert [(p.username, p.client_reference) for p in printed] == [
+        ("coord_a", cast.jordan.reference)
+    ]
+
+
+def test_two_factor_enrolment_and_sign_in(page, cast, shoot, settings):
+    """With two-factor on, a first sign-in enrols an app from the text key, then verifies."""
+    settings.SOS_REQUIRE_2FA = True
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "coord_a")
+    page.fill("#id_password", factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/setup/"))
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    shoot("set-up")
+    key = page.locator("#text-key").inner_text().replace(" ", "")
+    page.fill("#id_code", totp_now(key))
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    shoot("recovery-codes")
+    page.get_by_role("link", name="I have saved them, continue").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+    # Next sign-in: password, then a recovery code (the app code of this 30 s was used).
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "coord_a")
+    page.fill("#id_password", factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/verify/"))
+    shoot("verify")
+    page.fill("#id_code", codes[0])
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("status")).to_contain_text("9 left")
+
+
+def totp_now(base32_key):
+    import base64
+
+    from django_otp.oath import TOTP
+
+    padded = base32_key + "=" * (-len(base32_key) % 8)
+    return f"{TOTP(base64.b32decode(padded)).token():06d}"
+
+
 def test_coordinator_gets_not_found_for_another_borough(page, cast, shoot):
     """Typing the address of a Croydon record shows the 404 page, and nothing of the record."""
     sign_in(page, "coord_a")
@@ -568,6 +627,8 @@ def _screens(role, cast):
         Screen("mentor list", "/mentors/"),
         Screen("mentor detail", f"/mentors/{mentor}/"),
         Screen("password change", "/accounts/password/"),
+        Screen("two-factor sign-in", "/accounts/two-factor/"),
+        Screen("two-factor set-up", "/accounts/two-factor/setup/"),
         Screen("not found", f"/clients/{cast.tyler.reference}/", status=404),
     ]
     case_management = [
@@ -585,6 +646,8 @@ def _screens(role, cast):
         Screen("add milestone", f"/clients/{jordan}/milestones/new/"),
         Screen("add goal", f"/clients/{jordan}/goals/new/"),
         Screen("former mentors", "/mentors/?show=all"),
+        Screen("change history", f"/clients/{jordan}/history/"),
+        Screen("subject access export", f"/clients/{jordan}/export/"),
     ]
     dashboards = [
         Screen("network dashboard", "/dashboard/"),
@@ -624,6 +687,7 @@ def _screens(role, cast):
         ]
     return [
         Screen("login", "/accounts/login/"),
+        Screen("password reset", "/accounts/password/reset/"),
         Screen(
             "login with errors",
             "/accounts/login/",

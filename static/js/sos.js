@@ -23,3 +23,24 @@ window.addEventListener("pageshow", function () {
     });
   });
 });
+
+// Printing a client's page is recorded in the access log, whether from the Print button
+// or the browser's own menu: both open the print dialog, which fires "beforeprint".
+(function () {
+  var logForm = document.getElementById("print-log");
+  if (!logForm) {
+    return;
+  }
+  window.addEventListener("beforeprint", function () {
+    fetch(logForm.action, {
+      method: "POST",
+      body: new FormData(logForm),
+      credentials: "same-origin",
+    });
+  });
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
+})();
