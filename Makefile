@@ -18,12 +18,13 @@ for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*
 done; exit 1
 endef
 
-.PHONY: help venv run test migrate seed lint format clean
+.PHONY: help venv run test migrate seed lint format clean fault
 
 help:
 	@echo "make run   - install, migrate, load demo data if empty, serve http://$(HOST):$(PORT)"
 	@echo "make test  - install and run the whole test suite"
 	@echo "make lint  - ruff check and format check"
+	@echo "make fault - PostgreSQL restart drill: outage window and lost writes"
 
 $(VPY):
 	@PY=$$($(find_python)) || { echo "SOS needs Python 3.12 or newer, and none was found (tried python3.13, python3.12, python3, ~/.pyenv/versions/3.1x). Install Python 3.12+ and run make again." >&2; exit 1; }; \
@@ -63,3 +64,8 @@ format: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# PostgreSQL restart under load, against a private PostgreSQL cluster and gunicorn:
+# reports the outage window and checks that no acknowledged write was lost.
+fault: venv
+	$(VPY) bench/fault_pg_restart.py $(ARGS)
