@@ -18,13 +18,15 @@ for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*
 done; exit 1
 endef
 
-.PHONY: help venv run test migrate seed lint format clean fault
+.PHONY: help venv run test migrate seed lint format clean fault bench loadtest
 
 help:
 	@echo "make run   - install, migrate, load demo data if empty, serve http://$(HOST):$(PORT)"
 	@echo "make test  - install and run the whole test suite"
 	@echo "make lint  - ruff check and format check"
 	@echo "make fault - PostgreSQL restart drill: outage window and lost writes"
+	@echo "make bench - page times against their SQL floor at 10,000 and 100,000 clients"
+	@echo "make loadtest - 50 users on gunicorn (2 workers) and PostgreSQL for 2 minutes"
 
 $(VPY):
 	@PY=$$($(find_python)) || { echo "SOS needs Python 3.12 or newer, and none was found (tried python3.13, python3.12, python3, ~/.pyenv/versions/3.1x). Install Python 3.12+ and run make again." >&2; exit 1; }; \
@@ -69,3 +71,15 @@ clean:
 # reports the outage window and checks that no acknowledged write was lost.
 fault: venv
 	$(VPY) bench/fault_pg_restart.py $(ARGS)
+
+# Needs PostgreSQL (BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432): builds the
+# 10k and 100k data sets once (seed_scale), then measures. Figures in bench/results/.
+bench: venv
+	$(VPY) bench/bench.py --sizes 10k 100k $(ARGS)
+
+$(VENV)/.bench-installed: bench/requirements.txt | $(VPY)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+loadtest: venv $(VENV)/.bench-installed
+	$(VPY) bench/loadtest.py $(ARGS)

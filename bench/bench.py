@@ -1,0 +1,344 @@
+"""
+Server-time benchmark of the pages that matter at London-wide scale.
+
+For each page: a warmed Django process (DEBUG off) serves it 3 times to warm caches, then
+N times timed (default 25); it prints p50 and p95 in milliseconds, the SQL queries per
+request, and the floor: the same SQL the page ran, executed directly on the database
+connection with every row fetched, so "ratio" is how much the page costs above its own
+queries (Python, templates, middleware). Run against several databases (e.g. 10,000 and
+100,000 clients) it also prints how each time grows.
+
+    .venv/bin/python bench/bench.py --db 10k=postgres://postgres@127.0.0.1:5432/sos_bench_10k \\
+                                    --db 100k=postgres://postgres@127.0.0.1:5432/sos_bench_100k
+
+Each database is measured in its own process (settings are read once per process).
+`make bench` builds the two data sets first if they are missing.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+# Targets from the issue (p50, milliseconds) and the dashboards' allowed ratio to floor.
+TARGET_P50_MS = {
+    "network dashboard": 300,
+    "borough dashboard": 150,
+    "client list": 80,
+    "client list, deep page, filtered": 80,
+    "client page (100+ sessions)": 80,
+    "session log POST": 60,
+}
+FLOOR_RATIO_TARGET = {"network dashboard": 1.5, "borough dashboard": 1.5}
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- the measuring process -------------------------------------------------------------
+
+
+def measure(label, requests):
+    """Runs inside a process whose settings point at one database. Returns a dict."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sos.settings")
+    django.setup()
+
+    from django.conf import settings
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client as Browser
+    from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment
+
+    from mentoring.models import Borough, Client, StaffProfile, SupportSession
+
+    setup_test_environment()  # allows the test client's ALLOWED_HOSTS 'testserver'
+    # Static URLs without collectstatic's manifest: the same cost, no build step needed.
+    override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+    counts = {
+        "clients": Client.objects.count(),
+        "sessions": SupportSession.objects.count(),
+        "boroughs": Borough.objects.count(),
+    }
+
+    # The busiest borough's coordinator, a network manager, and that borough's client with
+    # the most sessions.
+    borough = Borough.objects.annotate(n=Count("clients")).order_by("-n", "pk").first()
+    coordinator = (
+        StaffProfile.objects.filter(role=StaffProfile.Role.COORDINATOR, boroughs=borough)
+        .select_related("user")
+        .first()
+    )
+    manager = (
+        StaffProfile.objects.filter(role=StaffProfile.Role.MANAGER, boroughs__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if coordinator is None or manager is None:
+        raise SystemExit(
+            f"{label}: needs a coordinator of {borough} and a manager over all boroughs "
+            "(seed_scale creates them)."
+        )
+    busy = (
+        Client.objects.filter(borough=borough, status=Client.Status.ACTIVE)
+        .annotate(n=Count("sessions"))
+        .order_by("-n", "pk")
+        .first()
+    )
+    active_in_borough = Client.objects.filter(borough=borough, status="ACTIVE").count()
+    deep_page = max(1, (active_in_borough // 25) * 3 // 4)
+    mentor_id = busy.assignments.filter(ended_on__isnull=True).values_list("mentor", flat=True)[0]
+    today = time.strftime("%d/%m/%Y")
+
+    def session_post():
+        return {
+            "mentor": mentor_id,
+            "date": today,
+            "duration_minutes": "60",
+            "kind": "PRACTICAL",
+            "mode": "PHONE",
+            "attendance": "ATTENDED",
+            "notes": "Benchmark session",
+            "submission_token": str(uuid.uuid4()),
+        }
+
+    pages = [
+        ("network dashboard", manager.user, "get", "/dashboard/", None),
+        ("borough dashboard", manager.user, "get", f"/dashboard/{borough.slug}/", None),
+        ("client list", coordinator.user, "get", "/clients/", None),
+        (
+            "client list, deep page, filtered",
+            coordinator.user,
+            "get",
+            f"/clients/?status=ACTIVE&page={deep_page}",
+            None,
+        ),
+        (
+            "client page (100+ sessions)",
+            coordinator.user,
+            "get",
+            f"/clients/{busy.reference}/",
+            None,
+        ),
+        (
+            "session log POST",
+            coordinator.user,
+            "post",
+            f"/clients/{busy.reference}/sessions/new/",
+            session_post,
+        ),
+    ]
+    results = {
+        "label": label,
+        "counts": counts,
+        "busy_client_sessions": busy.n,
+        "deep_page": deep_page,
+        "pages": {},
+    }
+    for name, user, method, url, data in pages:
+        browser = Browser()
+        browser.force_login(user)
+        call = getattr(browser, method)
+
+        def request(call=call, url=url, data=data, method=method, name=name):
+            response = call(url, data() if data else None)
+            expected = 302 if method == "post" else 200
+            if response.status_code != expected:
+                raise SystemExit(f"{label}: {name} answered {response.status_code} ({url})")
+            return response
+
+        for _ in range(3):
+            request()
+        with CaptureQueriesContext(connection) as captured:
+            request()
+        queries = [q["sql"] for q in captured.captured_queries]
+        timings = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            request()
+            timings.append((time.perf_counter() - start) * 1000)
+        floor = measure_floor(connection, queries, method, requests)
+        p50 = statistics.median(timings)
+        results["pages"][name] = {
+            "url": url,
+            "requests": requests,
+            "p50_ms": round(p50, 1),
+            "p95_ms": round(percentile(timings, 0.95), 1),
+            "queries": len(queries),
+            "floor_p50_ms": round(floor, 1) if floor is not None else None,
+            "ratio_to_floor": round(p50 / floor, 2) if floor else None,
+        }
+    return results
+
+
+def measure_floor(connection, queries, method, repeats):
+    """
+    The page's own SQL, run directly: every SELECT it made (session and user look-ups
+    included), each result fetched in full. Writes are not replayed, so a POST has no floor.
+    """
+    if method != "get":
+        return None
+    selects = [sql for sql in queries if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    totals = []
+    with connection.cursor() as cursor:
+        for _ in range(max(5, repeats // 2)):
+            start = time.perf_counter()
+            for sql in selects:
+                cursor.execute(sql)
+                cursor.fetchall()
+            totals.append((time.perf_counter() - start) * 1000)
+    return statistics.median(totals)
+
+
+# --- the driver ------------------------------------------------------------------------
+
+
+def run_one(label, url, requests):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        SOS_DEV_MODE="1",  # no secret key needed; plain-HTTP cookies; no 2FA
+        DEBUG="0",  # but DEBUG off, as in production
+        SOS_REQUIRE_2FA="0",
+        CONN_MAX_AGE="600",
+    )
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", label, "--requests", str(requests)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"benchmark of {label} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(results):
+    lines = []
+    sizes = [r["label"] for r in results]
+    head = f"{'page':<34}{'size':>6}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}"
+    head += f"{'floor ms':>10}{'ratio':>7}{'target':>8}{'growth':>8}"
+    lines.append(head)
+    lines.append("-" * len(head))
+    first = results[0]
+    for name in first["pages"]:
+        for r in results:
+            page = r["pages"][name]
+            floor = "" if page["floor_p50_ms"] is None else f"{page['floor_p50_ms']:.1f}"
+            ratio = "" if page["ratio_to_floor"] is None else f"{page['ratio_to_floor']:.2f}"
+            growth = ""
+            if r is not first:
+                growth = f"{page['p50_ms'] / first['pages'][name]['p50_ms']:.2f}x"
+            target = TARGET_P50_MS.get(name, "")
+            lines.append(
+                f"{name if r is first else '':<34}{r['label']:>6}{page['p50_ms']:>9.1f}"
+                f"{page['p95_ms']:>9.1f}{page['queries']:>9}{floor:>10}{ratio:>7}"
+                f"{target:>8}{growth:>8}"
+            )
+    lines.append("")
+    for r in results:
+        c = r["counts"]
+        lines.append(
+            f"{r['label']}: {c['clients']:,} clients, {c['sessions']:,} sessions, "
+            f"{c['boroughs']} boroughs; client page has {r['busy_client_sessions']} sessions; "
+            f"deep page {r['deep_page']}"
+        )
+    return "\n".join(lines), sizes
+
+
+def verdicts(results):
+    """Each target, met or not, on the largest data set and across sizes."""
+    largest, smallest = results[-1], results[0]
+    checks = []
+    for name, target in TARGET_P50_MS.items():
+        p50 = largest["pages"][name]["p50_ms"]
+        checks.append((f"{name} p50 {p50:.1f} ms <= {target} ms", p50 <= target))
+    for name, limit in FLOOR_RATIO_TARGET.items():
+        ratio = largest["pages"][name]["ratio_to_floor"]
+        checks.append((f"{name} within {limit}x of its SQL floor ({ratio:.2f}x)", ratio <= limit))
+    if len(results) > 1:
+        for name in smallest["pages"]:
+            q_small = smallest["pages"][name]["queries"]
+            q_large = largest["pages"][name]["queries"]
+            checks.append(
+                (f"{name}: same queries at both sizes ({q_small} / {q_large})", q_small == q_large)
+            )
+            growth = largest["pages"][name]["p50_ms"] / smallest["pages"][name]["p50_ms"]
+            checks.append((f"{name}: grows {growth:.2f}x <= 2x", growth <= 2))
+    return checks
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--db",
+        action="append",
+        metavar="LABEL=DATABASE_URL",
+        help="a data set to measure, smallest first (repeat)",
+    )
+    parser.add_argument(
+        "--sizes",
+        nargs="*",
+        metavar="LABEL",
+        help="build (if missing) and measure these data sets: 10k and/or 100k",
+    )
+    parser.add_argument("--requests", type=int, default=25, help="timed requests per page")
+    parser.add_argument("--json", type=Path, default=RESULTS / "bench.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(measure(args.child, args.requests)))
+        return 0
+    specs = list(args.db or [])
+    if args.sizes:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import datasets
+
+        specs += [f"{label}={datasets.ensure(label)}" for label in args.sizes]
+    if not specs:
+        parser.error("give --sizes 10k 100k, or --db LABEL=DATABASE_URL")
+    results = []
+    for spec in specs:
+        label, _, url = spec.partition("=")
+        print(f"Measuring {label} ({url}) ...", flush=True)
+        results.append(run_one(label, url, args.requests))
+    text, _sizes = table(results)
+    print()
+    print(text)
+    print()
+    checks = verdicts(results)
+    for description, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {description}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps(
+            {"results": results, "checks": [{"check": d, "met": ok} for d, ok in checks]},
+            indent=2,
+        )
+    )
+    print(f"\nFigures written to {args.json}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

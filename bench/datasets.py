@@ -1,0 +1,63 @@
+"""
+The benchmark data sets: a PostgreSQL database per size, built once with seed_scale and
+reused (building the 100,000-client set takes a few minutes).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+SIZES = {"10k": 10_000, "100k": 100_000}
+
+
+def url_for(label):
+    return f"{SERVER.rstrip('/')}/sos_bench_{label}"
+
+
+def _admin_connection(url):
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    connection = psycopg2.connect(admin)
+    connection.autocommit = True
+    return connection
+
+
+def _clients_in(url):
+    try:
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM mentoring_client")
+            return cursor.fetchone()[0]
+    except psycopg2.Error:
+        return None
+
+
+def ensure(label, clients=None, rebuild=False):
+    """Create, migrate and seed the data set ``label`` unless it is already there."""
+    clients = clients or SIZES[label]
+    url = url_for(label)
+    present = None if rebuild else _clients_in(url)
+    if present is not None and present >= clients:
+        print(f"Data set {label}: {present:,} clients already in {url}", flush=True)
+        return url
+    name = urlsplit(url).path.lstrip("/")
+    with _admin_connection(url) as admin, admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    env = dict(os.environ, DATABASE_URL=url, SOS_DEV_MODE="1")
+    start = time.perf_counter()
+    print(f"Building data set {label} ({clients:,} clients) in {url} ...", flush=True)
+    for command in (
+        ["migrate", "--no-input", "-v0"],
+        ["seed_scale", "--clients", str(clients)],
+    ):
+        subprocess.run([PYTHON, "manage.py", *command], env=env, cwd=ROOT, check=True)
+    print(f"Data set {label} built in {time.perf_counter() - start:.0f} s", flush=True)
+    return url
