@@ -1,0 +1,1540 @@
+"""
+A London-wide data set for benchmarks and load tests (``manage.py seed_scale``).
+
+By default: 40 areas (the 32 London boroughs and the City of London, then Bristol, Dorset
+and five more areas), 1,000 mentors, 100,000 clients, 2,000,000 support sessions and
+60,000 offences, with the shape of the demo data (``mentoring/demo.py``, whose name lists,
+weights and proportions it reuses): referrals growing over the years since each area
+launched, about 8% declined, about 80% of closed cases completed, one mentor at a time
+serving the client's borough, sessions spread over each case with the demo's attendance
+mix, and offences before and after the index date so that the 12-month proven reoffending
+rate lands in the case study's 15-20% band.
+
+Counts of areas, mentors, clients, sessions and offences are exact; assignments,
+milestones, goals, placements and grants follow from them. The same seed, sizes and
+``today`` always give the same data (primary keys aside). Where the sizes differ from the
+demo's proportions, the generator keeps what the dashboards read:
+
+- sessions are shared out in proportion to each case's length (intensive cases, 4%, three
+  times as many), about 20 per started client and 100 to 250 for the longest;
+- each session covers one or two of the client's needs (1.5 on average);
+- offences after the index date come first, as in the demo (so the reoffending rate is
+  right); the rest of the --offences budget is offence histories of one to four offences
+  for clients picked at random (the demo gives every client one, which 0.6 offences per
+  client cannot pay for);
+- mentors' caseload limits (6-10 in the demo) grow with the clients per mentor, up to 30.
+
+How it writes: everything is planned in memory, then written in one transaction. On
+PostgreSQL every large table is loaded with COPY, streamed from the generated rows through
+an in-memory buffer in chunks, with the table's secondary indexes, unique and foreign-key
+constraints dropped for the load and recreated (so re-validated) at the end, and the
+tables are VACUUM ANALYZEd afterwards (only ANALYZEd when the build runs inside a caller's
+transaction, as in the tests). Small tables (boroughs, employers, funders, grants, users)
+go through the ORM. On other databases (SQLite, for the tests) rows go through
+``bulk_create`` in batches. Primary keys are taken from the tables' sequences, so they
+never reuse an id that the change history may still mention.
+
+Not written: the change-history tables (``Historical*``), the access log and Django
+sessions. No history is recorded for the generated rows.
+
+Logins for benchmarks and load tests are created or kept: ``scale.coordinator.<code>`` for
+the ten busiest areas, ``scale.manager`` (every area), ``scale.manager.london`` and
+``scale.mentor``, with the demo password in development mode.
+"""
+
+import random
+import time
+from array import array
+from bisect import bisect
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from heapq import heappop, heappush
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import demo
+from . import models as m
+from .demo import DEMO_PASSWORD, DemoBuilder
+from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+
+User = get_user_model()
+
+DEFAULT_BOROUGHS = 40
+DEFAULT_MENTORS = 1_000
+DEFAULT_CLIENTS = 100_000
+DEFAULT_SESSIONS = 2_000_000
+DEFAULT_OFFENCES = 60_000
+# What the other sizes are per client when only --clients is given.
+SESSIONS_PER_CLIENT = DEFAULT_SESSIONS / DEFAULT_CLIENTS  # 20
+OFFENCES_PER_CLIENT = DEFAULT_OFFENCES / DEFAULT_CLIENTS  # 0.6
+CLIENTS_PER_MENTOR = DEFAULT_CLIENTS / DEFAULT_MENTORS  # 100
+MIN_MENTORS_PER_BOROUGH = 2  # the two founding mentors of each area, as in the demo
+EARLIEST_TODAY = date(2015, 1, 1)
+
+# Areas beyond the demo's seven: name, code, region, relative referral rate, cost.
+MORE_LONDON = [
+    ("Barking & Dagenham", "BKD", 1.1),
+    ("Barnet", "BNT", 0.9),
+    ("Bexley", "BEX", 0.7),
+    ("Brent", "BRT", 1.2),
+    ("Bromley", "BRM", 0.8),
+    ("Camden", "CMD", 1.1),
+    ("City of London", "CTY", 0.15),
+    ("Enfield", "ENF", 1.1),
+    ("Hackney", "HCK", 1.4),
+    ("Hammersmith & Fulham", "HMF", 1.0),
+    ("Haringey", "HGY", 1.3),
+    ("Harrow", "HRW", 0.7),
+    ("Havering", "HAV", 0.7),
+    ("Hillingdon", "HIL", 0.9),
+    ("Hounslow", "HNS", 0.9),
+    ("Islington", "ISL", 1.2),
+    ("Kingston upon Thames", "KTT", 0.6),
+    ("Lambeth", "LBH", 1.5),
+    ("Lewisham", "LEW", 1.3),
+    ("Merton", "MRT", 0.7),
+    ("Newham", "NWM", 1.4),
+    ("Redbridge", "RDB", 0.9),
+    ("Richmond upon Thames", "RIC", 0.5),
+    ("Sutton", "STN", 0.6),
+    ("Tower Hamlets", "TWH", 1.4),
+    ("Waltham Forest", "WFR", 1.1),
+    ("Wandsworth", "WND", 1.1),
+    ("Westminster", "WSM", 1.2),
+]
+MORE_AREAS = [
+    ("Birmingham", "BHM", "West Midlands", 1.6, "2050.00"),
+    ("Manchester", "MCR", "North West", 1.4, "2050.00"),
+    ("Leeds", "LDS", "Yorkshire and the Humber", 1.2, "2000.00"),
+    ("Liverpool", "LPL", "North West", 1.2, "2000.00"),
+    ("Kent", "KNT", "South East", 1.0, "2200.00"),
+    # Only with --boroughs above 40.
+    ("Essex", "ESX", "East of England", 1.0, "2200.00"),
+    ("Hertfordshire", "HRT", "East of England", 0.8, "2200.00"),
+    ("Surrey", "SRY", "South East", 0.7, "2250.00"),
+    ("Nottingham", "NGM", "East Midlands", 1.1, "2000.00"),
+    ("Sheffield", "SHF", "Yorkshire and the Humber", 1.0, "2000.00"),
+    ("Cardiff", "CDF", "Wales", 0.9, "2050.00"),
+    ("Brighton & Hove", "BRH", "South East", 0.8, "2150.00"),
+    ("Leicester", "LCR", "East Midlands", 0.9, "2000.00"),
+    ("Newcastle upon Tyne", "NCL", "North East", 1.0, "2000.00"),
+    ("Oxfordshire", "OXF", "South East", 0.6, "2300.00"),
+]
+# (name, slug, code, region, launched_on or None, relative size, cost per client): the
+# demo's seven areas with their launch dates first, then the rest of London, then others.
+AREAS = [
+    *demo.AREAS,
+    *(
+        (name, slugify(name), code, "London", None, size, "2000.00")
+        for name, code, size in MORE_LONDON
+    ),
+    *((name, slugify(name), code, *rest[:1], None, *rest[1:]) for name, code, *rest in MORE_AREAS),
+]
+MAX_BOROUGHS = len(AREAS)
+# Areas after the demo's launched between these dates (the last no later than 18 months
+# before today, so that every area has a reoffending cohort).
+LATER_LAUNCHES = (date(2013, 1, 7), date(2023, 6, 5))
+
+CASELOAD_USE = 6.5  # current clients of an average mentor, against the demo's limits of 6-10
+INTENSIVE_SHARE = 0.04  # long, intensive cases: a year to three of frequent contact
+INTENSIVE_WEIGHT = 3
+DRIFT_SHARE = 0.2  # current clients with no contact in the last 15 to 40 days
+SWITCH_SHARE = 0.12  # cases that change mentor once
+VISITING_SHARE = 0.1  # mentors who also serve a neighbouring area
+COORDINATOR_LOGINS = 10  # one coordinator login for each of the busiest areas
+DURATIONS = (30, 45, 60, 60, 60, 90, 120, 180)
+SWITCH_REASONS = [m.Assignment.EndReason.REASSIGNED, m.Assignment.EndReason.CLIENT_REQUEST]
+NOT_PROVEN_OUTCOMES = [m.Offence.Disposal.NO_FURTHER_ACTION, m.Offence.Disposal.ACQUITTED]
+KIND_WEIGHTS = list(zip(m.SupportSession.Kind.values, [30, 20, 50], strict=True))
+RISK_WEIGHTS = list(zip(m.Client.RiskLevel.values, [30, 45, 25], strict=True))
+EMPLOYERS = [
+    ("Builders Ltd", "Construction"),
+    ("Catering Co", "Hospitality"),
+    ("Logistics", "Warehousing"),
+]
+MILESTONE_KINDS = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
+NOTE_FALLBACK = "Met {name} and worked on {area}."
+# COPY's text format needs tabs, newlines and backslashes escaped; the generated text is
+# made only from these lists, which have none, so rows are written without escaping.
+COPY_TEXT_SOURCES = (
+    demo.FIRST_NAMES_MALE,
+    demo.FIRST_NAMES_FEMALE,
+    demo.LAST_NAMES,
+    demo.MENTOR_FIRST_NAMES,
+    list(demo.SESSION_NOTES.values()),
+    [NOTE_FALLBACK],
+)
+
+SCALE_USERS_PREFIX = "scale."
+
+# Batch sizes: rows per COPY chunk (one buffer of text) and per bulk_create batch.
+COPY_CHUNK_ROWS = 5_000
+BULK_BATCH = 2_000
+PROGRESS_EVERY = 250_000
+
+
+class DataPresent(Exception):
+    """Programme data is already in the database and no reset was asked for."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    boroughs: int = DEFAULT_BOROUGHS
+    mentors: int = DEFAULT_MENTORS
+    clients: int = DEFAULT_CLIENTS
+    sessions: int = DEFAULT_SESSIONS
+    offences: int = DEFAULT_OFFENCES
+
+    @classmethod
+    def for_clients(
+        cls, clients=DEFAULT_CLIENTS, *, boroughs=None, mentors=None, sessions=None, offences=None
+    ):
+        """The sizes for ``clients``, the others in the default proportions unless given."""
+        boroughs = DEFAULT_BOROUGHS if boroughs is None else boroughs
+        if mentors is None:
+            mentors = max(MIN_MENTORS_PER_BOROUGH * boroughs, round(clients / CLIENTS_PER_MENTOR))
+        return cls(
+            boroughs=boroughs,
+            mentors=mentors,
+            clients=clients,
+            sessions=round(clients * SESSIONS_PER_CLIENT) if sessions is None else sessions,
+            offences=round(clients * OFFENCES_PER_CLIENT) if offences is None else offences,
+        )
+
+    def problems(self):
+        """What is wrong with these sizes, as messages naming the option."""
+        found = []
+        if not 1 <= self.boroughs <= MAX_BOROUGHS:
+            found.append(f"--boroughs must be between 1 and {MAX_BOROUGHS}, not {self.boroughs}.")
+        elif self.mentors < MIN_MENTORS_PER_BOROUGH * self.boroughs:
+            found.append(
+                f"--mentors must be at least {MIN_MENTORS_PER_BOROUGH} per borough "
+                f"({MIN_MENTORS_PER_BOROUGH * self.boroughs} for {self.boroughs}), "
+                f"not {self.mentors}."
+            )
+        if self.clients < 1:
+            found.append(f"--clients must be at least 1, not {self.clients}.")
+        for name in ("sessions", "offences"):
+            if getattr(self, name) < 0:
+                found.append(f"--{name} cannot be negative.")
+        return found
+
+
+# Plans: what the generator decided, before it is written ----------------------------------
+
+
+class _Area:
+    __slots__ = (
+        *("clients", "code", "cost", "id", "index", "launched"),
+        *("mentors", "name", "region", "serving", "size", "slug"),
+    )
+
+    def __init__(self, index, name, slug, code, region, launched, size, cost):
+        self.index, self.name, self.slug, self.code = index, name, slug, code
+        self.region, self.launched, self.size, self.cost = region, launched, size, cost
+        self.id = None
+        self.clients = 0
+        self.mentors = 0
+        self.serving = []  # mentors whose home area this is, or who also serve it
+
+
+class _Mentor:
+    __slots__ = ("area", "ended", "id", "load", "open", "row", "started")
+
+    def __init__(self, area, started, ended):
+        self.area, self.started, self.ended = area, started, ended
+        self.id = None
+        self.row = None
+        self.load = []  # heap of the end days of the assignments given to this mentor
+        self.open = 0  # open assignments on today
+
+
+class _Client:
+    __slots__ = (
+        *("area", "born", "closure", "ended", "first_name", "id", "intensive", "last"),
+        *("last_name", "needs", "plan", "referred", "release", "reoffends", "row"),
+        *("sessions", "source", "started", "status"),
+    )
+
+    def __init__(self):
+        self.id = None
+        self.started = self.release = self.ended = None
+        self.closure = ""
+        self.plan = ()  # ((mentor, from day, to day or None, end reason), ...)
+        self.reoffends = False
+        self.sessions = 0
+        self.intensive = False
+
+    @property
+    def index_date(self):
+        return self.release or self.started
+
+
+def _plural(count, noun):
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _fields(names):
+    """Field names written as one string, for the long column lists."""
+    return names.split()
+
+
+def _cumulative(pairs):
+    values, weights = zip(*pairs, strict=True)
+    total, cum = 0, []
+    for weight in weights:
+        total += weight
+        cum.append(total)
+    return values, cum, total
+
+
+def _largest_remainder(total, weights):
+    """Integers proportional to ``weights`` that add up to exactly ``total``."""
+    weight_sum = sum(weights)
+    if not weight_sum:
+        return [0] * len(weights)
+    quotas = [total * w / weight_sum for w in weights]
+    counts = [int(q) for q in quotas]
+    short = total - sum(counts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: counts[i] - quotas[i])
+    for i in by_remainder[:short]:
+        counts[i] += 1
+    return counts
+
+
+# Writers: COPY on PostgreSQL, bulk_create elsewhere -----------------------------------------
+
+
+class _Table:
+    """A model's columns as the generator fills them, and any others from their defaults."""
+
+    def __init__(self, model, fields):
+        self.model = model
+        self.fields = list(fields)
+        meta = model._meta
+        self.columns = [meta.get_field(name).column for name in self.fields]
+        extra, self.extra_fields = [], []
+        for field in meta.concrete_fields:
+            if field.attname in self.fields or field.primary_key:
+                continue
+            if field.has_default():
+                value = field.get_default()
+            elif field.null:
+                value = None
+            else:
+                raise RuntimeError(
+                    f"mentoring/scale.py does not fill {model.__name__}.{field.name}: "
+                    "add it to the generator."
+                )
+            extra.append(value)
+            self.extra_fields.append(field.attname)
+        self.extra = tuple(extra)
+        self.columns += [meta.get_field(name).column for name in self.extra_fields]
+
+    @property
+    def db_table(self):
+        return self.model._meta.db_table
+
+
+def _copy_value(value):
+    if value is None:
+        return "\\N"
+    return str(value)
+
+
+class _CopyReader:
+    """
+    A file whose read() returns the next chunk of rows in COPY's text format, generated on
+    demand: the rows are never all in memory, and PostgreSQL parses one chunk while the next
+    is generated.
+    """
+
+    def __init__(self, rows, extra, on_rows):
+        self.rows = iter(rows)
+        self.extra = extra
+        self.on_rows = on_rows
+        self.count = 0
+        self.done = False
+
+    def read(self, size=-1):
+        if self.done:
+            return b""
+        lines = []
+        append = lines.append
+        extra, value = self.extra, _copy_value
+        for row in self.rows:
+            if extra:
+                row = row + extra
+            append("\t".join([value(v) for v in row]))
+            if len(lines) >= COPY_CHUNK_ROWS:
+                break
+        else:
+            self.done = True
+        if not lines:
+            return b""
+        self.count += len(lines)
+        self.on_rows(self.count)
+        lines.append("")
+        return "\n".join(lines).encode()
+
+
+class _Writer:
+    def __init__(self, log):
+        self.log = log
+
+    def reserve_ids(self, model, count):
+        """The first of ``count`` new primary keys for ``model``, taken from its sequence."""
+        raise NotImplementedError
+
+    def bulk_load(self, tables):
+        """A context for loading ``tables`` (db_table names) quickly; a no-op here."""
+        return _NoLoad()
+
+    def write(self, table, rows, on_rows):
+        raise NotImplementedError
+
+    def finish(self, tables):
+        pass
+
+
+class _NoLoad:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _OrmWriter(_Writer):
+    """bulk_create in batches: for SQLite and other non-PostgreSQL databases (the tests)."""
+
+    def reserve_ids(self, model, count):
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
+            highest = cursor.fetchone()[0] or 0
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+                found = cursor.fetchone()
+                highest = max(highest, found[0] if found else 0)
+        return highest + 1
+
+    def write(self, table, rows, on_rows):
+        model, names = table.model, table.fields + table.extra_fields
+        extra = table.extra
+        batch, count = [], 0
+        for row in rows:
+            batch.append(model(**dict(zip(names, row + extra if extra else row, strict=True))))
+            if len(batch) >= BULK_BATCH:
+                model.objects.bulk_create(batch)
+                count += len(batch)
+                on_rows(count)
+                batch = []
+        if batch:
+            model.objects.bulk_create(batch)
+            count += len(batch)
+            on_rows(count)
+        return count
+
+
+class _PostgresWriter(_Writer):
+    """COPY from generated rows, with secondary indexes and constraints rebuilt after."""
+
+    def __init__(self, log, owns_transaction):
+        super().__init__(log)
+        # COPY FREEZE needs the table truncated in the same (sub)transaction, which only
+        # holds when the build is not nested in someone else's transaction (e.g. a test's).
+        self.owns_transaction = owns_transaction
+        self.truncated = set()
+
+    def _cursor(self):
+        return connection.cursor()
+
+    def reserve_ids(self, model, count):
+        table = model._meta.db_table
+        with self._cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            if count <= 0:
+                return 1
+            cursor.execute("SELECT setval(%s, nextval(%s) + %s - 1)", [sequence, sequence, count])
+            last = cursor.fetchone()[0]
+        return last - count + 1
+
+    def bulk_load(self, tables):
+        return _PostgresBulkLoad(self, tables)
+
+    def write(self, table, rows, on_rows):
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in table.columns)
+        freeze = " WITH (FREEZE)" if table.db_table in self.truncated else ""
+        sql = f"COPY {quote(table.db_table)} ({columns}) FROM STDIN{freeze}"
+        reader = _CopyReader(rows, table.extra, on_rows)
+        with self._cursor() as cursor:
+            raw = cursor.cursor
+            if hasattr(raw, "copy_expert"):  # psycopg2
+                raw.copy_expert(sql, reader, size=1 << 20)
+            else:  # psycopg 3
+                with raw.copy(sql) as copy:
+                    while chunk := reader.read():
+                        copy.write(chunk)
+        return reader.count
+
+    def finish(self, tables):
+        """
+        ANALYZE the tables; VACUUM them too when the build ran in its own transaction (it
+        cannot inside another), so that tables COPY could not freeze (clients) are marked
+        all-visible before the first benchmark reads them.
+        """
+        quote = connection.ops.quote_name
+        command = "VACUUM (ANALYZE)" if self.owns_transaction else "ANALYZE"
+        with self._cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"{command} {quote(table)}")
+
+
+def _check_deferred_constraints(cursor):
+    """
+    Run the foreign-key checks still pending for rows written so far: ALTER TABLE refuses
+    a table with pending checks (e.g. employers, which placements refer to).
+    """
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class _PostgresBulkLoad:
+    """
+    Drop the loaded tables' secondary indexes, unique and foreign-key constraints, and put
+    them back, with the definitions PostgreSQL reports, when the load is done: building an
+    index once is much cheaper than updating it two million times, and adding a foreign key
+    checks every row in one join. Everything is in the build's transaction, so a failure
+    leaves the schema as it was. Empty tables that nothing outside the set refers to are
+    also truncated, so that COPY can write frozen rows.
+    """
+
+    def __init__(self, writer, tables):
+        self.writer = writer
+        self.tables = list(tables)
+        self.indexes = []  # (table, name, definition)
+        self.constraints = []  # (table, name, definition, type)
+
+    def __enter__(self):
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            _check_deferred_constraints(cursor)
+            if self.writer.owns_transaction:
+                self._truncate(cursor)
+            for table in self.tables:
+                cursor.execute(
+                    """
+                    SELECT c.conname, pg_get_constraintdef(c.oid), c.contype
+                    FROM pg_constraint c
+                    WHERE c.conrelid = %s::regclass AND c.contype IN ('f', 'u')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM pg_constraint f
+                          WHERE f.contype = 'f' AND f.conindid = c.conindid AND c.contype = 'u'
+                      )
+                    ORDER BY c.contype, c.conname
+                    """,
+                    [table],
+                )
+                self.constraints += [(table, *row) for row in cursor.fetchall()]
+                cursor.execute(
+                    """
+                    SELECT ic.relname, pg_get_indexdef(i.indexrelid)
+                    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                    WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+                      AND NOT EXISTS (
+                          SELECT 1 FROM pg_constraint k
+                          WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                      )
+                    ORDER BY ic.relname
+                    """,
+                    [table],
+                )
+                self.indexes += [(table, *row) for row in cursor.fetchall()]
+            for table, name, _definition, _type in self.constraints:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            for _table, name, _definition in self.indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+        return self
+
+    def _truncate(self, cursor):
+        """Truncate the empty tables of the set that no table outside it refers to."""
+        candidates = set()
+        for table in self.tables:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)})")
+            if not cursor.fetchone()[0]:
+                candidates.add(table)
+        cursor.execute(
+            """
+            SELECT confrelid::regclass::text, conrelid::regclass::text
+            FROM pg_constraint WHERE contype = 'f'
+            """
+        )
+        referrers = {}
+        for referenced, referring in cursor.fetchall():
+            referrers.setdefault(referenced, set()).add(referring)
+        changed = True
+        while changed:
+            changed = False
+            for table in sorted(candidates):
+                if not referrers.get(table, set()) <= candidates:
+                    candidates.discard(table)
+                    changed = True
+        if candidates:
+            quote = connection.ops.quote_name
+            cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in sorted(candidates))}")
+            self.writer.truncated = candidates
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            return False  # the transaction rolls back, schema changes included
+        quote = connection.ops.quote_name
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            _check_deferred_constraints(cursor)
+            for _table, _name, definition in self.indexes:
+                cursor.execute(definition)
+            # Unique constraints first: a foreign key may need one of them.
+            for table, name, definition, _type in sorted(
+                self.constraints, key=lambda c: c[3] != "u"
+            ):
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                )
+        self.writer.log(
+            "indexes and constraints",
+            len(self.indexes) + len(self.constraints),
+            time.monotonic() - started,
+            unit="rebuilt",
+        )
+        return False
+
+
+# The builder ----------------------------------------------------------------------------
+
+
+class ScaleBuilder:
+    """Plans the data set in memory, then writes it in one transaction."""
+
+    def __init__(self, sizes=None, *, seed=2006, today=None, stdout=None):
+        self.sizes = sizes or Sizes()
+        problems = self.sizes.problems()
+        if problems:
+            raise ValueError(" ".join(problems))
+        self.today = today or timezone.localdate()
+        if self.today < EARLIEST_TODAY:
+            raise ValueError(f"today must be {EARLIEST_TODAY:%Y-%m-%d} or later.")
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.stdout = stdout
+        self.counts = {}
+        self.timings = {}
+        self.users = []
+        self.started = time.monotonic()
+
+    # Entry points ---------------------------------------------------------------------
+
+    has_data = staticmethod(DemoBuilder.has_data)
+
+    @staticmethod
+    def reset():
+        """
+        Delete every programme record and the demo users, as ``DemoBuilder.reset()`` does,
+        but with plain SQL for the large tables, so that two million sessions go in seconds.
+        No change history is recorded for the deletions (``DemoBuilder.reset()`` records one
+        per row through the ORM, which takes hours at this size).
+        """
+        with transaction.atomic():
+            if _fast_reset_possible():
+                _delete_large_tables()
+            DemoBuilder.reset()
+            if connection.vendor == "postgresql":
+                # Run the deferred foreign-key checks of the deletions now, so that their
+                # time counts here, not in whatever comes next.
+                with connection.cursor() as cursor:
+                    _check_deferred_constraints(cursor)
+
+    def build(self, *, reset=False):
+        owns_transaction = not connection.in_atomic_block
+        with transaction.atomic():
+            if reset:
+                started = time.monotonic()
+                self.reset()
+                self._log_line(
+                    f"Deleted all programme records ({time.monotonic() - started:.1f} s)."
+                )
+            elif self.has_data():
+                raise DataPresent
+            if connection.vendor == "postgresql":
+                self.writer = _PostgresWriter(self.log, owns_transaction)
+            else:
+                self.writer = _OrmWriter(self.log)
+            self._plan()
+            self._write()
+            self.users = self._users()
+        if connection.vendor == "postgresql":
+            started = time.monotonic()
+            self.writer.finish(self._loaded_tables())
+            self.log(
+                "analyze", len(self._loaded_tables()), time.monotonic() - started, unit="tables"
+            )
+        self.timings["total"] = time.monotonic() - self.started
+        return self.counts
+
+    # Output ---------------------------------------------------------------------------
+
+    def _log_line(self, message):
+        if self.stdout is not None:
+            self.stdout.write(message)
+            if hasattr(self.stdout, "flush"):
+                self.stdout.flush()
+
+    def log(self, label, count, seconds, unit="rows"):
+        self.timings[label] = seconds
+        elapsed = time.monotonic() - self.started
+        self._log_line(
+            f"  {label:<24} {count:>11,} {unit:<8} {seconds:7.1f} s   (elapsed {elapsed:6.1f} s)"
+        )
+
+    def _progress(self, label, total):
+        """An on_rows callback printing a line every eighth or so of a big table."""
+        step = max(PROGRESS_EVERY, -(-total // 8 // PROGRESS_EVERY) * PROGRESS_EVERY)
+        state = {"next": step, "start": time.monotonic()}
+
+        def on_rows(count):
+            if total >= 2 * PROGRESS_EVERY and count >= state["next"]:
+                state["next"] = (count // step + 1) * step
+                seconds = time.monotonic() - state["start"]
+                self._log_line(
+                    f"    {label}: {count:,} of {total:,} ({100 * count / total:.0f}%) "
+                    f"{seconds:.1f} s"
+                )
+
+        return on_rows
+
+    def _write_table(self, label, model, fields, rows, total=0):
+        started = time.monotonic()
+        count = self.writer.write(_Table(model, fields), rows, self._progress(label, total))
+        self.counts[label] = count
+        self.log(label, count, time.monotonic() - started)
+        return count
+
+    # Planning -------------------------------------------------------------------------
+
+    def _plan(self):
+        started = time.monotonic()
+        self._check_copy_safe()
+        self.support_areas = list(m.SupportArea.objects.order_by("sort_order", "pk"))
+        self.areas = self._plan_areas()
+        self.mentors = self._plan_mentors()
+        self.clients = self._plan_clients()
+        self._plan_assignments()
+        self._plan_sessions()
+        self._plan_reoffending()
+        self._log_line(
+            f"Planned {self.sizes.boroughs:,} areas, {len(self.mentors):,} mentors, "
+            f"{len(self.clients):,} clients and {self.sizes.sessions:,} sessions "
+            f"(seed {self.seed}, as of {self.today:%Y-%m-%d}) "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+
+    def _check_copy_safe(self):
+        areas = list(m.SupportArea.objects.values_list("name", flat=True))
+        for text in [*(t for strings in COPY_TEXT_SOURCES for t in strings), *areas]:
+            if any(ch in text for ch in "\t\n\r\\"):
+                raise RuntimeError(f"{text!r} would need escaping for COPY.")
+
+    def _plan_areas(self):
+        rng, today = self.rng, self.today
+        chosen = AREAS[: self.sizes.boroughs]
+        later = [a for a in chosen if a[4] is None]
+        first, last = LATER_LAUNCHES
+        last = min(last, today - timedelta(days=548))
+        span = max(1, (last - first).days)
+        days = sorted(rng.randrange(span) for _ in later)
+        order = list(range(len(later)))
+        rng.shuffle(order)
+        launches = {}
+        for position, day in zip(order, days, strict=True):
+            launched = first + timedelta(days=day)
+            launches[later[position][2]] = launched - timedelta(days=launched.weekday())
+        areas = []
+        for index, (name, slug, code, region, launched, size, cost) in enumerate(chosen):
+            launched = launched or launches[code]
+            areas.append(_Area(index, name, slug, code, region, launched, size, Decimal(cost)))
+        return areas
+
+    def _client_counts(self):
+        weights = [a.size * (self.today - a.launched).days for a in self.areas]
+        return _largest_remainder(self.sizes.clients, weights)
+
+    def _plan_mentors(self):
+        rng, today = self.rng, self.today
+        client_counts = self._client_counts()
+        spare = self.sizes.mentors - MIN_MENTORS_PER_BOROUGH * len(self.areas)
+        extra = _largest_remainder(spare, client_counts)
+        mentors = []
+        for area, more in zip(self.areas, extra, strict=True):
+            area.clients = 0
+            span = (today - area.launched).days
+            for i in range(MIN_MENTORS_PER_BOROUGH + more):
+                # The first two in each area start at launch and are still mentoring, so
+                # every area has cover from its first day.
+                if i < MIN_MENTORS_PER_BOROUGH:
+                    started, ended = area.launched, None
+                else:
+                    started = area.launched + timedelta(days=rng.randrange(max(1, span - 30)))
+                    ended = None
+                    if rng.random() < 0.35:
+                        ended = started + timedelta(days=rng.randint(400, 2500))
+                        if ended >= today:
+                            ended = None
+                mentor = _Mentor(area, started, ended)
+                area.mentors += 1
+                mentor.row = [
+                    rng.choice(demo.MENTOR_FIRST_NAMES),
+                    rng.choice(demo.LAST_NAMES),
+                    "",
+                    MENTOR_REFERENCE_FORMAT.format(code=area.code, number=area.mentors),
+                    rng.random() < 0.85,
+                    rng.random() < 0.4,
+                    rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
+                    min(today, started + timedelta(days=rng.randrange(0, 60))),
+                    started,
+                    ended,
+                    rng.choice([6, 8, 8, 8, 10]),
+                ]
+                mentors.append(mentor)
+                area.serving.append(mentor)
+        # Some mentors also serve a neighbouring area of the same region.
+        self.visits = []
+        by_region = {}
+        for area in self.areas:
+            by_region.setdefault(area.region, []).append(area)
+        for mentor in mentors:
+            neighbours = [a for a in by_region[mentor.area.region] if a is not mentor.area]
+            if neighbours and rng.random() < VISITING_SHARE:
+                other = rng.choice(neighbours)
+                other.serving.append(mentor)
+                self.visits.append((mentor, other))
+        first_id = self.writer.reserve_ids(m.Mentor, len(mentors))
+        for offset, mentor in enumerate(mentors):
+            mentor.id = first_id + offset
+        return mentors
+
+    def _plan_clients(self):
+        rng, today = self.rng, self.today
+        rnd = rng.random
+        areas = [a.id for a in self.support_areas]
+        sources, source_cum, source_total = _cumulative(demo.REFERRAL_WEIGHTS)
+        risks, risk_cum, risk_total = _cumulative(RISK_WEIGHTS)
+        ethnicities = m.Client.Ethnicity.values
+        declined_before = today - timedelta(days=45)
+        clients = []
+        for area, n in zip(self.areas, self._client_counts(), strict=True):
+            if not n:
+                continue
+            span = (today - area.launched).days
+            # Referral density grows over time (sqrt of a uniform), as the programme did.
+            referred = sorted(
+                area.launched + timedelta(days=max(0, min(span - 1, int(span * rnd() ** 0.5))))
+                for _ in range(n)
+            )
+            # Every area took its first referral within weeks of launching.
+            referred[0] = min(today, area.launched + timedelta(days=rng.randint(7, 60)))
+            referred.sort()
+            for number, referred_on in enumerate(referred, start=1):
+                c = _Client()
+                c.area = area
+                c.referred = referred_on
+                female = rnd() < 0.14
+                # Mostly 16 to 25 (the target ages), 19 the most common; a few just outside.
+                age = rng.choice([15, 26]) if rnd() < 0.02 else int(rng.triangular(16, 25.99, 19))
+                c.born = referred_on - timedelta(days=age * 365 + rng.randrange(30, 330))
+                c.first_name = rng.choice(
+                    demo.FIRST_NAMES_FEMALE if female else demo.FIRST_NAMES_MALE
+                )
+                c.last_name = rng.choice(demo.LAST_NAMES)
+                c.source = sources[bisect(source_cum, rnd() * source_total)]
+                risk = risks[bisect(risk_cum, rnd() * risk_total)]
+                c.needs = tuple(rng.sample(areas, min(len(areas), rng.randint(2, 4))))
+                started = referred_on + timedelta(days=rng.randint(3, 45))
+                if rnd() < 0.08 and referred_on < declined_before:
+                    c.status = m.Client.Status.DECLINED
+                elif started > today:
+                    c.status = m.Client.Status.REFERRED
+                else:
+                    c.status = m.Client.Status.ACTIVE
+                    c.started = started
+                    if c.source == m.Client.ReferralSource.PRISON or rnd() < 0.1:
+                        c.release = started + timedelta(days=rng.randint(14, 120))
+                    if rnd() < INTENSIVE_SHARE:
+                        c.intensive = True
+                        length = rng.randint(365, 1100)
+                    else:
+                        length = int(rng.triangular(75, 480, 200))
+                    ended = started + timedelta(days=length)
+                    if ended <= today:
+                        c.ended = ended
+                c.row = [
+                    c.first_name,
+                    c.last_name,
+                    "",
+                    CLIENT_REFERENCE_FORMAT.format(code=area.code, number=number),
+                    c.born,
+                    m.Client.Gender.FEMALE if female else m.Client.Gender.MALE,
+                    rng.choice(ethnicities),
+                    c.source,
+                    referred_on,
+                    risk,
+                    rnd() < (0.5 if risk == m.Client.RiskLevel.HIGH else 0.2),
+                    referred_on,
+                    f"07700 900{rng.randrange(1000):03d}",  # Ofcom's drama range
+                ]
+                clients.append(c)
+            area.clients = n
+        # Exactly COMPLETION_SHARE of ended cases close as completed.
+        ended = [c for c in clients if c.ended]
+        rng.shuffle(ended)
+        completers = round(demo.COMPLETION_SHARE * len(ended))
+        for i, c in enumerate(ended):
+            c.status = m.Client.Status.CLOSED
+            if i < completers:
+                c.closure = m.Client.ClosureReason.COMPLETED
+            else:
+                c.closure = rng.choice(demo.NON_COMPLETION_REASONS)
+        first_id = self.writer.reserve_ids(m.Client, len(clients))
+        for offset, c in enumerate(clients):
+            c.id = first_id + offset
+        return clients
+
+    def _mentor_for(self, c, start, end, exclude=None):
+        """
+        A mentor serving the client's area for all of [start, end]: the less loaded of two
+        picked at random, so caseloads stay even-ish without being uniform.
+        """
+        rng = self.rng
+        candidates = [
+            x
+            for x in c.area.serving
+            if x.started <= start and (x.ended is None or x.ended >= end) and x is not exclude
+        ]
+        if not candidates:  # the two founding mentors of each area are always there
+            candidates = [
+                x
+                for x in c.area.serving
+                if x.area is c.area and x.ended is None and x is not exclude
+            ]
+        day = start.toordinal()
+        picks = [rng.choice(candidates), rng.choice(candidates)]
+        for x in picks:
+            while x.load and x.load[0] < day:
+                heappop(x.load)
+        return min(picks, key=lambda x: len(x.load))
+
+    def _plan_assignments(self):
+        rng, today = self.rng, self.today
+        count = 0
+        for c in self.clients:
+            if not c.started:
+                continue
+            end = c.ended or today
+            first = self._mentor_for(c, c.started, end)
+            days = (end - c.started).days
+            if days > 120 and rng.random() < SWITCH_SHARE:
+                switch = c.started + timedelta(days=rng.randint(40, days - 30))
+                second = self._mentor_for(c, switch, end, exclude=first)
+                reason = rng.choice(SWITCH_REASONS)
+                c.plan = ((first, c.started, switch, reason), (second, switch, c.ended, ""))
+                heappush(first.load, switch.toordinal())
+            else:
+                c.plan = ((first, c.started, c.ended, ""),)
+            last_mentor = c.plan[-1][0]
+            heappush(last_mentor.load, (c.ended or today + timedelta(days=1)).toordinal())
+            if not c.ended:
+                last_mentor.open += 1
+            count += len(c.plan)
+            # A fifth of current clients have drifted: no contact for over two weeks.
+            c.last = end
+            if not c.ended and rng.random() < DRIFT_SHARE:
+                c.last = today - timedelta(days=rng.randint(15, 40))
+        self.assignment_count = count
+        # The demo's caseload limits (6 to 10) suit its load; with more clients per mentor
+        # they grow in proportion (up to the 30 allowed), so that most mentors are within
+        # their limit today and some are over, rather than nearly all.
+        current = [x.open for x in self.mentors if x.ended is None]
+        factor = max(1.0, sum(current) / len(current) / CASELOAD_USE)
+        for x in self.mentors:
+            x.row[-1] = min(30, round(x.row[-1] * factor))
+
+    def _plan_sessions(self):
+        """Share the sessions out in proportion to each case's length (intensive ones x3)."""
+        started = [c for c in self.clients if c.started]
+        weights = [
+            max(0, (c.last - c.started).days + 1) * (INTENSIVE_WEIGHT if c.intensive else 1)
+            for c in started
+        ]
+        if self.sizes.sessions and not any(weights):
+            raise ValueError(
+                "No client has started support yet, so there is nobody to give sessions to: "
+                "use more clients or --sessions 0."
+            )
+        for c, n in zip(started, _largest_remainder(self.sizes.sessions, weights), strict=True):
+            c.sessions = n
+
+    def _plan_reoffending(self):
+        """Exactly REOFFENDING_SHARE of each area's cohort reoffends, as in the demo."""
+        rng = self.rng
+        cohort_line = self.today - timedelta(days=548)
+        by_area = {}
+        for c in self.clients:
+            if c.started:
+                by_area.setdefault(c.area.index, []).append(c)
+        for group in by_area.values():
+            cohort = [c for c in group if c.index_date <= cohort_line]
+            rng.shuffle(cohort)
+            for c in cohort[: round(demo.REOFFENDING_SHARE * len(cohort))]:
+                c.reoffends = True
+            for c in group:
+                if c.index_date > cohort_line and rng.random() < demo.REOFFENDING_SHARE:
+                    c.reoffends = True
+
+    # Writing --------------------------------------------------------------------------
+
+    LOADED = (
+        m.Mentor,
+        m.Mentor.other_boroughs.through,
+        m.Client,
+        m.Client.needs.through,
+        m.Assignment,
+        m.SupportSession,
+        m.SupportSession.support_areas.through,
+        m.Offence,
+        m.Milestone,
+        m.Goal,
+        m.Placement,
+    )
+
+    def _loaded_tables(self):
+        return [model._meta.db_table for model in (m.Borough, *self.LOADED)]
+
+    def _write(self):
+        self.now = timezone.now()
+        self._log_line("Writing:")
+        self._write_boroughs()
+        employers = self._employers()
+        with self.writer.bulk_load([model._meta.db_table for model in self.LOADED]):
+            self._write_mentors()
+            self._write_clients()
+            self._write_assignments()
+            self._write_sessions()
+            self._write_offences()
+            self._write_milestones_goals_placements(employers)
+        self._grants()
+
+    def _write_boroughs(self):
+        started = time.monotonic()
+        boroughs = m.Borough.objects.bulk_create(
+            m.Borough(
+                name=a.name,
+                slug=a.slug,
+                code=a.code,
+                region=a.region,
+                launched_on=a.launched,
+                cost_per_client=a.cost,
+                last_client_number=a.clients,
+                last_mentor_number=a.mentors,
+            )
+            for a in self.areas
+        )
+        for area, borough in zip(self.areas, boroughs, strict=True):
+            area.id = borough.pk
+        self.counts["boroughs"] = len(boroughs)
+        self.log("boroughs", len(boroughs), time.monotonic() - started)
+
+    def _employers(self):
+        wanted = [
+            (f"{a.name} {suffix}", sector, a.id) for a in self.areas for suffix, sector in EMPLOYERS
+        ]
+        existing = set(
+            m.Employer.objects.filter(name__in=[w[0] for w in wanted]).values_list(
+                "name", flat=True
+            )
+        )
+        m.Employer.objects.bulk_create(
+            m.Employer(name=name, sector=sector, borough_id=borough)
+            for name, sector, borough in wanted
+            if name not in existing
+        )
+        self.counts["employers"] = len(wanted)
+        by_name = dict(
+            m.Employer.objects.filter(name__in=[w[0] for w in wanted]).values_list("name", "pk")
+        )
+        employers = {}
+        for name, _sector, borough in wanted:
+            employers.setdefault(borough, []).append(by_name[name])
+        return employers
+
+    def _write_mentors(self):
+        self._write_table(
+            "mentors",
+            m.Mentor,
+            _fields("""
+            id home_borough_id first_name last_name preferred_name reference lived_experience
+            listener_trained qualification vetting_checked_on started_on ended_on
+            max_caseload"""),
+            ((x.id, x.area.id, *x.row) for x in self.mentors),
+        )
+        self._write_table(
+            "mentor other boroughs",
+            m.Mentor.other_boroughs.through,
+            ["mentor_id", "borough_id"],
+            ((x.id, area.id) for x, area in self.visits),
+        )
+
+    def _write_clients(self):
+        tail = ("", "", None, 1, self.now, self.now, None)
+        self._write_table(
+            "clients",
+            m.Client,
+            _fields("""
+            id borough_id status started_on release_date ended_on closure_reason first_name
+            last_name preferred_name reference date_of_birth gender ethnicity referral_source
+            referred_on risk_level gang_affiliated consent_recorded_on phone email address
+            anonymised_on version created_at updated_at created_by_id"""),
+            (
+                (c.id, c.area.id, c.status, c.started, c.release, c.ended, c.closure, *c.row, *tail)
+                for c in self.clients
+            ),
+            total=len(self.clients),
+        )
+        self._write_table(
+            "client needs",
+            m.Client.needs.through,
+            ["client_id", "supportarea_id"],
+            ((c.id, area) for c in self.clients for area in c.needs),
+        )
+
+    def _write_assignments(self):
+        first_id = self.writer.reserve_ids(m.Assignment, self.assignment_count)
+
+        def rows():
+            pk = first_id
+            for c in self.clients:
+                for mentor, start, stop, reason in c.plan:
+                    if stop is not None and not reason:
+                        reason = m.Assignment.EndReason.CASE_CLOSED
+                    yield (pk, c.id, mentor.id, start, stop, reason)
+                    pk += 1
+
+        self._write_table(
+            "assignments",
+            m.Assignment,
+            ["id", "client_id", "mentor_id", "started_on", "ended_on", "end_reason"],
+            rows(),
+        )
+
+    def _write_sessions(self):
+        total = self.sizes.sessions
+        first_id = self.writer.reserve_ids(m.SupportSession, total)
+        # The support areas each session covered, kept compactly until the sessions are in.
+        session_ids, area_ids = array("q"), array("q")
+        self._write_table(
+            "sessions",
+            m.SupportSession,
+            _fields("""
+            id client_id mentor_id date start_time duration_minutes kind mode attendance notes
+            safeguarding_concern logged_by_id created_at updated_at version
+            submission_token"""),
+            self._session_rows(first_id, session_ids, area_ids),
+            total=total,
+        )
+        self._write_table(
+            "session support areas",
+            m.SupportSession.support_areas.through,
+            ["supportsession_id", "supportarea_id"],
+            zip(session_ids, area_ids, strict=True),
+            total=len(session_ids),
+        )
+
+    def _session_rows(self, first_id, session_ids, area_ids):
+        """The sessions, client by client; the areas each covered go to the two arrays."""
+        rng, now = self.rng, self.now
+        rnd = rng.random
+        kinds, kind_cum, kind_total = _cumulative(KIND_WEIGHTS)
+        modes, mode_cum, mode_total = _cumulative(demo.MODE_WEIGHTS)
+        attendances, att_cum, att_total = _cumulative(demo.ATTENDANCE_WEIGHTS)
+        prison = m.SupportSession.Mode.PRISON_VISIT
+        kinds, modes = [str(k) for k in kinds], [str(x) for x in modes]
+        attendances = [str(a) for a in attendances]
+        durations = DURATIONS
+        n_durations = len(durations)
+        # A token unique to each generated session: a random prefix for this data set and
+        # the session's position in it.
+        bits = f"{rng.getrandbits(64):016x}"
+        prefix = f"{bits[:8]}-{bits[8:12]}-4{bits[13:16]}-8{rng.getrandbits(12):03x}-"
+        area_names = {a.id: a.name.lower() for a in self.support_areas}
+        templates = {
+            a.id: demo.SESSION_NOTES.get(a.slug, NOTE_FALLBACK) for a in self.support_areas
+        }
+        if not self.sizes.sessions:
+            return
+        base = min(c.started for c in self.clients if c.started).toordinal()
+        dates = [date.fromordinal(base + i) for i in range(self.today.toordinal() - base + 1)]
+        sid = first_id
+        position = 0
+        add_session, add_area = session_ids.append, area_ids.append
+        for c in self.clients:
+            n = c.sessions
+            if not n:
+                continue
+            cid, needs = c.id, c.needs
+            k_needs = len(needs)
+            notes = {a: templates[a].format(name=c.first_name, area=area_names[a]) for a in needs}
+            start = c.started.toordinal()
+            last = c.last.toordinal()
+            step = (last - start + 1) / n
+            release = c.release.toordinal() if c.release else 0
+            plan = c.plan
+            first_mentor = plan[0][0].id
+            if len(plan) > 1:
+                switch, second_mentor = plan[1][1].toordinal(), plan[1][0].id
+            else:
+                switch, second_mentor = last + 1, first_mentor
+            for k in range(n):
+                day = start + int((k + rnd()) * step)
+                if day > last:
+                    day = last
+                if k_needs:
+                    i = int(rnd() * k_needs)
+                    area = needs[i]
+                    note = notes[area]
+                    add_session(sid)
+                    add_area(area)
+                    if k_needs > 1 and rnd() < 0.5:
+                        add_session(sid)
+                        add_area(needs[(i + 1 + int(rnd() * (k_needs - 1))) % k_needs])
+                else:
+                    note = ""
+                yield (
+                    sid,
+                    cid,
+                    second_mentor if day >= switch else first_mentor,
+                    dates[day - base],
+                    None,
+                    durations[int(rnd() * n_durations)],
+                    kinds[bisect(kind_cum, rnd() * kind_total)],
+                    prison if day < release else modes[bisect(mode_cum, rnd() * mode_total)],
+                    attendances[bisect(att_cum, rnd() * att_total)],
+                    note,
+                    rnd() < 0.01,
+                    None,
+                    now,
+                    now,
+                    1,
+                    f"{prefix}{position:012x}",
+                )
+                sid += 1
+                position += 1
+
+    def _write_offences(self):
+        rng, today = self.rng, self.today
+        proven = demo.PROVEN_DISPOSALS
+        types, sources = m.Offence.OffenceType.values, m.Offence.Source.values
+        pending = m.Offence.Disposal.PENDING
+
+        def offence(c, offence_day, outcome_day, disposal):
+            if outcome_day > today:
+                disposal, outcome_day = pending, None
+            kind, source = rng.choice(types), rng.choice(sources)
+            return (c.id, offence_day, outcome_day, disposal, kind, source)
+
+        reoffences, others = [], []
+        for c in self.clients:
+            index = c.index_date
+            if index is None:
+                continue
+            if c.reoffends:
+                for _ in range(2 if rng.random() < 0.15 else 1):
+                    offence_day = index + timedelta(days=rng.randint(20, 365))
+                    outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                    if offence_day <= today:
+                        disposal = rng.choice(proven)
+                        reoffences.append(offence(c, offence_day, outcome_day, disposal))
+            elif rng.random() < 0.06:
+                # Arrested in the follow-up year, but no further action or acquitted.
+                offence_day = index + timedelta(days=rng.randint(20, 365))
+                outcome_day = offence_day + timedelta(days=rng.randint(10, 120))
+                disposal = rng.choice(NOT_PROVEN_OUTCOMES)
+                if offence_day <= today:
+                    others.append(offence(c, offence_day, outcome_day, disposal))
+            elif rng.random() < 0.06:
+                # Convicted of an offence committed after the 12-month follow-up.
+                offence_day = index + timedelta(days=rng.randint(400, 1200))
+                outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                if offence_day <= today:
+                    others.append(offence(c, offence_day, outcome_day, rng.choice(proven)))
+        total = self.sizes.offences
+        after = (reoffences + others)[:total]
+        if len(reoffences) > total:
+            self._log_line(
+                f"  Note: --offences {total:,} is fewer than the {len(reoffences):,} reoffences "
+                "the reoffending rate needs; it will come out lower."
+            )
+        # The rest are the offence histories that led to the referrals: one to four proven
+        # offences between the age of 12 and ten days before the referral.
+        history = []
+        while len(history) < total - len(after):
+            c = self.clients[rng.randrange(len(self.clients))]
+            earliest = c.born + timedelta(days=12 * 365)
+            latest = c.referred - timedelta(days=10)
+            for _ in range(min(rng.randint(1, 4), total - len(after) - len(history))):
+                days = rng.randrange(max(1, (latest - earliest).days))
+                offence_day = earliest + timedelta(days=days)
+                outcome_day = min(latest, offence_day + timedelta(days=rng.randint(7, 200)))
+                outcome_day = max(outcome_day, offence_day)
+                history.append(offence(c, offence_day, outcome_day, rng.choice(proven)))
+        first_id = self.writer.reserve_ids(m.Offence, total)
+        self._write_table(
+            "offences",
+            m.Offence,
+            _fields("""
+            id client_id offence_date outcome_date disposal offence_type source notes
+            recorded_at"""),
+            (
+                (first_id + i, *row, "", self.now)
+                for i, row in enumerate(sorted(history + after, key=lambda r: (r[0], r[1])))
+            ),
+            total=total,
+        )
+
+    def _write_milestones_goals_placements(self, employers):
+        rng, today = self.rng, self.today
+        area_names = {a.id: a.name for a in self.support_areas}
+        milestones, goals, placements = [], [], []
+        placement_kinds = m.Placement.Kind.values
+        for c in self.clients:
+            if not c.started:
+                continue
+            end = c.ended or today
+            span = max(1, (end - c.started).days)
+            completed = c.closure == m.Client.ClosureReason.COMPLETED
+            how_many = rng.randint(1, 3) if completed else rng.randint(0, 1)
+            for kind in rng.sample(MILESTONE_KINDS, how_many):
+                achieved = c.started + timedelta(days=rng.randrange(span))
+                evidence = "Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter"
+                milestones.append((c.id, kind, achieved, evidence, rng.random() < 0.7))
+                if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
+                    employer = rng.choice(employers[c.area.id])
+                    placements.append(
+                        (c.id, employer, rng.choice(placement_kinds), achieved, None, "")
+                    )
+            for area in c.needs[:3]:
+                if not c.ended:
+                    status = m.Goal.Status.OPEN
+                elif completed:
+                    status = rng.choice(["ACHIEVED", "ACHIEVED", "PARTIALLY_ACHIEVED"])
+                else:
+                    status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
+                target = c.started + timedelta(days=rng.choice([90, 180, 270]))
+                description = f"Make progress on {area_names[area].lower()}"
+                goals.append((c.id, area, description, c.started, target, status))
+        for label, model, fields, rows in (
+            ("milestones", m.Milestone, "client_id kind achieved_on evidence verified", milestones),
+            (
+                "goals",
+                m.Goal,
+                "client_id support_area_id description set_on target_date status",
+                goals,
+            ),
+            (
+                "placements",
+                m.Placement,
+                "client_id employer_id kind started_on ended_on notes",
+                placements,
+            ),
+        ):
+            first_id = self.writer.reserve_ids(model, len(rows))
+            self._write_table(
+                label,
+                model,
+                ["id", *_fields(fields)],
+                ((first_id + i, *row) for i, row in enumerate(rows)),
+                total=len(rows),
+            )
+
+    def _grants(self):
+        """A grant per area and year with starts, as in the demo (small: the ORM)."""
+        started = time.monotonic()
+        rng = self.rng
+        shared = [
+            m.Funder.objects.get_or_create(name=name, defaults={"kind": kind})[0]
+            for name, kind in (
+                ("Safer Neighbourhoods Police Fund", m.Funder.Kind.POLICE),
+                ("Riverside Youth Trust", m.Funder.Kind.TRUST),
+                ("Bankside Builders Ltd (CSR)", m.Funder.Kind.CORPORATE),
+            )
+        ]
+        residents = m.Funder.objects.get_or_create(
+            name="North Kensington Residents' Group",
+            defaults={"kind": m.Funder.Kind.RESIDENTS_GROUP},
+        )[0]
+        starts = {}
+        for c in self.clients:
+            if c.started:
+                key = (c.area.index, c.started.year)
+                starts[key] = starts.get(key, 0) + 1
+        grants = []
+        for area in self.areas:
+            council = m.Funder.objects.get_or_create(
+                name=f"{area.name} Council", defaults={"kind": m.Funder.Kind.LOCAL_AUTHORITY}
+            )[0]
+            for year in range(area.launched.year, self.today.year + 1):
+                clients = starts.get((area.index, year), 0)
+                if not clients:
+                    continue
+                funder = rng.choice([council, *shared])
+                if area.code == "KNC" and year == area.launched.year:
+                    funder = residents
+                cover = Decimal(rng.choice(["0.7", "0.8", "0.9", "1.0", "1.1"]))
+                grants.append(
+                    m.Grant(
+                        funder=funder,
+                        borough_id=area.id,
+                        amount=(clients * area.cost * cover).quantize(Decimal("1")),
+                        starts_on=date(year, 1, 1),
+                        ends_on=date(year, 12, 31),
+                        reference=f"{area.code}-{year}",
+                    )
+                )
+        m.Grant.objects.bulk_create(grants)
+        self.counts["grants"] = len(grants)
+        self.log("grants", len(grants), time.monotonic() - started)
+
+    # Users ----------------------------------------------------------------------------
+
+    def _users(self):
+        """
+        Logins for benchmarks and load tests, created or kept: a coordinator for each of the
+        busiest areas (at least five), a manager over every area, a manager over the London
+        boroughs and a mentor in the busiest area.
+        """
+        busiest = sorted(self.areas, key=lambda a: (-a.clients, a.index))
+        role = m.StaffProfile.Role
+        prefix = SCALE_USERS_PREFIX
+        wanted = [
+            (
+                f"{prefix}coordinator.{a.code.lower()}",
+                role.COORDINATOR,
+                [a],
+                f"coordinator for {a.name} ({_plural(a.clients, 'client')})",
+            )
+            for a in busiest[:COORDINATOR_LOGINS]
+        ]
+        london = [a for a in self.areas if a.region == "London"]
+        wanted.append((f"{prefix}manager", role.MANAGER, [], "manager: all areas"))
+        if london:
+            description = f"manager: London only ({_plural(len(london), 'area')})"
+            wanted.append((f"{prefix}manager.london", role.MANAGER, london, description))
+        top = busiest[0]
+        mentor = max(
+            (x for x in self.mentors if x.area is top and x.ended is None),
+            key=lambda x: (x.open, -x.id),
+        )
+        current = _plural(mentor.open, "current client")
+        description = f"mentor in {top.name} ({mentor.row[3]}, {current})"
+        wanted.append((f"{prefix}mentor", role.MENTOR, [top], description))
+        # One hash for all: the password is the same, and hashing costs ~0.5 s each.
+        password = make_password(DEMO_PASSWORD if settings.DEV_MODE else None)
+        users = []
+        for username, role, areas, description in wanted:
+            user, _created = User.objects.get_or_create(username=username)
+            user.first_name = username.split(".")[1].title()
+            user.password = password
+            user.is_active = True
+            user.save()
+            profile, _created = m.StaffProfile.objects.update_or_create(
+                user=user, defaults={"role": role}
+            )
+            profile.boroughs.set([a.id for a in areas])
+            if role == m.StaffProfile.Role.MENTOR:
+                m.Mentor.objects.filter(user=user).update(user=None)
+                m.Mentor.objects.filter(pk=mentor.id).update(user=user)
+            users.append((username, description))
+        return users
+
+
+# Reset ------------------------------------------------------------------------------------
+
+# The tables DemoBuilder.reset() empties through the ORM, and the models that may refer to
+# them, which the fast path knows how to handle.
+_LARGE = (
+    m.SupportSession.support_areas.through,
+    m.SupportSession,
+    m.Offence,
+    m.Milestone,
+    m.Goal,
+    m.Placement,
+    m.Assignment,
+    m.Client.needs.through,
+    m.Mentor.other_boroughs.through,
+)
+_KNOWN_REFERRERS = {
+    m.Client: {
+        *(m.Assignment, m.SupportSession, m.Offence, m.Milestone, m.Goal, m.Placement),
+        m.AccessLog,  # client set to NULL, as on_delete=SET_NULL does
+    },
+    m.Mentor: {m.Assignment, m.SupportSession},
+    m.SupportSession: set(),
+    m.Offence: set(),
+    m.Milestone: set(),
+    m.Goal: set(),
+    m.Placement: set(),
+    m.Assignment: set(),
+}
+
+
+def _fast_reset_possible():
+    """Only when no model this module does not know about refers to the large tables."""
+    for model, known in _KNOWN_REFERRERS.items():
+        for relation in model._meta.related_objects:
+            if relation.many_to_many:
+                continue
+            if relation.related_model not in known:
+                return False
+    return True
+
+
+def _delete_large_tables():
+    """
+    Empty the large tables with plain SQL (TRUNCATE on PostgreSQL), unlink the access log
+    from the clients as on_delete=SET_NULL would, and delete the clients. What is left is
+    small, and DemoBuilder.reset() deletes it through the ORM.
+    """
+    quote = connection.ops.quote_name
+    tables = [model._meta.db_table for model in _LARGE]
+    with connection.cursor() as cursor:
+        truncated = False
+        if connection.vendor == "postgresql":
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in tables)}")
+                truncated = True
+            except DatabaseError:
+                truncated = False
+        if not truncated:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {quote(table)}")
+        log_table = quote(m.AccessLog._meta.db_table)
+        log_client = quote(m.AccessLog._meta.get_field("client").column)
+        cursor.execute(f"UPDATE {log_table} SET {log_client} = NULL WHERE {log_client} IS NOT NULL")
+        cursor.execute(f"DELETE FROM {quote(m.Client._meta.db_table)}")
