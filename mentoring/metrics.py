@@ -13,7 +13,7 @@ Pages, exports and management commands all read their figures from here. The pub
 ``dashboard(scope, as_of)``
     ``report`` plus everything a dashboard draws: ``monthly``, ``closures_by_reason``,
     ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
-    ``programme_length`` and ``baselines``. 15 queries.
+    ``programme_length`` and ``baselines``. 16 queries.
 ``monthly_activity``, ``closures_by_reason``, ``mentor_load``, ``support_areas_covered``,
 ``milestones_achieved``, ``reoffending_curve``, ``programme_length`` ``(scope, as_of)``
     One piece each, a fixed number of queries each.
@@ -808,24 +808,25 @@ def mentor_load(scope, as_of):
 def support_areas_covered(scope, as_of, days=RECENT_DAYS):
     """
     Every support area with the number of attended sessions in (A - days, A] that covered
-    it (``sessions``), for clients in ``scope``. 1 query.
+    it (``sessions``), for clients in ``scope``. 2 queries: one grouped count over the
+    window's sessions (found through the session date index), one for the areas' names.
+    A correlated count per area instead scanned every session of every area: 6 s at
+    2 million sessions.
     """
     sessions = SupportSession.objects.attended_within(as_of, days).filter(
         client__in=_clients_in(borough_scope(scope))
     )
-    covering = (
-        SupportSession.support_areas.through.objects.filter(
-            supportarea=OuterRef("pk"), supportsession__in=sessions
-        )
+    covered = dict(
+        SupportSession.support_areas.through.objects.filter(supportsession__in=sessions)
         .order_by()
         .values("supportarea")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("supportarea", "n")
     )
-    rows = SupportArea.objects.annotate(
-        covered=Coalesce(Subquery(covering, output_field=IntegerField()), 0)
-    ).values_list("slug", "name", "covered")
-    return [{"slug": slug, "name": name, "sessions": n} for slug, name, n in rows]
+    return [
+        {"slug": slug, "name": name, "sessions": covered.get(pk, 0)}
+        for pk, slug, name in SupportArea.objects.values_list("pk", "slug", "name")
+    ]
 
 
 def milestones_achieved(scope, as_of, days=RECENT_DAYS):
@@ -861,7 +862,7 @@ def dashboard(scope, as_of):
     Everything a dashboard shows for ``scope`` as of ``as_of``: the ``report`` keys
     (``as_of``, ``network``, ``boroughs``) plus ``monthly``, ``closures_by_reason``,
     ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
-    ``programme_length`` (both for the whole scope) and ``baselines``. 15 queries.
+    ``programme_length`` (both for the whole scope) and ``baselines``. 16 queries.
     """
     boroughs = borough_scope(scope)
     data, network = _report(boroughs, as_of)

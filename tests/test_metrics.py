@@ -601,7 +601,7 @@ def test_metrics_run_a_fixed_number_of_queries(
     with django_assert_num_queries(7):
         report = metrics.report(None, AS_OF)
     assert report["network"]["clients_started"] == 2 * size
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         metrics.dashboard(Borough.objects.all(), AS_OF)
     with django_assert_num_queries(6):
         metrics.outcomes(Client.objects.all(), AS_OF)
