@@ -48,9 +48,13 @@ def ensure(label, clients=None, rebuild=False):
         print(f"Data set {label}: {present:,} clients already in {url}", flush=True)
         return url
     name = urlsplit(url).path.lstrip("/")
-    with _admin_connection(url) as admin, admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin = _admin_connection(url)  # autocommit: no "with", which would open a transaction
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
     env = dict(os.environ, DATABASE_URL=url, SOS_DEV_MODE="1")
     start = time.perf_counter()
     print(f"Building data set {label} ({clients:,} clients) in {url} ...", flush=True)

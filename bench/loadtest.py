@@ -172,6 +172,8 @@ def main():
     env = django_env(args.database_url)
     users = users_and_password(env, args.coordinators, args.managers)
     work = Path(tempfile.mkdtemp(prefix="sos-loadtest-"))
+    # Collected static files go to the run's own folder, not the checkout's.
+    env["STATIC_ROOT"] = str(work / "static")
     static = subprocess.run(
         [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v0"],
         env=env,

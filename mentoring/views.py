@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import access, history, services, subject_access
 from .forms import (
@@ -234,6 +234,7 @@ def _timeline(client):
 
 
 @access.casework
+@require_GET
 def client_detail(request, reference):
     queryset = Client.objects.prefetch_related(
         "needs",
@@ -276,6 +277,7 @@ def client_detail(request, reference):
 
 
 @access.case_management
+@require_GET
 def client_export(request, reference):
     """Subject access: everything held about one client, as a page or as JSON. Logged."""
     client = access.get_client_or_404(
@@ -329,6 +331,7 @@ def client_printed(request, reference):
 
 
 @access.case_management
+@require_GET
 def client_history(request, reference):
     """Who changed what in this client's case, and when: for its coordinators and admins."""
     client = access.get_client_or_404(request.user, reference)
