@@ -68,7 +68,9 @@ for p in coords.order_by("user__username"):
     out.append({{"username": p.user.username, "role": "coordinator", "borough": b.slug}})
     if len(out) >= {coordinators}:
         break
-for p in StaffProfile.objects.filter(role="MANAGER").select_related("user")[:{managers}]:
+# Managers over every area: the coordinators' boroughs are all in their scope.
+managers = StaffProfile.objects.filter(role="MANAGER", boroughs__isnull=True)
+for p in managers.select_related("user")[:{managers}]:
     out.append({{"username": p.user.username, "role": "manager", "borough": ""}})
 User = get_user_model()
 for u in out:
