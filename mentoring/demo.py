@@ -186,7 +186,11 @@ class DemoBuilder:
     @staticmethod
     @transaction.atomic
     def reset():
-        """Delete every programme record and the demo users."""
+        """
+        Delete every programme record, its change history and the demo users. The history
+        goes too: a reset starts the programme afresh, and the deletions of the records it
+        removes (one history row each) would otherwise be all the history there is.
+        """
         for model in (
             m.SupportSession,
             m.Offence,
@@ -202,6 +206,8 @@ class DemoBuilder:
             m.StaffProfile,
         ):
             model.objects.all().delete()
+            if hasattr(model, "history"):
+                model.history.all().delete()
         m.Borough.objects.all().delete()
         User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).delete()
 

@@ -168,6 +168,18 @@ def test_reset_replaces_the_data_without_duplicating_users(db):
     assert Borough.objects.count() == 7
 
 
+def test_reset_leaves_no_change_history_behind(db):
+    """The deletions a reset makes would otherwise leave one history row per record."""
+    seed("--scale", "0.2")
+    client = Client.objects.order_by("pk").first()
+    client.first_name = "Renamed"
+    client.save()
+    assert Client.history.exists()
+    seed("--scale", "0.2", "--reset")
+    assert not Client.history.exists()
+    assert not SupportSession.history.exists()
+
+
 @override_settings(DEV_MODE=False)
 def test_outside_development_mode_passwords_are_neither_set_nor_printed(db):
     output = seed("--scale", "0.2")
