@@ -15,7 +15,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .forms import AssignmentAdminForm, ClientAdminForm
+from .forms import (
+    AssignmentAdminForm,
+    ClientAdminForm,
+    RecordAutocomplete,
+    RecordsAutocomplete,
+    RecordsChoiceField,
+)
 from .models import (
     AccessLog,
     Assignment,
@@ -39,6 +45,29 @@ User = get_user_model()
 CLIENT_SEARCH = ["reference", "first_name", "last_name", "preferred_name"]
 
 
+class RecordChoices:
+    """
+    For every admin page and inline: choices of records that answer a value no record
+    can have (``x``, ``1.0``, a number beyond 64 bits) with the form's error, not a 500
+    (see RecordsChoiceField and RecordAutocomplete in forms.py).
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = RecordAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = RecordsAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        kwargs.setdefault("form_class", RecordsChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 class OpenClosedFilter(admin.SimpleListFilter):
     """Open (no end date) or ended, for any model with an ``ended_on`` field."""
 
@@ -59,7 +88,7 @@ class OpenClosedFilter(admin.SimpleListFilter):
 # Users and staff profiles -----------------------------------------------------------
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(RecordChoices, admin.StackedInline):
     model = StaffProfile
     can_delete = False
     filter_horizontal = ["boroughs"]
@@ -73,7 +102,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class SOSUserAdmin(UserAdmin):
+class SOSUserAdmin(RecordChoices, UserAdmin):
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "email", "role", "is_staff", "is_active"]
     list_filter = ["staff_profile__role", "is_staff", "is_active", "staff_profile__boroughs"]
@@ -86,7 +115,7 @@ class SOSUserAdmin(UserAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["user", "role", "borough_list"]
     list_filter = ["role", "boroughs"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
@@ -105,20 +134,20 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportArea)
-class SupportAreaAdmin(admin.ModelAdmin):
+class SupportAreaAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["name", "slug", "sort_order"]
     list_editable = ["sort_order"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-class GrantInline(admin.TabularInline):
+class GrantInline(RecordChoices, admin.TabularInline):
     model = Grant
     extra = 0
     autocomplete_fields = ["funder", "borough"]
 
 
-class HomeMentorInline(admin.TabularInline):
+class HomeMentorInline(RecordChoices, admin.TabularInline):
     """The borough's mentors at a glance; each is edited on its own page."""
 
     model = Mentor
@@ -135,7 +164,7 @@ class HomeMentorInline(admin.TabularInline):
 
 
 @admin.register(Borough)
-class BoroughAdmin(admin.ModelAdmin):
+class BoroughAdmin(RecordChoices, admin.ModelAdmin):
     list_display = [
         "name",
         "code",
@@ -178,7 +207,7 @@ class BoroughAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mentor)
-class MentorAdmin(admin.ModelAdmin):
+class MentorAdmin(RecordChoices, admin.ModelAdmin):
     list_display = [
         "reference",
         "display_name",
@@ -239,14 +268,14 @@ class MentorAdmin(admin.ModelAdmin):
 # Clients and their records ----------------------------------------------------------
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(RecordChoices, admin.TabularInline):
     model = Assignment
     form = AssignmentAdminForm
     extra = 0
     autocomplete_fields = ["mentor"]
 
 
-class SupportSessionHistoryInline(admin.TabularInline):
+class SupportSessionHistoryInline(RecordChoices, admin.TabularInline):
     """Existing sessions, read-only here so the page stays fast for long cases."""
 
     model = SupportSession
@@ -264,7 +293,7 @@ class SupportSessionHistoryInline(admin.TabularInline):
         return super().get_queryset(request).select_related("mentor")
 
 
-class SupportSessionAddInline(admin.StackedInline):
+class SupportSessionAddInline(RecordChoices, admin.StackedInline):
     """A blank form for logging a new session from the client page."""
 
     model = SupportSession
@@ -285,30 +314,30 @@ class SupportSessionAddInline(admin.StackedInline):
         return super().get_queryset(request).none()
 
 
-class OffenceInline(admin.TabularInline):
+class OffenceInline(RecordChoices, admin.TabularInline):
     model = Offence
     extra = 0
     fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source"]
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(RecordChoices, admin.TabularInline):
     model = Milestone
     extra = 0
 
 
-class GoalInline(admin.TabularInline):
+class GoalInline(RecordChoices, admin.TabularInline):
     model = Goal
     extra = 0
 
 
-class PlacementInline(admin.TabularInline):
+class PlacementInline(RecordChoices, admin.TabularInline):
     model = Placement
     extra = 0
     autocomplete_fields = ["employer"]
 
 
 @admin.register(Client)
-class ClientAdmin(SimpleHistoryAdmin):
+class ClientAdmin(RecordChoices, SimpleHistoryAdmin):
     form = ClientAdminForm
     list_display = [
         "reference",
@@ -401,7 +430,7 @@ class ClientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(SimpleHistoryAdmin):
+class AssignmentAdmin(RecordChoices, SimpleHistoryAdmin):
     form = AssignmentAdminForm
     list_display = ["client", "mentor", "started_on", "ended_on", "end_reason"]
     list_filter = [OpenClosedFilter, "end_reason", "client__borough"]
@@ -416,7 +445,7 @@ class AssignmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SupportSession)
-class SupportSessionAdmin(SimpleHistoryAdmin):
+class SupportSessionAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = [
         "date",
         "client",
@@ -446,7 +475,7 @@ class SupportSessionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Offence)
-class OffenceAdmin(SimpleHistoryAdmin):
+class OffenceAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
     list_filter = ["disposal", "offence_type", "source", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -456,7 +485,7 @@ class OffenceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "kind", "achieved_on", "verified"]
     list_filter = ["kind", "verified", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -466,7 +495,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Goal)
-class GoalAdmin(SimpleHistoryAdmin):
+class GoalAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
     list_filter = ["status", "support_area", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["description"]
@@ -479,7 +508,7 @@ class GoalAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Funder)
-class FunderAdmin(admin.ModelAdmin):
+class FunderAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -487,7 +516,7 @@ class FunderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(admin.ModelAdmin):
+class GrantAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["funder", "borough", "amount", "starts_on", "ends_on", "reference"]
     list_filter = ["borough", "funder__kind"]
     search_fields = ["funder__name", "reference", "borough__name"]
@@ -496,14 +525,14 @@ class GrantAdmin(admin.ModelAdmin):
     list_select_related = ["funder", "borough"]
 
 
-class EmployerPlacementInline(admin.TabularInline):
+class EmployerPlacementInline(RecordChoices, admin.TabularInline):
     model = Placement
     extra = 0
     autocomplete_fields = ["client"]
 
 
 @admin.register(Employer)
-class EmployerAdmin(admin.ModelAdmin):
+class EmployerAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["name", "sector", "borough", "is_active"]
     list_filter = ["is_active", "sector", "borough"]
     search_fields = ["name", "sector", "contact_name"]
@@ -513,7 +542,7 @@ class EmployerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(admin.ModelAdmin):
+class PlacementAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["client", "employer", "kind", "started_on", "ended_on"]
     list_filter = [OpenClosedFilter, "kind", "employer"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["employer__name"]
@@ -523,7 +552,7 @@ class PlacementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(RecordChoices, admin.ModelAdmin):
     """Read-only: the access log is evidence, so nobody edits or deletes it here."""
 
     list_display = ["at", "username", "action", "client_reference", "path"]
@@ -549,7 +578,7 @@ for _model in (TOTPDevice, StaticDevice):
         admin.site.unregister(_model)
 
 
-class TwoFactorDeviceAdmin(admin.ModelAdmin):
+class TwoFactorDeviceAdmin(RecordChoices, admin.ModelAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
     search_fields = ["user__username", "user__email"]

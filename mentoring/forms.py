@@ -10,6 +10,10 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from .models import (
@@ -26,6 +30,78 @@ from .models import (
     SupportSession,
     age_on,
 )
+
+
+def storable_keys(key_field, values):
+    """
+    The ``values`` that ``key_field`` (a model's key field) can hold. Any other is no
+    record, and a query with it fails instead of finding nothing: ``pk__in=['1.0']`` raises
+    ValueError, and on SQLite a number beyond 64 bits raises OverflowError.
+    """
+    storable = []
+    for value in values:
+        try:
+            key_field.run_validators(key_field.to_python(value))
+        except ValidationError:
+            continue
+        storable.append(value)
+    return storable
+
+
+class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """
+    A choice of several records that refuses a key no record can have with the usual
+    "not a valid value" message; Django's field lets it through to a query that fails
+    (a 500). Used for every many-to-many field of a form, the admin's included.
+    """
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        model = self.queryset.model
+        key_field = model._meta.pk if key == "pk" else model._meta.get_field(key)
+        for item in value:
+            if not storable_keys(key_field, [item]):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
+class RecordAutocompleteMixin:
+    """
+    The admin's autocomplete box redraws a refused form with the records it was sent;
+    Django's looks them up without checking that each could be a key, so a value such as
+    ``1.0`` turned the form's "select a valid choice" into a 500. Unusable values are
+    dropped from the redrawn box; the form still shows its error.
+    """
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key_field = remote.model._meta.get_field(remote.field_name)
+        return super().optgroups(name, storable_keys(key_field, value), attr)
+
+
+class RecordAutocomplete(RecordAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class RecordsAutocomplete(RecordAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class SignInForm(AuthenticationForm):
+    """
+    Django's sign-in form, with the username's length checked: the form sets the limit
+    after the field is built, so no check ran and a username of 256 characters reached
+    django-axes, whose failed-attempt record holds 255 (a 500 on PostgreSQL).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class ConfirmWarningsMixin:
@@ -111,6 +187,7 @@ class ClientAdminForm(ClientAgeCheckMixin, forms.ModelForm):
             "ended_on",
             "closure_reason",
         ]
+        field_classes = {"needs": RecordsChoiceField}
 
 
 class AssignmentCapacityCheckMixin(ConfirmWarningsMixin):
@@ -194,6 +271,7 @@ class ReferralForm(ClientAgeCheckMixin, NotInFutureMixin, forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"needs": "Support needs"}
+        field_classes = {"needs": RecordsChoiceField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -371,6 +449,7 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
             "duration_minutes": forms.NumberInput(attrs={"min": 5, "max": 720, "step": 5}),
         }
         labels = {"duration_minutes": "Duration (minutes)", "start_time": "Start time"}
+        field_classes = {"support_areas": RecordsChoiceField}
 
     def __init__(self, *args, user, client=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -103,6 +103,13 @@ class Problem:
         return f"{self.file}:{self.line}: {self.field}: {self.reason}"
 
 
+def _column_label(column):
+    """A header cell as the report names it: blank cells and control characters shown."""
+    if not column:
+        return "(a column with no name)"
+    return column if column.isprintable() else repr(column)
+
+
 class ImportFailed(Exception):
     """The files have problems: nothing was written."""
 
@@ -324,12 +331,17 @@ class RecordImport:
                 for column in missing:
                     self.problems.append(Problem(name, 1, column, "column is missing"))
                 for column in unknown:
-                    self.problems.append(
-                        Problem(name, 1, column or "header", "is not a column of this file")
-                    )
+                    if column:
+                        reason = "is not a column of this file"
+                        self.problems.append(Problem(name, 1, _column_label(column), reason))
+                    else:
+                        reason = "has a column with no name"
+                        self.problems.append(Problem(name, 1, "header", reason))
                 duplicated = [c for c, n in Counter(header).items() if n > 1]
                 for column in duplicated:
-                    self.problems.append(Problem(name, 1, column, "column appears twice"))
+                    self.problems.append(
+                        Problem(name, 1, _column_label(column), "column appears twice")
+                    )
                 if missing or unknown or duplicated:
                     return
                 line = reader.line_num + 1
@@ -346,12 +358,16 @@ class RecordImport:
                                 )
                             )
                         else:
-                            yield Row(
-                                self,
-                                name,
-                                line,
-                                dict(zip(header, (c.strip() for c in cells), strict=True)),
-                            )
+                            values = dict(zip(header, (c.strip() for c in cells), strict=True))
+                            # No text field accepts NUL (forms refuse it, PostgreSQL cannot
+                            # store it): a row holding one goes no further.
+                            spoiled = [c for c, value in values.items() if "\x00" in value]
+                            for column in spoiled:
+                                self.problems.append(
+                                    Problem(name, line, column, "contains a NUL character")
+                                )
+                            if not spoiled:
+                                yield Row(self, name, line, values)
                         if result.rows % self.progress_every == 0:
                             self.progress(f"{name}: {result.rows:,} rows checked")
                     line = reader.line_num + 1

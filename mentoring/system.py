@@ -9,6 +9,7 @@ import sys
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -57,3 +58,11 @@ def server_error(request):
         response["Retry-After"] = "30"
         return response
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def bad_request(request, exception):
+    """
+    handler400: the same page frame as "not found", with the signed-in user's menu
+    (Django's own handler draws the template without the request).
+    """
+    return render(request, "400.html", status=400)

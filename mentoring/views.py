@@ -313,7 +313,9 @@ def client_printed(request, reference):
     client = access.get_client_or_404(request.user, reference)
     page = request.POST.get("page", "")
     prefix = f"/clients/{client.reference}/"
-    path = page[:300] if page.startswith(prefix) else prefix
+    # Only one of this client's own addresses is kept, and only printable text (a NUL
+    # would reach the database).
+    path = page[:300] if page.startswith(prefix) and page.isprintable() else prefix
     # One print dialog is one line, even when the browser sends the beacon twice (Chromium
     # may repeat a POST whose connection closed): the same page within seconds is a repeat.
     repeated = AccessLog.objects.filter(

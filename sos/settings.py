@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "mentoring.middleware.NoStoreWhenSignedInMiddleware",
+    # Inside the ones above, so that its 404 and 400 pages get their headers too.
+    "mentoring.middleware.RefuseNulMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in with its own page.
     "axes.middleware.AxesMiddleware",
 ]

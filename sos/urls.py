@@ -4,17 +4,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from mentoring import system, two_factor
+from mentoring.forms import SignInForm
 
 admin.site.site_header = "SOS administration"
 admin.site.site_title = "SOS admin"
 admin.site.index_title = "Southwark Offenders Support programme"
 
+handler400 = "mentoring.system.bad_request"
 handler500 = "mentoring.system.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", system.health, name="health"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
