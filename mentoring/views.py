@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -214,23 +215,49 @@ def client_new(request):
     )
 
 
-def _timeline(client):
-    """Sessions, offences, milestones, goals and assignment changes, newest first."""
+TIMELINE_PAGE = 50
+
+
+def _timeline_page(client, session_count, number):
+    """
+    One page of the client's timeline (sessions, offences, milestones, goals and mentor
+    changes, newest first) and its Page-like facts. Only the sessions up to this page are
+    loaded: a client of several years has hundreds, and drawing them all made the page
+    slow (bench/bench.py). The other kinds are few and come whole.
+    """
     entries = []
-    for s in client.sessions.all():
-        entries.append((s.date, 0, "session", s))
     for o in client.offences.all():
-        entries.append((o.offence_date, 1, "offence", o))
+        entries.append((o.offence_date, 1, o.pk, "offence", o))
     for m in client.milestones.all():
-        entries.append((m.achieved_on, 2, "milestone", m))
+        entries.append((m.achieved_on, 2, m.pk, "milestone", m))
     for g in client.goals.all():
-        entries.append((g.set_on, 3, "goal", g))
+        entries.append((g.set_on, 3, g.pk, "goal", g))
     for a in client.assignments.all():
-        entries.append((a.started_on, 4, "assignment_start", a))
+        entries.append((a.started_on, 4, a.pk, "assignment_start", a))
         if a.ended_on:
-            entries.append((a.ended_on, 5, "assignment_end", a))
-    entries.sort(key=lambda e: (e[0], -e[1]), reverse=True)
-    return [{"date": d, "kind": kind, "item": item} for d, _order, kind, item in entries]
+            entries.append((a.ended_on, 5, a.pk, "assignment_end", a))
+    pages = max(1, -(-(session_count + len(entries)) // TIMELINE_PAGE))
+    number = min(max(number, 1), pages)
+    # The first number * TIMELINE_PAGE entries hold at most that many sessions.
+    sessions = (
+        client.sessions.select_related("mentor", "logged_by")
+        .prefetch_related("support_areas")
+        .order_by("-date", "-pk")[: number * TIMELINE_PAGE]
+    )
+    entries += [(s.date, 0, s.pk, "session", s) for s in sessions]
+    entries.sort(key=lambda e: (e[0], -e[1], e[2]), reverse=True)
+    shown = entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE]
+    return (
+        [{"date": d, "kind": kind, "item": item} for d, _order, _pk, kind, item in shown],
+        {"number": number, "pages": pages, "previous": number - 1, "next": number + 1},
+    )
+
+
+def _page_number(request, name):
+    try:
+        return int(request.GET.get(name, 1))
+    except ValueError:
+        return 1
 
 
 @access.casework
@@ -238,12 +265,6 @@ def _timeline(client):
 def client_detail(request, reference):
     queryset = Client.objects.prefetch_related(
         "needs",
-        Prefetch(
-            "sessions",
-            queryset=SupportSession.objects.select_related("mentor", "logged_by").prefetch_related(
-                "support_areas"
-            ),
-        ),
         "offences",
         "milestones",
         Prefetch("goals", queryset=Goal.objects.select_related("support_area")),
@@ -255,21 +276,29 @@ def client_detail(request, reference):
     )
     today = _today()
     current = next((a for a in client.assignments.all() if a.ended_on is None), None)
-    attended = [s.date for s in client.sessions.all() if s.attended]
-    sessions_28 = [
-        s for s in client.sessions.all() if s.attended and s.date > today - timedelta(days=28)
-    ]
-    for session in client.sessions.all():
-        session.correctable = access.can_correct_session(request.user, session, today)
+    attended = Q(attendance__in=SupportSession.ATTENDED_VALUES)
+    contact = client.sessions.aggregate(
+        last_attended=Max("date", filter=attended),
+        sessions_28=Count("pk", filter=attended & Q(date__gt=today - timedelta(days=28))),
+        sessions=Count("pk"),
+    )
+    timeline, timeline_page = _timeline_page(
+        client, contact.pop("sessions"), _page_number(request, "timeline")
+    )
+    for entry in timeline:
+        if entry["kind"] == "session":
+            entry["item"].correctable = access.can_correct_session(
+                request.user, entry["item"], today
+            )
     return render(
         request,
         "mentoring/client_detail.html",
         {
             "client": client,
             "current_assignment": current,
-            "timeline": _timeline(client),
-            "last_attended": max(attended, default=None),
-            "sessions_28": len(sessions_28),
+            "timeline": timeline,
+            "timeline_page": timeline_page,
+            **contact,
             "can_manage": access.can_manage_cases(request.user),
             "goal_status_choices": Goal.Status.choices,
         },

@@ -9,6 +9,7 @@ form's invalid inputs: a clear message next to the field, and nothing written.
 import datetime
 import html
 import re
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -1314,7 +1315,7 @@ def count_queries(client, url):
 # data (an N+1) or a new query was added on purpose: recount and say why.
 CLIENT_LIST_QUERIES = 8
 # 12 reads plus the access-log insert.
-CLIENT_PAGE_QUERIES = 13
+CLIENT_PAGE_QUERIES = 14
 
 
 def add_clients(borough, mentor, count):
@@ -1373,5 +1374,55 @@ class TestQueryCounts:
             factories.GoalFactory(client=person)
         with django_assert_num_queries(small):
             response = self.client.get(url)
-        assert len([e for e in response.context["timeline"] if e["kind"] == "session"]) == 200
+        assert len(response.context["timeline"]) == 50
+        assert response.context["timeline_page"]["pages"] == 5  # 200 sessions and 13 others
         assert small == CLIENT_PAGE_QUERIES
+        with django_assert_num_queries(small):
+            self.client.get(url, {"timeline": 5})
+
+    def test_timeline_pages_hold_every_entry_once_newest_first(self):
+        """Page by page, the timeline is the whole list of entries, in order, each once."""
+        person = factories.ClientFactory(borough=self.borough, active=True)
+        factories.AssignmentFactory(client=person, mentor=self.mentor)
+        add_sessions(person, self.mentor, 120)  # several sessions on most days
+        for n in range(6):
+            committed = today() - datetime.timedelta(days=40 * n + 20)
+            factories.OffenceFactory(
+                client=person,
+                offence_date=committed,
+                outcome_date=committed + datetime.timedelta(days=10),
+            )
+            factories.MilestoneFactory(
+                client=person, achieved_on=today() - datetime.timedelta(days=35 * n)
+            )
+        url = reverse("client_detail", args=[person.reference])
+        first = self.client.get(url)
+        pages = first.context["timeline_page"]["pages"]
+        assert pages == 3  # 120 sessions, 6 offences, 6 milestones, 1 goal... in pages of 50
+        seen = []
+        for number in range(1, pages + 1):
+            response = self.client.get(url, {"timeline": number})
+            page = response.context["timeline"]
+            assert len(page) == (50 if number < pages else len(page))
+            seen += [(e["date"], e["kind"], e["item"].pk) for e in page]
+            body = response.content.decode()
+            assert (f"?timeline={number + 1}" in body) == (number < pages)
+            assert (f"?timeline={number - 1}" in body) == (number > 1)
+        kinds = Counter(kind for _date, kind, _pk in seen)
+        assert kinds["session"] == 120 and kinds["offence"] == 6 and kinds["milestone"] == 6
+        assert len(set(seen)) == len(seen)
+        assert [d for d, _k, _p in seen] == sorted((d for d, _k, _p in seen), reverse=True)
+        sessions = [pk for _d, kind, pk in seen if kind == "session"]
+        assert sessions == list(
+            person.sessions.order_by("-date", "-pk").values_list("pk", flat=True)
+        )
+
+    @pytest.mark.parametrize("number", ["0", "-3", "99", "x", ""])
+    def test_timeline_page_out_of_range_shows_the_nearest_page(self, number):
+        person = factories.ClientFactory(borough=self.borough, active=True)
+        add_sessions(person, self.mentor, 60)
+        response = self.client.get(
+            reverse("client_detail", args=[person.reference]), {"timeline": number}
+        )
+        assert response.status_code == 200
+        assert response.context["timeline_page"]["number"] in {1, 2}
