@@ -44,8 +44,13 @@ def ensure(label, clients=None, rebuild=False):
     clients = clients or SIZES[label]
     url = url_for(label)
     present = None if rebuild else _clients_in(url)
+    env = dict(os.environ, DATABASE_URL=url, SOS_DEV_MODE="1")
     if present is not None and present >= clients:
         print(f"Data set {label}: {present:,} clients already in {url}", flush=True)
+        # A data set built by an earlier version gets the tables and triggers added since.
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env=env, cwd=ROOT, check=True
+        )
         return url
     name = urlsplit(url).path.lstrip("/")
     admin = _admin_connection(url)  # autocommit: no "with", which would open a transaction
@@ -55,7 +60,6 @@ def ensure(label, clients=None, rebuild=False):
             cursor.execute(f'CREATE DATABASE "{name}"')
     finally:
         admin.close()
-    env = dict(os.environ, DATABASE_URL=url, SOS_DEV_MODE="1")
     start = time.perf_counter()
     print(f"Building data set {label} ({clients:,} clients) in {url} ...", flush=True)
     for command in (

@@ -744,6 +744,61 @@ class SupportSession(models.Model):
         return self.attendance in self.ATTENDED_VALUES
 
 
+class SessionDay(models.Model):
+    """
+    Attended sessions per borough and day, and their minutes: the dashboards' session
+    figures (per month, in the last 28 days) add up a few hundred of these rows instead of
+    reading a year of sessions (two million at London scale). The borough is the client's
+    borough now, as everywhere in the figures.
+
+    Kept by database triggers on sessions, their support areas and clients' boroughs
+    (mentoring/summaries.py, installed by migration 0009), so every write counts: forms,
+    admin, imports, bulk and raw SQL. ``manage.py summaries --check`` compares the table
+    with a count made from the sessions themselves.
+    """
+
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    sessions = models.IntegerField()
+    minutes = models.IntegerField()
+
+    class Meta:
+        verbose_name = "attended sessions on a day (summary)"
+        constraints = [
+            models.UniqueConstraint(fields=["borough", "date"], name="mentoring_sessionday_key")
+        ]
+        # The network's figures select by date across every borough.
+        indexes = [models.Index(fields=["date"], name="mentoring_sessionday_date")]
+
+    def __str__(self):
+        return f"{self.date}: {self.sessions} attended sessions, {self.minutes} minutes"
+
+
+class SessionAreaDay(models.Model):
+    """
+    Attended sessions per borough, day and support area covered (a session covering three
+    areas counts once in each): the dashboards' "support areas covered". Kept like
+    SessionDay.
+    """
+
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    support_area = models.ForeignKey(SupportArea, on_delete=models.CASCADE, related_name="+")
+    sessions = models.IntegerField()
+
+    class Meta:
+        verbose_name = "attended sessions on a day, by support area (summary)"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borough", "date", "support_area"], name="mentoring_sessionareaday_key"
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="mentoring_sessionareaday_date")]
+
+    def __str__(self):
+        return f"{self.date}: {self.sessions} attended sessions covering an area"
+
+
 class Offence(models.Model):
     """An offence by a client, before (history) or after (possible reoffence) the index date."""
 

@@ -55,7 +55,9 @@ def test_referrer_and_framing_headers(client, db):
 
 def test_deploy_checks_pass_with_production_settings():
     """`manage.py check --deploy --fail-level WARNING` with production settings."""
-    env = {k: v for k, v in os.environ.items() if k not in {"SOS_DEV_MODE", "DEBUG"}}
+    # Without the development and test-only switches (the browser tests' async one too).
+    test_only = {"SOS_DEV_MODE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         SECRET_KEY="x" * 20 + "production-like-secret-key-for-the-check-0123456789",
         ALLOWED_HOSTS="sos.example.org",

@@ -33,7 +33,7 @@ def run_python(*args, **env_overrides):
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"SOS_DEV_MODE", "SECRET_KEY", "DEBUG"}
+        if name not in {"SOS_DEV_MODE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env["DJANGO_SETTINGS_MODULE"] = "sos.settings"
     env.update(env_overrides)

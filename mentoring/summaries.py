@@ -1,0 +1,301 @@
+"""
+Summary tables of attended sessions (SessionDay, SessionAreaDay), kept by the database.
+
+The dashboards' session figures (attended sessions and hours per month, in the last 28
+days, support areas covered in the last 90 days) once read every session in their window:
+two million sessions at London scale made those three queries 600 ms of a 1.4 s network
+dashboard. They now add up rows of these tables, one per borough and day (and support
+area), a few hundred thousand rows for twenty years of forty boroughs.
+
+The tables are kept by triggers in the database rather than by Django signals, so that no
+write can miss them: forms and the admin, imports (bulk_create), ``QuerySet.update()``,
+deletions cascading from a client, a client moved to another borough, raw SQL. Each
+trigger adds or takes away the changed rows' share in the same transaction as the change,
+so a rolled-back write leaves the summary as it was. TRUNCATE (PostgreSQL) empties them.
+Bulk loaders that switch triggers off (seed_scale's COPY) call ``rebuild()`` after.
+
+The definition of each table is the ``GROUP BY`` in ``_COUNTS``: ``rebuild()`` fills the
+tables with it and ``differences()`` compares them with it (``manage.py summaries
+--check``; the tests run it after every kind of write).
+"""
+
+from django.db import connection, transaction
+
+from .models import Client, SessionAreaDay, SessionDay, SupportSession
+
+SESSION = SupportSession._meta.db_table
+LINK = SupportSession.support_areas.through._meta.db_table
+CLIENT = Client._meta.db_table
+DAY = SessionDay._meta.db_table
+AREA_DAY = SessionAreaDay._meta.db_table
+ATTENDED = "({})".format(", ".join(f"'{value}'" for value in SupportSession.ATTENDED_VALUES))
+
+# The statements ----------------------------------------------------------------------
+# Each is written once and used by both databases: SQLite runs them as trigger bodies,
+# PostgreSQL inside PL/pgSQL functions. {row} is NEW or OLD, {sign} 1 or -1.
+
+_ADD_DAY = f"""
+INSERT INTO {DAY} (borough_id, date, sessions, minutes)
+SELECT c.borough_id, {{row}}.date, {{sign}}, {{sign}} * {{row}}.duration_minutes
+FROM {CLIENT} c WHERE c.id = {{row}}.client_id
+ON CONFLICT (borough_id, date) DO UPDATE
+SET sessions = {DAY}.sessions + excluded.sessions, minutes = {DAY}.minutes + excluded.minutes
+"""
+
+_ADD_SESSION_AREAS = f"""
+INSERT INTO {AREA_DAY} (borough_id, date, support_area_id, sessions)
+SELECT c.borough_id, {{row}}.date, link.supportarea_id, {{sign}}
+FROM {LINK} link JOIN {CLIENT} c ON c.id = {{row}}.client_id
+WHERE link.supportsession_id = {{row}}.id
+ON CONFLICT (borough_id, date, support_area_id) DO UPDATE
+SET sessions = {AREA_DAY}.sessions + excluded.sessions
+"""
+
+_ADD_LINK = f"""
+INSERT INTO {AREA_DAY} (borough_id, date, support_area_id, sessions)
+SELECT c.borough_id, s.date, {{row}}.supportarea_id, {{sign}}
+FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id
+WHERE s.id = {{row}}.supportsession_id AND s.attendance IN {ATTENDED}
+ON CONFLICT (borough_id, date, support_area_id) DO UPDATE
+SET sessions = {AREA_DAY}.sessions + excluded.sessions
+"""
+
+# A client moved to another borough takes their attended sessions with them.
+_MOVE_DAYS = f"""
+INSERT INTO {DAY} (borough_id, date, sessions, minutes)
+SELECT {{borough}}, s.date, {{sign}} * COUNT(*), {{sign}} * SUM(s.duration_minutes)
+FROM {SESSION} s WHERE s.client_id = NEW.id AND s.attendance IN {ATTENDED}
+GROUP BY s.date
+ON CONFLICT (borough_id, date) DO UPDATE
+SET sessions = {DAY}.sessions + excluded.sessions, minutes = {DAY}.minutes + excluded.minutes
+"""
+
+_MOVE_AREAS = f"""
+INSERT INTO {AREA_DAY} (borough_id, date, support_area_id, sessions)
+SELECT {{borough}}, s.date, link.supportarea_id, {{sign}} * COUNT(*)
+FROM {SESSION} s JOIN {LINK} link ON link.supportsession_id = s.id
+WHERE s.client_id = NEW.id AND s.attendance IN {ATTENDED}
+GROUP BY s.date, link.supportarea_id
+ON CONFLICT (borough_id, date, support_area_id) DO UPDATE
+SET sessions = {AREA_DAY}.sessions + excluded.sessions
+"""
+
+# Rows that reach zero go, so that the tables hold exactly what a rebuild would.
+_DROP_EMPTY_ON = f"""
+DELETE FROM {DAY} WHERE date = {{row}}.date AND sessions = 0;
+DELETE FROM {AREA_DAY} WHERE date = {{row}}.date AND sessions = 0
+"""
+_DROP_EMPTY_IN_OLD_BOROUGH = f"""
+DELETE FROM {DAY} WHERE borough_id = OLD.borough_id AND sessions = 0;
+DELETE FROM {AREA_DAY} WHERE borough_id = OLD.borough_id AND sessions = 0
+"""
+_DROP_EMPTY_LINK = f"""
+DELETE FROM {AREA_DAY} WHERE support_area_id = OLD.supportarea_id AND sessions = 0
+"""
+
+_SESSION_CHANGED = (
+    "OLD.client_id IS NOT NEW.client_id OR OLD.date IS NOT NEW.date "
+    "OR OLD.attendance IS NOT NEW.attendance OR OLD.duration_minutes IS NOT NEW.duration_minutes"
+)
+
+
+def _session_added(row, sign):
+    return [_ADD_DAY.format(row=row, sign=sign), _ADD_SESSION_AREAS.format(row=row, sign=sign)]
+
+
+def _session_removed():
+    return [*_session_added("OLD", -1), *_DROP_EMPTY_ON.format(row="OLD").split(";")]
+
+
+def _moved():
+    return [
+        _MOVE_DAYS.format(borough="OLD.borough_id", sign=-1),
+        _MOVE_AREAS.format(borough="OLD.borough_id", sign=-1),
+        _MOVE_DAYS.format(borough="NEW.borough_id", sign=1),
+        _MOVE_AREAS.format(borough="NEW.borough_id", sign=1),
+        *_DROP_EMPTY_IN_OLD_BOROUGH.split(";"),
+    ]
+
+
+# (name, table, event, condition, statements): every trigger, in one list for both.
+_TRIGGERS = [
+    (
+        "mentoring_summary_session_insert",
+        SESSION,
+        "INSERT",
+        f"NEW.attendance IN {ATTENDED}",
+        _session_added("NEW", 1),
+    ),
+    (
+        "mentoring_summary_session_delete",
+        SESSION,
+        "DELETE",
+        f"OLD.attendance IN {ATTENDED}",
+        _session_removed(),
+    ),
+    # An update is the old row taken away and the new one added; two triggers, each run
+    # only when the columns the summary uses changed.
+    (
+        "mentoring_summary_session_update_old",
+        SESSION,
+        "UPDATE",
+        f"OLD.attendance IN {ATTENDED} AND ({_SESSION_CHANGED})",
+        _session_removed(),
+    ),
+    (
+        "mentoring_summary_session_update_new",
+        SESSION,
+        "UPDATE",
+        f"NEW.attendance IN {ATTENDED} AND ({_SESSION_CHANGED})",
+        _session_added("NEW", 1),
+    ),
+    ("mentoring_summary_link_insert", LINK, "INSERT", None, [_ADD_LINK.format(row="NEW", sign=1)]),
+    (
+        "mentoring_summary_link_delete",
+        LINK,
+        "DELETE",
+        None,
+        [_ADD_LINK.format(row="OLD", sign=-1), _DROP_EMPTY_LINK],
+    ),
+    (
+        "mentoring_summary_link_update",
+        LINK,
+        "UPDATE",
+        None,
+        [_ADD_LINK.format(row="OLD", sign=-1), _ADD_LINK.format(row="NEW", sign=1)],
+    ),
+    (
+        "mentoring_summary_client_moved",
+        CLIENT,
+        "UPDATE",
+        "OLD.borough_id IS NOT NEW.borough_id",
+        _moved(),
+    ),
+]
+
+# The definitions: what each table holds, counted from the sessions themselves.
+_COUNTS = {
+    DAY: (
+        "borough_id, date, sessions, minutes",
+        f"""
+        SELECT c.borough_id, s.date, COUNT(*), SUM(s.duration_minutes)
+        FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id
+        WHERE s.attendance IN {ATTENDED}
+        GROUP BY c.borough_id, s.date
+        """,
+    ),
+    AREA_DAY: (
+        "borough_id, date, support_area_id, sessions",
+        f"""
+        SELECT c.borough_id, s.date, link.supportarea_id, COUNT(*)
+        FROM {LINK} link
+        JOIN {SESSION} s ON s.id = link.supportsession_id
+        JOIN {CLIENT} c ON c.id = s.client_id
+        WHERE s.attendance IN {ATTENDED}
+        GROUP BY c.borough_id, s.date, link.supportarea_id
+        """,
+    ),
+}
+
+
+def _statements(statements):
+    return [s.strip() for s in statements if s.strip()]
+
+
+def _sqlite_sql():
+    sql = []
+    for name, table, event, condition, statements in _TRIGGERS:
+        when = f" WHEN {condition}" if condition else ""
+        body = "".join(f"{s};\n" for s in _statements(statements))
+        sql.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when}\nBEGIN\n{body}END"
+        )
+    return sql
+
+
+def _postgresql_sql():
+    sql = []
+    for name, table, event, condition, statements in _TRIGGERS:
+        # SQLite's IS NOT is PostgreSQL's IS DISTINCT FROM.
+        when = f" WHEN ({condition.replace(' IS NOT ', ' IS DISTINCT FROM ')})" if condition else ""
+        body = "".join(f"  {s};\n" for s in _statements(statements))
+        sql.append(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{body}  RETURN NULL;\nEND\n$$"
+        )
+        sql.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} "
+            f"EXECUTE FUNCTION {name}()"
+        )
+    # TRUNCATE deletes no rows one by one: the summaries are emptied with it.
+    sql.append(
+        "CREATE FUNCTION mentoring_summary_truncate() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n  DELETE FROM {AREA_DAY};\n"
+        f"  IF TG_TABLE_NAME <> '{LINK}' THEN DELETE FROM {DAY}; END IF;\n"
+        "  RETURN NULL;\nEND\n$$"
+    )
+    for table in (SESSION, LINK, CLIENT):
+        sql.append(
+            f"CREATE TRIGGER mentoring_summary_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION mentoring_summary_truncate()"
+        )
+    return sql
+
+
+def _drop_sql(vendor):
+    if vendor == "postgresql":
+        functions = [name for name, *_rest in _TRIGGERS] + ["mentoring_summary_truncate"]
+        return [f"DROP FUNCTION IF EXISTS {name}() CASCADE" for name in functions]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name, *_rest in _TRIGGERS]
+
+
+def install(schema_editor=None):
+    """Create the triggers (replacing any there are) and fill the tables."""
+    conn = schema_editor.connection if schema_editor else connection
+    with conn.cursor() as cursor:
+        for sql in _drop_sql(conn.vendor):
+            cursor.execute(sql)
+        for sql in _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql():
+            cursor.execute(sql)
+    rebuild(conn)
+
+
+def uninstall(schema_editor=None):
+    conn = schema_editor.connection if schema_editor else connection
+    with conn.cursor() as cursor:
+        for sql in _drop_sql(conn.vendor):
+            cursor.execute(sql)
+
+
+def rebuild(conn=None):
+    """Fill both tables afresh from the sessions, in one transaction."""
+    conn = conn or connection
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        for table, (columns, select) in _COUNTS.items():
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(f"INSERT INTO {table} ({columns}) {select}")
+
+
+def differences(limit=20):
+    """
+    Rows where a table and its definition disagree: [(table, key, held, counted)], at most
+    ``limit``; empty when the summaries are right.
+    """
+    found = []
+    with connection.cursor() as cursor:
+        for table, (columns, select) in _COUNTS.items():
+            cursor.execute(f"SELECT {columns} FROM {table}")
+            held = _keyed(cursor.fetchall(), table)
+            cursor.execute(select)
+            counted = _keyed(cursor.fetchall(), table)
+            for key in sorted(held.keys() | counted.keys(), key=str):
+                if held.get(key) != counted.get(key):
+                    found.append((table, key, held.get(key), counted.get(key)))
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
+def _keyed(rows, table):
+    width = 2 if table == DAY else 3
+    return {tuple(row[:width]): tuple(row[width:]) for row in rows}
