@@ -46,6 +46,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db.models import (
     Case,
     Count,
@@ -64,6 +65,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
+from . import summaries
 from .models import (
     Borough,
     Client,
@@ -451,6 +453,175 @@ def _tallies(clients, grant_boroughs, as_of, whole_boroughs=False):
     return tallies
 
 
+# Parts: everything one borough adds to a dashboard, cached per borough ---------------------
+
+
+@dataclass
+class Parts:
+    """
+    What one borough (or a sum of boroughs) adds to a dashboard; every field is additive,
+    so a scope's figures are the sum of its boroughs' parts. ``monthly`` is keyed by
+    (month, "referrals" | "starts" | "closures" | "sessions" | "minutes"), ``closures`` by
+    reason, ``areas`` by support area id, ``milestones`` by (kind, "milestones" |
+    "clients") (a client belongs to one borough, so clients add up too).
+    """
+
+    tally: Tally = field(default_factory=Tally)
+    monthly: Counter = field(default_factory=Counter)
+    closures: Counter = field(default_factory=Counter)
+    areas: Counter = field(default_factory=Counter)
+    milestones: Counter = field(default_factory=Counter)
+
+    def __add__(self, other):
+        return Parts(
+            tally=self.tally + other.tally,
+            monthly=self.monthly + other.monthly,
+            closures=self.closures + other.closures,
+            areas=self.areas + other.areas,
+            milestones=self.milestones + other.milestones,
+        )
+
+
+def _by_borough(rows, key, value="n"):
+    """{borough: Counter} from grouped rows of (borough, *key, value)."""
+    result = {}
+    for row in rows:
+        name = tuple(row[k] for k in key) if isinstance(key, tuple) else row[key]
+        result.setdefault(row["borough"], Counter())[name] += row[value]
+    return result
+
+
+def _monthly_parts(boroughs, as_of, months=MONTHS):
+    """4 grouped queries: per borough, {(month, series): n} over the last ``months``."""
+    first = _months(as_of, months)[0]
+    clients = _clients_in(boroughs).order_by()
+    result = {}
+    for series, column in (
+        ("referrals", "referred_on"),
+        ("starts", "started_on"),
+        ("closures", "ended_on"),
+    ):
+        rows = (
+            clients.filter(**{f"{column}__gte": first, f"{column}__lte": as_of})
+            .annotate(month=TruncMonth(column), series=Value(series))
+            .values("borough", "month", "series")
+            .annotate(n=Count("pk"))
+        )
+        for borough, counter in _by_borough(rows, ("month", "series")).items():
+            result.setdefault(borough, Counter()).update(counter)
+    rows = (
+        SessionDay.objects.filter(borough__in=boroughs, date__gte=first, date__lte=as_of)
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values("borough", "month")
+        .annotate(sessions=Sum("sessions"), minutes=Sum("minutes"))
+    )
+    for row in rows:
+        counter = result.setdefault(row["borough"], Counter())
+        counter[(row["month"], "sessions")] += row["sessions"]
+        counter[(row["month"], "minutes")] += row["minutes"]
+    return result
+
+
+def _closure_parts(boroughs, as_of):
+    """1 grouped query: per borough, clients whose case ended by A, by closure reason."""
+    rows = (
+        _clients_in(boroughs)
+        .filter(ended_on__lte=as_of)
+        .order_by()
+        .values("borough", "closure_reason")
+        .annotate(n=Count("pk"))
+    )
+    return _by_borough(rows, "closure_reason")
+
+
+def _area_parts(boroughs, as_of, days=RECENT_DAYS):
+    """1 grouped query over the SessionAreaDay summary: per borough, sessions by area."""
+    rows = (
+        SessionAreaDay.objects.filter(
+            borough__in=boroughs, date__gt=as_of - timedelta(days=days), date__lte=as_of
+        )
+        .order_by()
+        .values("borough", "support_area")
+        .annotate(n=Sum("sessions"))
+    )
+    return _by_borough(rows, "support_area")
+
+
+def _milestone_parts(boroughs, as_of, days=RECENT_DAYS):
+    """1 grouped query: per borough, milestones achieved in (A - days, A] and by whom."""
+    rows = (
+        Milestone.objects.filter(
+            client__in=_clients_in(boroughs),
+            achieved_on__gt=as_of - timedelta(days=days),
+            achieved_on__lte=as_of,
+        )
+        .order_by()
+        .values("client__borough", "kind")
+        .annotate(milestones=Count("pk"), clients=Count("client", distinct=True))
+    )
+    result = {}
+    for row in rows:
+        counter = result.setdefault(row["client__borough"], Counter())
+        counter[(row["kind"], "milestones")] += row["milestones"]
+        counter[(row["kind"], "clients")] += row["clients"]
+    return result
+
+
+def _parts(borough_ids, as_of):
+    """{borough id: Parts} for every id, computed from the records: 13 queries."""
+    boroughs = Borough.objects.filter(pk__in=borough_ids)
+    tallies = _tallies(_clients_in(boroughs), boroughs, as_of, whole_boroughs=True)
+    monthly = _monthly_parts(boroughs, as_of)
+    closures = _closure_parts(boroughs, as_of)
+    areas = _area_parts(boroughs, as_of)
+    milestones = _milestone_parts(boroughs, as_of)
+    return {
+        pk: Parts(
+            tally=tallies.get(pk, Tally()),
+            monthly=monthly.get(pk, Counter()),
+            closures=closures.get(pk, Counter()),
+            areas=areas.get(pk, Counter()),
+            milestones=milestones.get(pk, Counter()),
+        )
+        for pk in borough_ids
+    }
+
+
+# Bump when what Parts holds, or how it is computed, changes: old entries are then unused.
+PARTS_FORMAT = 1
+
+
+def _parts_key(borough_id, as_of, version):
+    rules = f"{settings.SOS_NEEDS_CONTACT_DAYS}"
+    return f"sos-parts:{PARTS_FORMAT}:{rules}:{borough_id}:{as_of.isoformat()}:{version}"
+
+
+def borough_parts(borough_ids, as_of):
+    """
+    {borough id: Parts} as ``_parts`` computes them, read from the figures cache where the
+    borough has not changed since they were computed (its BoroughVersion, which triggers
+    raise on every write, is part of the key). Only changed boroughs are computed: one
+    query for the versions, then ``_parts`` for those missing (none when all are cached).
+    """
+    borough_ids = list(borough_ids)
+    if not borough_ids:
+        return {}
+    cache = caches["figures"]
+    keys = {
+        pk: _parts_key(pk, as_of, version)
+        for pk, version in summaries.versions(borough_ids).items()
+    }
+    cached = cache.get_many(keys.values())
+    result = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in borough_ids if pk not in result]
+    if missing:
+        computed = _parts(missing, as_of)
+        cache.set_many({keys[pk]: parts for pk, parts in computed.items()})
+        result.update(computed)
+    return result
+
+
 # Arithmetic -------------------------------------------------------------------------------
 
 
@@ -633,16 +804,15 @@ def outcomes_by_borough(clients, as_of):
 
 
 def _report(boroughs, as_of):
-    """(report, network tally): the report and the tally its curves are drawn from."""
+    """(report, network parts): the report, and the parts of all its boroughs together."""
     listed = list(boroughs.order_by("name").values("pk", "slug", "name"))
-    tallies = _tallies(_clients_in(boroughs), boroughs, as_of, whole_boroughs=True)
-    network = _total(tallies.values())
+    parts = borough_parts([b["pk"] for b in listed], as_of)
+    network = sum(parts.values(), Parts())
     report = {
         "as_of": as_of,
-        "network": _figures(network),
+        "network": _figures(network.tally),
         "boroughs": [
-            {"slug": b["slug"], "name": b["name"], **_figures(tallies.get(b["pk"], Tally()))}
-            for b in listed
+            {"slug": b["slug"], "name": b["name"], **_figures(parts[b["pk"]].tally)} for b in listed
         ],
     }
     return report, network
@@ -711,14 +881,22 @@ def _months(as_of, months):
     return [date((index + i) // 12, (index + i) % 12 + 1, 1) for i in range(months)]
 
 
-def _per_month(queryset, date_field, **aggregates):
-    rows = (
-        queryset.annotate(month=TruncMonth(date_field))
-        .order_by()
-        .values("month")
-        .annotate(**aggregates)
-    )
-    return {row.pop("month"): row for row in rows}
+def _total_of(parts_by_borough):
+    return sum(parts_by_borough.values(), Counter())
+
+
+def _monthly(counts, as_of, months=MONTHS):
+    return [
+        {
+            "month": month,
+            "referrals": counts[(month, "referrals")],
+            "starts": counts[(month, "starts")],
+            "closures": counts[(month, "closures")],
+            "sessions_attended": counts[(month, "sessions")],
+            "hours": counts[(month, "minutes")] / 60,
+        }
+        for month in _months(as_of, months)
+    ]
 
 
 def monthly_activity(scope, as_of, months=MONTHS):
@@ -728,36 +906,20 @@ def monthly_activity(scope, as_of, months=MONTHS):
     ``sessions_attended`` and ``hours`` (of attended sessions, from the SessionDay
     summary). 4 queries.
     """
-    boroughs = borough_scope(scope)
-    clients = _clients_in(boroughs)
-    calendar = _months(as_of, months)
-    first = calendar[0]
-    referrals = _per_month(
-        clients.filter(referred_on__gte=first, referred_on__lte=as_of), "referred_on", n=Count("pk")
-    )
-    starts = _per_month(
-        clients.filter(started_on__gte=first, started_on__lte=as_of), "started_on", n=Count("pk")
-    )
-    closures = _per_month(
-        clients.filter(ended_on__gte=first, ended_on__lte=as_of), "ended_on", n=Count("pk")
-    )
-    sessions = _per_month(
-        SessionDay.objects.filter(borough__in=boroughs, date__gte=first, date__lte=as_of),
-        "date",
-        n=Sum("sessions"),
-        minutes=Sum("minutes"),
-    )
-    empty = {"n": 0, "minutes": 0}
+    counts = _total_of(_monthly_parts(borough_scope(scope), as_of, months))
+    return _monthly(counts, as_of, months)
+
+
+def _closures(counts):
+    total = sum(counts.values())
     return [
         {
-            "month": month,
-            "referrals": referrals.get(month, empty)["n"],
-            "starts": starts.get(month, empty)["n"],
-            "closures": closures.get(month, empty)["n"],
-            "sessions_attended": sessions.get(month, empty)["n"],
-            "hours": sessions.get(month, empty)["minutes"] / 60,
+            "reason": reason.value,
+            "label": reason.label,
+            "clients": counts[reason.value],
+            "share": _ratio(counts[reason.value], total),
         }
-        for month in calendar
+        for reason in Client.ClosureReason
     ]
 
 
@@ -766,23 +928,7 @@ def closures_by_reason(scope, as_of):
     Every closure reason with ``clients`` whose case ended on or before ``as_of`` for it and
     their ``share`` of all those closures (None if there were none). 1 query.
     """
-    counts = dict(
-        _clients_in(borough_scope(scope))
-        .filter(ended_on__lte=as_of)
-        .order_by()
-        .values_list("closure_reason")
-        .annotate(n=Count("pk"))
-    )
-    total = sum(counts.values())
-    return [
-        {
-            "reason": reason.value,
-            "label": reason.label,
-            "clients": counts.get(reason.value, 0),
-            "share": _ratio(counts.get(reason.value, 0), total),
-        }
-        for reason in Client.ClosureReason
-    ]
+    return _closures(_total_of(_closure_parts(borough_scope(scope), as_of)))
 
 
 def mentor_load(scope, as_of):
@@ -828,6 +974,13 @@ def mentor_load(scope, as_of):
     ]
 
 
+def _areas(counts):
+    return [
+        {"slug": slug, "name": name, "sessions": counts[pk]}
+        for pk, slug, name in SupportArea.objects.values_list("pk", "slug", "name")
+    ]
+
+
 def support_areas_covered(scope, as_of, days=RECENT_DAYS):
     """
     Every support area with the number of attended sessions in (A - days, A] that covered
@@ -835,20 +988,18 @@ def support_areas_covered(scope, as_of, days=RECENT_DAYS):
     in the SessionAreaDay summary, one for the areas' names. (Counting the window's
     sessions took 380 ms at 2 million sessions; a correlated count per area, 6 s.)
     """
-    covered = dict(
-        SessionAreaDay.objects.filter(
-            borough__in=borough_scope(scope),
-            date__gt=as_of - timedelta(days=days),
-            date__lte=as_of,
-        )
-        .order_by()
-        .values("support_area")
-        .annotate(n=Sum("sessions"))
-        .values_list("support_area", "n")
-    )
+    return _areas(_total_of(_area_parts(borough_scope(scope), as_of, days)))
+
+
+def _milestones(counts):
     return [
-        {"slug": slug, "name": name, "sessions": covered.get(pk, 0)}
-        for pk, slug, name in SupportArea.objects.values_list("pk", "slug", "name")
+        {
+            "kind": kind.value,
+            "label": kind.label,
+            "milestones": counts[(kind.value, "milestones")],
+            "clients": counts[(kind.value, "clients")],
+        }
+        for kind in Milestone.Kind
     ]
 
 
@@ -857,27 +1008,7 @@ def milestones_achieved(scope, as_of, days=RECENT_DAYS):
     Every milestone kind with the ``milestones`` achieved in (A - days, A] by clients in
     ``scope``, and how many ``clients`` achieved one. 1 query.
     """
-    rows = (
-        Milestone.objects.filter(
-            client__in=_clients_in(borough_scope(scope)),
-            achieved_on__gt=as_of - timedelta(days=days),
-            achieved_on__lte=as_of,
-        )
-        .order_by()
-        .values("kind")
-        .annotate(milestones=Count("pk"), clients=Count("client", distinct=True))
-    )
-    counts = {row["kind"]: row for row in rows}
-    empty = {"milestones": 0, "clients": 0}
-    return [
-        {
-            "kind": kind.value,
-            "label": kind.label,
-            "milestones": counts.get(kind.value, empty)["milestones"],
-            "clients": counts.get(kind.value, empty)["clients"],
-        }
-        for kind in Milestone.Kind
-    ]
+    return _milestones(_total_of(_milestone_parts(borough_scope(scope), as_of, days)))
 
 
 def dashboard(scope, as_of):
@@ -885,18 +1016,23 @@ def dashboard(scope, as_of):
     Everything a dashboard shows for ``scope`` as of ``as_of``: the ``report`` keys
     (``as_of``, ``network``, ``boroughs``) plus ``monthly``, ``closures_by_reason``,
     ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
-    ``programme_length`` (both for the whole scope) and ``baselines``. 16 queries.
+    ``programme_length`` (both for the whole scope) and ``baselines``.
+
+    Each borough's share comes from ``borough_parts`` (the figures cache, recomputed for
+    boroughs changed since); the mentors' load, which is not a sum over boroughs (a
+    mentor serves several), is counted each time. 5 queries when every borough is cached,
+    plus 13 when any is not.
     """
     boroughs = borough_scope(scope)
     data, network = _report(boroughs, as_of)
     data.update(
-        monthly=monthly_activity(boroughs, as_of),
-        closures_by_reason=closures_by_reason(boroughs, as_of),
+        monthly=_monthly(network.monthly, as_of),
+        closures_by_reason=_closures(network.closures),
         mentor_load=mentor_load(boroughs, as_of),
-        support_areas=support_areas_covered(boroughs, as_of),
-        milestones=milestones_achieved(boroughs, as_of),
-        reoffending_curve=_reoffending_curve(network.reoffending),
-        programme_length=_programme_length(network.programme),
+        support_areas=_areas(network.areas),
+        milestones=_milestones(network.milestones),
+        reoffending_curve=_reoffending_curve(network.tally.reoffending),
+        programme_length=_programme_length(network.tally.programme),
         baselines=baselines(),
     )
     return data

@@ -799,6 +799,28 @@ class SessionAreaDay(models.Model):
         return f"{self.date}: {self.sessions} attended sessions covering an area"
 
 
+class BoroughVersion(models.Model):
+    """
+    A number per borough that database triggers raise whenever a record its figures are
+    made from changes (clients, sessions and their support areas, offences, milestones,
+    grants, the borough itself; mentoring/summaries.py). A borough's figures are cached
+    under it (metrics.borough_parts), so a cached figure is never older than the data:
+    the first dashboard after a change recomputes that borough, the rest read the cache.
+
+    No foreign key: a counter may outlive its borough, and a trigger must never be able
+    to make a write fail.
+    """
+
+    borough_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "borough figures version"
+
+    def __str__(self):
+        return f"borough {self.borough_id}: version {self.version}"
+
+
 class Offence(models.Model):
     """An offence by a client, before (history) or after (possible reoffence) the index date."""
 

@@ -1,5 +1,6 @@
 """
-Summary tables of attended sessions (SessionDay, SessionAreaDay), kept by the database.
+Summary tables of attended sessions (SessionDay, SessionAreaDay) and each borough's figures
+version (BoroughVersion), kept by the database.
 
 The dashboards' session figures (attended sessions and hours per month, in the last 28
 days, support areas covered in the last 90 days) once read every session in their window:
@@ -21,13 +22,28 @@ tables with it and ``differences()`` compares them with it (``manage.py summarie
 
 from django.db import connection, transaction
 
-from .models import Client, SessionAreaDay, SessionDay, SupportSession
+from .models import (
+    Borough,
+    BoroughVersion,
+    Client,
+    Grant,
+    Milestone,
+    Offence,
+    SessionAreaDay,
+    SessionDay,
+    SupportSession,
+)
 
 SESSION = SupportSession._meta.db_table
 LINK = SupportSession.support_areas.through._meta.db_table
 CLIENT = Client._meta.db_table
 DAY = SessionDay._meta.db_table
 AREA_DAY = SessionAreaDay._meta.db_table
+VERSION = BoroughVersion._meta.db_table
+OFFENCE = Offence._meta.db_table
+MILESTONE = Milestone._meta.db_table
+GRANT = Grant._meta.db_table
+BOROUGH = Borough._meta.db_table
 ATTENDED = "({})".format(", ".join(f"'{value}'" for value in SupportSession.ATTENDED_VALUES))
 
 # The statements ----------------------------------------------------------------------
@@ -173,6 +189,78 @@ _TRIGGERS = [
     ),
 ]
 
+# Versions: each write to a record a borough's figures are made from raises the borough's
+# version, through the record's client where it has one.
+
+# A version goes up by 1 plus a random step, so that a number a rolled-back transaction
+# used is not used again: figures read inside that transaction may have been cached
+# under it. JITTER is replaced by each database's random whole number below 2**30.
+JITTER = "__JITTER__"
+_JITTER_SQL = {
+    "sqlite": "(random() & 1073741823)",
+    "postgresql": "floor(random() * 1073741824)::bigint",
+}
+_STEP = f"1 + {JITTER}"
+_BUMP = f"ON CONFLICT (borough_id) DO UPDATE SET version = {VERSION}.version + {_STEP}"
+_BUMP_BOROUGH = f"""
+INSERT INTO {VERSION} (borough_id, version)
+SELECT {{borough}}, {_STEP} WHERE {{borough}} IS NOT NULL
+{_BUMP}
+"""
+_BUMP_VIA_CLIENT = f"""
+INSERT INTO {VERSION} (borough_id, version)
+SELECT c.borough_id, {_STEP} FROM {CLIENT} c WHERE c.id = {{row}}.client_id
+{_BUMP}
+"""
+_BUMP_VIA_SESSION = f"""
+INSERT INTO {VERSION} (borough_id, version)
+SELECT c.borough_id, {_STEP} FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id
+WHERE s.id = {{row}}.supportsession_id
+{_BUMP}
+"""
+
+
+def _version_triggers():
+    triggers = []
+    # (table, statement for a row): the borough of each row, old and new.
+    sources = [
+        (CLIENT, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.borough_id")),
+        (SESSION, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
+        (LINK, lambda row: _BUMP_VIA_SESSION.format(row=row)),
+        (OFFENCE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
+        (MILESTONE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
+        (GRANT, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.borough_id")),
+        (BOROUGH, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.id")),
+    ]
+    for table, bump in sources:
+        short = table.removeprefix("mentoring_")
+        triggers += [
+            (f"mentoring_version_{short}_insert", table, "INSERT", None, [bump("NEW")]),
+            (f"mentoring_version_{short}_delete", table, "DELETE", None, [bump("OLD")]),
+            (
+                f"mentoring_version_{short}_update",
+                table,
+                "UPDATE",
+                None,
+                [bump("OLD"), bump("NEW")],
+            ),
+        ]
+    return triggers
+
+
+_TRIGGERS += _version_triggers()
+_VERSIONED_TABLES = sorted({table for _name, table, *_rest in _version_triggers()})
+# Every borough at once: after TRUNCATE, or a bulk load with the triggers off.
+_BUMP_ALL = f"""
+INSERT INTO {VERSION} (borough_id, version) SELECT id, {_STEP} FROM {BOROUGH} WHERE true
+{_BUMP}
+"""
+
+
+def _for(vendor, sql):
+    return sql.replace(JITTER, _JITTER_SQL[vendor])
+
+
 # The definitions: what each table holds, counted from the sessions themselves.
 _COUNTS = {
     DAY: (
@@ -207,9 +295,8 @@ def _sqlite_sql():
     for name, table, event, condition, statements in _TRIGGERS:
         when = f" WHEN {condition}" if condition else ""
         body = "".join(f"{s};\n" for s in _statements(statements))
-        sql.append(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when}\nBEGIN\n{body}END"
-        )
+        trigger = f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when}"
+        sql.append(_for("sqlite", f"{trigger}\nBEGIN\n{body}END"))
     return sql
 
 
@@ -220,8 +307,11 @@ def _postgresql_sql():
         when = f" WHEN ({condition.replace(' IS NOT ', ' IS DISTINCT FROM ')})" if condition else ""
         body = "".join(f"  {s};\n" for s in _statements(statements))
         sql.append(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n{body}  RETURN NULL;\nEND\n$$"
+            _for(
+                "postgresql",
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                f"BEGIN\n{body}  RETURN NULL;\nEND\n$$",
+            )
         )
         sql.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} "
@@ -239,12 +329,22 @@ def _postgresql_sql():
             f"CREATE TRIGGER mentoring_summary_truncate AFTER TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION mentoring_summary_truncate()"
         )
+    sql.append(
+        "CREATE FUNCTION mentoring_version_truncate() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n  {_for('postgresql', _BUMP_ALL.strip())};\n  RETURN NULL;\nEND\n$$"
+    )
+    for table in _VERSIONED_TABLES:
+        sql.append(
+            f"CREATE TRIGGER mentoring_version_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION mentoring_version_truncate()"
+        )
     return sql
 
 
 def _drop_sql(vendor):
     if vendor == "postgresql":
-        functions = [name for name, *_rest in _TRIGGERS] + ["mentoring_summary_truncate"]
+        functions = [name for name, *_rest in _TRIGGERS]
+        functions += ["mentoring_summary_truncate", "mentoring_version_truncate"]
         return [f"DROP FUNCTION IF EXISTS {name}() CASCADE" for name in functions]
     return [f"DROP TRIGGER IF EXISTS {name}" for name, *_rest in _TRIGGERS]
 
@@ -268,12 +368,26 @@ def uninstall(schema_editor=None):
 
 
 def rebuild(conn=None):
-    """Fill both tables afresh from the sessions, in one transaction."""
+    """
+    Fill both tables afresh from the sessions, and raise every borough's version (the data
+    may have changed without the triggers seeing it), in one transaction.
+    """
     conn = conn or connection
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         for table, (columns, select) in _COUNTS.items():
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(f"INSERT INTO {table} ({columns}) {select}")
+        cursor.execute(_for(conn.vendor, _BUMP_ALL))
+
+
+def versions(borough_ids):
+    """{borough id: version} for ``borough_ids``; a borough never changed is at 0."""
+    held = dict(
+        BoroughVersion.objects.filter(borough_id__in=borough_ids).values_list(
+            "borough_id", "version"
+        )
+    )
+    return {pk: held.get(pk, 0) for pk in borough_ids}
 
 
 def differences(limit=20):

@@ -20,6 +20,17 @@ def fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def empty_figures_cache():
+    """
+    Each test starts with no cached figures: ids and versions come round again when a
+    test's transaction rolls back (SQLite reuses ids), so another test's entry could match.
+    """
+    from django.core.cache import caches
+
+    caches["figures"].clear()
+
+
 @pytest.fixture
 def borough_a(db):
     return factories.BoroughFactory(name="Southwark", slug="southwark", code="SWK")

@@ -1,0 +1,212 @@
+"""
+The figures cache (metrics.borough_parts): a dashboard drawn from cached boroughs equals
+the same dashboard computed afresh, after any write to any record the figures are made
+from, because every such write raises its borough's version (database triggers).
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mentoring import metrics, summaries
+from mentoring.models import (
+    Borough,
+    BoroughVersion,
+    Client,
+    Milestone,
+    Offence,
+    SupportArea,
+    SupportSession,
+)
+
+from . import factories
+from .test_summaries import STEP, TODAY, apply, new_session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    boroughs = [factories.BoroughFactory() for _ in range(3)]
+    clients = [
+        factories.ClientFactory(
+            borough=boroughs[n % 3], active=True, started_on=TODAY.replace(year=2024)
+        )
+        for n in range(6)
+    ]
+    mentor = factories.MentorFactory(home_borough=boroughs[0])
+    return {
+        "boroughs": boroughs,
+        "clients": clients,
+        "mentor": mentor,
+        "areas": list(SupportArea.objects.order_by("pk")),
+    }
+
+
+def fresh_dashboard(scope, as_of):
+    """The dashboard computed from the records: no figures cache (Django's DummyCache)."""
+    caches_now = {
+        **django_settings.CACHES,
+        "figures": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    with override_settings(CACHES=caches_now):
+        return metrics.dashboard(scope, as_of)
+
+
+def _client(world, n):
+    live = list(Client.objects.filter(pk__in=[c.pk for c in world["clients"]]).order_by("pk"))
+    return live[n % len(live)] if live else None
+
+
+def apply_more(world, step):
+    """The other records the figures are made from: offences, milestones, grants, cases."""
+    kind, *args = step
+    client = _client(world, args[0])
+    if client is None:
+        return
+    if kind == "offence":
+        # Within a year of the start: a proven reoffence the figures count.
+        day = client.started_on + datetime.timedelta(days=args[1] % 365 + 1)
+        Offence.objects.create(
+            client=client,
+            offence_date=day,
+            outcome_date=day + datetime.timedelta(days=10),
+            disposal=Offence.Disposal.COMMUNITY_ORDER,
+            offence_type=Offence.OffenceType.THEFT,
+            source=Offence.Source.POLICE,
+        )
+    elif kind == "milestone":
+        Milestone.objects.create(
+            client=client,
+            kind=Milestone.Kind.choices[args[1] % len(Milestone.Kind.choices)][0],
+            achieved_on=TODAY - datetime.timedelta(days=args[1]),
+        )
+    elif kind == "close":
+        Client.objects.filter(pk=client.pk).update(
+            status=Client.Status.CLOSED,
+            ended_on=TODAY - datetime.timedelta(days=args[1] % 30),
+            closure_reason=Client.ClosureReason.COMPLETED,
+        )
+    elif kind == "grant":
+        factories.GrantFactory(
+            borough=client.borough,
+            amount=Decimal(1000 + args[1]),
+            starts_on=TODAY - datetime.timedelta(days=args[1]),
+            ends_on=TODAY + datetime.timedelta(days=365),
+        )
+    elif kind == "cost":
+        Borough.objects.filter(pk=client.borough_id).update(cost_per_client=Decimal(args[1]))
+
+
+MORE = st.tuples(
+    st.sampled_from(["offence", "milestone", "close", "grant", "cost"]),
+    st.integers(0, 5),
+    st.integers(1, 400),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(st.one_of(STEP, MORE), min_size=1, max_size=6))
+def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps):
+    network = Borough.objects.all()
+    one = world["boroughs"][0]
+    with transaction.atomic():
+        metrics.dashboard(network, TODAY)  # everything cached before the writes
+        for step in steps:
+            if step[0] in {"offence", "milestone", "close", "grant", "cost"}:
+                apply_more(world, step)
+            else:
+                apply(world, step)
+            assert metrics.dashboard(network, TODAY) == fresh_dashboard(network, TODAY)
+            assert metrics.dashboard(one, TODAY) == fresh_dashboard(one, TODAY)
+        transaction.set_rollback(True)
+
+
+def version_of(borough):
+    return summaries.versions([borough.pk])[borough.pk]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "session",
+        "session areas",
+        "offence",
+        "milestone",
+        "grant",
+        "client",
+        "borough",
+        "bulk update",
+    ],
+)
+def test_each_write_raises_its_borough_version_and_no_other(world, write):
+    mine, other = world["boroughs"][0], world["boroughs"][1]
+    client = world["clients"][0]  # in boroughs[0]
+    session = new_session(world, client, 3, "DID_NOT_ATTEND", 60, [])
+    before = {b.pk: version_of(b) for b in (mine, other)}
+    if write == "session":
+        new_session(world, client, 2, "DID_NOT_ATTEND", 60, [])
+    elif write == "session areas":
+        session.support_areas.set(world["areas"][:2])
+    elif write == "offence":
+        factories.OffenceFactory(client=client)
+    elif write == "milestone":
+        factories.MilestoneFactory(client=client)
+    elif write == "grant":
+        factories.GrantFactory(borough=mine)
+    elif write == "client":
+        Client.objects.filter(pk=client.pk).update(release_date=TODAY)
+    elif write == "borough":
+        Borough.objects.filter(pk=mine.pk).update(cost_per_client=1)
+    elif write == "bulk update":
+        SupportSession.objects.filter(client=client).update(duration_minutes=90)
+    assert version_of(mine) > before[mine.pk]
+    assert version_of(other) == before[other.pk]
+
+
+def test_moving_a_client_raises_both_boroughs(world):
+    old, new = world["boroughs"][0], world["boroughs"][1]
+    before = (version_of(old), version_of(new))
+    Client.objects.filter(pk=world["clients"][0].pk).update(borough=new)
+    assert version_of(old) > before[0] and version_of(new) > before[1]
+
+
+def test_only_changed_boroughs_are_computed_again(world, monkeypatch):
+    metrics.dashboard(None, TODAY)
+    computed = []
+    real = metrics._parts
+    monkeypatch.setattr(
+        metrics, "_parts", lambda ids, as_of: computed.append(sorted(ids)) or real(ids, as_of)
+    )
+    metrics.dashboard(None, TODAY)
+    assert computed == []
+    new_session(world, world["clients"][1], 1, "ATTENDED", 60, [])  # boroughs[1]
+    metrics.dashboard(None, TODAY)
+    assert computed == [[world["boroughs"][1].pk]]
+
+
+def test_a_rebuild_raises_every_borough(world):
+    before = {b.pk: version_of(b) for b in world["boroughs"]}
+    summaries.rebuild()
+    assert all(version_of(b) > before[b.pk] for b in world["boroughs"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
+def test_truncate_raises_every_borough(world):
+    before = {b.pk: version_of(b) for b in world["boroughs"]}
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE mentoring_milestone")
+    assert all(version_of(b) > before[b.pk] for b in world["boroughs"])
+    assert BoroughVersion.objects.count() >= 3
