@@ -23,10 +23,12 @@ tables with it and ``differences()`` compares them with it (``manage.py summarie
 from django.db import connection, transaction
 
 from .models import (
+    Assignment,
     Borough,
     BoroughVersion,
     Client,
     Grant,
+    Mentor,
     Milestone,
     Offence,
     SessionAreaDay,
@@ -44,6 +46,12 @@ OFFENCE = Offence._meta.db_table
 MILESTONE = Milestone._meta.db_table
 GRANT = Grant._meta.db_table
 BOROUGH = Borough._meta.db_table
+MENTOR = Mentor._meta.db_table
+ASSIGNMENT = Assignment._meta.db_table
+MENTOR_BOROUGHS = Mentor.other_boroughs.through._meta.db_table
+# The version of the mentors' load (mentors, the boroughs they serve, their assignments)
+# is kept in BoroughVersion under this id, which no borough has.
+MENTORS = 0
 ATTENDED = "({})".format(", ".join(f"'{value}'" for value in SupportSession.ATTENDED_VALUES))
 
 # The statements ----------------------------------------------------------------------
@@ -230,29 +238,38 @@ def _version_triggers():
         (OFFENCE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
         (MILESTONE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
         (GRANT, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.borough_id")),
-        (BOROUGH, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.id")),
+        # A borough's slug is shown in the mentors' load.
+        (BOROUGH, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.id") + ";" + _bump_mentors()),
+        (MENTOR, lambda row: _bump_mentors()),
+        (ASSIGNMENT, lambda row: _bump_mentors()),
+        (MENTOR_BOROUGHS, lambda row: _bump_mentors()),
     ]
     for table, bump in sources:
         short = table.removeprefix("mentoring_")
         triggers += [
-            (f"mentoring_version_{short}_insert", table, "INSERT", None, [bump("NEW")]),
-            (f"mentoring_version_{short}_delete", table, "DELETE", None, [bump("OLD")]),
+            (f"mentoring_version_{short}_insert", table, "INSERT", None, bump("NEW").split(";")),
+            (f"mentoring_version_{short}_delete", table, "DELETE", None, bump("OLD").split(";")),
             (
                 f"mentoring_version_{short}_update",
                 table,
                 "UPDATE",
                 None,
-                [bump("OLD"), bump("NEW")],
+                list(dict.fromkeys([*bump("OLD").split(";"), *bump("NEW").split(";")])),
             ),
         ]
     return triggers
+
+
+def _bump_mentors():
+    return _BUMP_BOROUGH.format(borough=str(MENTORS))
 
 
 _TRIGGERS += _version_triggers()
 _VERSIONED_TABLES = sorted({table for _name, table, *_rest in _version_triggers()})
 # Every borough at once: after TRUNCATE, or a bulk load with the triggers off.
 _BUMP_ALL = f"""
-INSERT INTO {VERSION} (borough_id, version) SELECT id, {_STEP} FROM {BOROUGH} WHERE true
+INSERT INTO {VERSION} (borough_id, version)
+SELECT id, {_STEP} FROM {BOROUGH} WHERE true UNION ALL SELECT {MENTORS}, {_STEP} WHERE true
 {_BUMP}
 """
 

@@ -11,14 +11,16 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mentoring import metrics, summaries
 from mentoring.models import (
+    Assignment,
     Borough,
     BoroughVersion,
     Client,
+    Mentor,
     Milestone,
     Offence,
     SupportArea,
@@ -102,17 +104,43 @@ def apply_more(world, step):
         )
     elif kind == "cost":
         Borough.objects.filter(pk=client.borough_id).update(cost_per_client=Decimal(args[1]))
+    elif kind == "assign":
+        mentor = Mentor.objects.order_by("pk").first()
+        open_now = client.assignments.filter(ended_on__isnull=True)
+        if open_now.exists():  # one open assignment per client: end it
+            open_now.update(ended_on=TODAY, end_reason=Assignment.EndReason.REASSIGNED)
+            return
+        factories.AssignmentFactory(
+            client=client, mentor=mentor, started_on=TODAY - datetime.timedelta(days=args[1])
+        )
+    elif kind == "mentor leaves":
+        Mentor.objects.filter(home_borough=client.borough).update(
+            ended_on=TODAY - datetime.timedelta(days=args[1] % 10)
+        )
+    elif kind == "mentor visits":
+        mentor = Mentor.objects.order_by("pk").first()
+        mentor.other_boroughs.add(client.borough)
 
 
+OTHER_WRITES = [
+    "offence",
+    "milestone",
+    "close",
+    "grant",
+    "cost",
+    "assign",
+    "mentor leaves",
+    "mentor visits",
+]
 MORE = st.tuples(
-    st.sampled_from(["offence", "milestone", "close", "grant", "cost"]),
+    st.sampled_from(OTHER_WRITES),
     st.integers(0, 5),
     st.integers(1, 400),
 )
 
 
 @settings(
-    max_examples=30,
+    max_examples=80,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -124,7 +152,8 @@ def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps):
     with transaction.atomic():
         metrics.dashboard(network, TODAY)  # everything cached before the writes
         for step in steps:
-            if step[0] in {"offence", "milestone", "close", "grant", "cost"}:
+            event(step[0])
+            if step[0] in OTHER_WRITES:
                 apply_more(world, step)
             else:
                 apply(world, step)
@@ -173,6 +202,25 @@ def test_each_write_raises_its_borough_version_and_no_other(world, write):
         SupportSession.objects.filter(client=client).update(duration_minutes=90)
     assert version_of(mine) > before[mine.pk]
     assert version_of(other) == before[other.pk]
+
+
+@pytest.mark.parametrize("write", ["assignment", "mentor", "mentor's boroughs", "borough"])
+def test_mentor_writes_raise_the_mentors_version(world, write):
+    mentor = world["mentor"]
+    before = version_of_id(summaries.MENTORS)
+    if write == "assignment":
+        factories.AssignmentFactory(client=world["clients"][0], mentor=mentor)
+    elif write == "mentor":
+        Mentor.objects.filter(pk=mentor.pk).update(max_caseload=9)
+    elif write == "mentor's boroughs":
+        mentor.other_boroughs.add(world["boroughs"][2])
+    elif write == "borough":
+        Borough.objects.filter(pk=world["boroughs"][0].pk).update(slug="renamed")
+    assert version_of_id(summaries.MENTORS) > before
+
+
+def version_of_id(pk):
+    return summaries.versions([pk])[pk]
 
 
 def test_moving_a_client_raises_both_boroughs(world):
