@@ -418,7 +418,14 @@ class Client(PersonName):
 
     class Meta:
         ordering = ["-referred_on", "reference"]
-        indexes = [models.Index(fields=["borough", "status"], name="mentoring_client_bor_status")]
+        indexes = [
+            models.Index(fields=["borough", "status"], name="mentoring_client_bor_status"),
+            # The client list's default order within a coordinator's borough: its first
+            # page reads 25 index entries instead of sorting 13,000 clients (15 ms).
+            models.Index(
+                fields=["borough", "-referred_on", "reference"], name="mentoring_client_referred"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_of_birth__lt=F("referred_on")),

@@ -68,6 +68,8 @@ CLIENT_SORTS = {
     "last_contact": "last_attended_on",
     "risk": "risk_rank",
 }
+# Sorts on values that may be empty (no attended session yet, no risk recorded).
+NULLABLE_SORTS = {"last_contact", "risk"}
 # Risk sorts by severity, not alphabetically.
 RISK_RANK = Case(
     *(When(risk_level=level, then=Value(rank)) for rank, level in enumerate(Client.RiskLevel)),
@@ -166,10 +168,17 @@ def client_list(request):
     field = CLIENT_SORTS.get(sort.lstrip("-"))
     if field is None:
         sort, field = "-referred", CLIENT_SORTS["referred"]
-    # Never-contacted clients sort with the oldest contact, the same on every database.
-    order = (
-        F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_first=True)
-    )
+    if sort.lstrip("-") in NULLABLE_SORTS:
+        # Never-contacted clients sort with the oldest contact, the same on every database.
+        order = (
+            F(field).desc(nulls_last=True)
+            if sort.startswith("-")
+            else F(field).asc(nulls_first=True)
+        )
+    else:
+        # A plain order, so that the default (newest referral first) walks the index
+        # mentoring_client_referred instead of sorting a whole borough's clients.
+        order = F(field).desc() if sort.startswith("-") else F(field).asc()
     clients = clients.order_by(order, "reference")
     page = Paginator(clients, CLIENTS_PER_PAGE).get_page(params.get("page"))
     return render(
