@@ -29,15 +29,25 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 # Targets from the issue (p50, milliseconds) and the dashboards' allowed ratio to floor.
+# The dashboards are measured three ways: "cached" (nothing changed since the last view),
+# "after a change" (a session was logged in one borough just before each view: the usual
+# case while coordinators work) and "nothing cached" (every borough computed: the first
+# view of a day or after a restart). The p50 targets apply to the first two; the ratio to
+# the SQL floor to the third, the only one whose time is mostly SQL.
 TARGET_P50_MS = {
-    "network dashboard": 300,
-    "borough dashboard": 150,
+    "network dashboard, cached": 300,
+    "network dashboard, after a change": 300,
+    "borough dashboard, cached": 150,
+    "borough dashboard, after a change": 150,
     "client list": 80,
     "client list, deep page, filtered": 80,
     "client page (100+ sessions)": 80,
     "session log POST": 60,
 }
-FLOOR_RATIO_TARGET = {"network dashboard": 1.5, "borough dashboard": 1.5}
+FLOOR_RATIO_TARGET = {
+    "network dashboard, nothing cached": 1.5,
+    "borough dashboard, nothing cached": 1.5,
+}
 
 
 def percentile(values, fraction):
@@ -119,9 +129,62 @@ def measure(label, requests):
             "submission_token": str(uuid.uuid4()),
         }
 
+    from django.core.cache import caches
+
+    from mentoring.models import SupportSession as Session
+
+    others = list(Borough.objects.exclude(pk=borough.pk).order_by("pk"))
+    logged = {"n": 0}
+
+    def log_a_session(where):
+        """A session in ``where`` (a borough, or the next of the others), as a form would."""
+
+        def change():
+            logged["n"] += 1
+            target = where or others[logged["n"] % len(others)]
+            client = (
+                Client.objects.filter(borough=target, status=Client.Status.ACTIVE)
+                .order_by("pk")
+                .first()
+            )
+            Session.objects.create(
+                client=client,
+                mentor_id=client.assignments.filter(ended_on__isnull=True)
+                .values_list("mentor", flat=True)
+                .first()
+                or mentor_id,
+                date=time.strftime("%Y-%m-%d"),
+                duration_minutes=60,
+                notes="Benchmark change",
+            )
+
+        return change
+
+    def empty_cache():
+        caches["figures"].clear()
+
+    network, borough_page = "/dashboard/", f"/dashboard/{borough.slug}/"
     pages = [
-        ("network dashboard", manager.user, "get", "/dashboard/", None),
-        ("borough dashboard", manager.user, "get", f"/dashboard/{borough.slug}/", None),
+        ("network dashboard, cached", manager.user, "get", network, None),
+        (
+            "network dashboard, after a change",
+            manager.user,
+            "get",
+            network,
+            None,
+            log_a_session(None),
+        ),
+        ("network dashboard, nothing cached", manager.user, "get", network, None, empty_cache),
+        ("borough dashboard, cached", manager.user, "get", borough_page, None),
+        (
+            "borough dashboard, after a change",
+            manager.user,
+            "get",
+            borough_page,
+            None,
+            log_a_session(borough),
+        ),
+        ("borough dashboard, nothing cached", manager.user, "get", borough_page, None, empty_cache),
         ("client list", coordinator.user, "get", "/clients/", None),
         (
             "client list, deep page, filtered",
@@ -152,12 +215,14 @@ def measure(label, requests):
         "deep_page": deep_page,
         "pages": {},
     }
-    for name, user, method, url, data in pages:
+    for name, user, method, url, data, *before in pages:
         browser = Browser()
         browser.force_login(user)
         call = getattr(browser, method)
 
-        def request(call=call, url=url, data=data, method=method, name=name):
+        def request(call=call, url=url, data=data, method=method, name=name, before=before):
+            if before:
+                before[0]()  # not timed: the page is timed below, around the whole call
             response = call(url, data() if data else None)
             expected = 302 if method == "post" else 200
             if response.status_code != expected:
@@ -166,13 +231,17 @@ def measure(label, requests):
 
         for _ in range(3):
             request()
+        if before:
+            before[0]()
         with CaptureQueriesContext(connection) as captured:
-            request()
+            request(before=())
         queries = [q["sql"] for q in captured.captured_queries]
         timings = []
         for _ in range(requests):
+            if before:
+                before[0]()
             start = time.perf_counter()
-            request()
+            request(before=())
             timings.append((time.perf_counter() - start) * 1000)
         floor = measure_floor(connection, queries, method, requests)
         p50 = statistics.median(timings)
