@@ -23,32 +23,18 @@ from mentoring.models import (
     Mentor,
     Milestone,
     Offence,
-    SupportArea,
     SupportSession,
 )
 
 from . import factories
-from .test_summaries import STEP, TODAY, apply, new_session
+from .test_summaries import STEP, TODAY, apply, make_world, new_session
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(db):
-    boroughs = [factories.BoroughFactory() for _ in range(3)]
-    clients = [
-        factories.ClientFactory(
-            borough=boroughs[n % 3], active=True, started_on=TODAY.replace(year=2024)
-        )
-        for n in range(6)
-    ]
-    mentor = factories.MentorFactory(home_borough=boroughs[0])
-    return {
-        "boroughs": boroughs,
-        "clients": clients,
-        "mentor": mentor,
-        "areas": list(SupportArea.objects.order_by("pk")),
-    }
+    return make_world()
 
 
 def fresh_dashboard(scope, as_of):

@@ -339,6 +339,23 @@ def pages_showing():
     return pages
 
 
+def import_or_refuse(directory, tally):
+    """
+    Import ``directory``: True if it imported; if refused, nothing was written and the
+    report names a file, line and field for each problem.
+    """
+    before = snapshot()
+    try:
+        import_folder(directory)
+    except CommandError as error:
+        tally["refused"] += 1
+        assert snapshot() == before, "a refused import wrote rows"
+        assert_reports_file_line_and_field(str(error), directory)
+        return False
+    tally["imported"] += 1
+    return True
+
+
 def test_import_records_survives_fuzzing(admin_user):
     tally = Counter()
     seen = set()
@@ -357,14 +374,7 @@ def test_import_records_survives_fuzzing(admin_user):
             directory.mkdir()
             write_folder(directory, files)
             before = snapshot()
-            try:
-                import_folder(directory)
-            except CommandError as error:
-                tally["refused"] += 1
-                assert snapshot() == before, "a refused import wrote rows"
-                assert_reports_file_line_and_field(str(error), directory)
-            else:
-                tally["imported"] += 1
+            if import_or_refuse(directory, tally):
                 odd = oddities(before, snapshot()) - seen
                 if any(kind == "html" for _, _, kind in odd):
                     tally["payloads imported, pages checked"] += 1
@@ -409,15 +419,7 @@ def test_folders_of_random_bytes_are_refused_cleanly(tmp_path):
         with transaction.atomic(), tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
             write_folder(directory, files)
-            before = snapshot()
-            try:
-                import_folder(directory)
-            except CommandError as error:
-                tally["refused"] += 1
-                assert snapshot() == before
-                assert_reports_file_line_and_field(str(error), directory)
-            else:
-                tally["imported"] += 1
+            import_or_refuse(directory, tally)
             transaction.set_rollback(True)
 
     example()

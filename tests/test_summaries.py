@@ -44,6 +44,11 @@ def assert_summaries_right():
 
 @pytest.fixture
 def world(db):
+    return make_world()
+
+
+def make_world():
+    """Three boroughs, six active clients across them, a mentor, the support areas."""
     boroughs = [factories.BoroughFactory() for _ in range(3)]
     clients = [
         factories.ClientFactory(
