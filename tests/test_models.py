@@ -21,7 +21,10 @@ from mentoring.models import (
     Client,
     Mentor,
     Offence,
+    SessionAreaDay,
+    SessionDay,
     StaffProfile,
+    SupportArea,
     SupportSession,
     age_on,
 )
@@ -303,7 +306,11 @@ CHECK_BOUNDARIES = [
 ]
 
 # Unique constraints are tested one by one below; the CHECK table covers the rest.
-UNIQUE_CONSTRAINTS_TESTED = {"mentoring_assignment_one_open_per_client"}
+UNIQUE_CONSTRAINTS_TESTED = {
+    "mentoring_assignment_one_open_per_client",
+    "mentoring_sessionday_key",
+    "mentoring_sessionareaday_key",
+}
 
 
 @pytest.mark.django_db
@@ -364,6 +371,34 @@ def test_database_rejects_second_open_assignment_for_a_client():
         exc.value,
         postgres_name="mentoring_assignment_one_open_per_client",
         sqlite_columns="mentoring_assignment.client_id",
+    )
+
+
+@pytest.mark.django_db
+def test_database_rejects_a_second_summary_row_for_a_borough_day():
+    """The summaries' keys: the triggers' upserts rely on one row per borough and day."""
+    session = factories.SupportSessionFactory()
+    day = SessionDay.objects.get()
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        SessionDay.objects.create(borough=day.borough, date=day.date, sessions=1, minutes=5)
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_sessionday_key",
+        sqlite_columns="mentoring_sessionday.borough_id, mentoring_sessionday.date",
+    )
+    area = SupportArea.objects.first()
+    session.support_areas.add(area)
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        SessionAreaDay.objects.create(
+            borough=day.borough, date=day.date, support_area=area, sessions=1
+        )
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_sessionareaday_key",
+        sqlite_columns=(
+            "mentoring_sessionareaday.borough_id, mentoring_sessionareaday.date, "
+            "mentoring_sessionareaday.support_area_id"
+        ),
     )
 
 
