@@ -307,3 +307,17 @@ def test_dashboard_session_figures_equal_plain_counts(world):
         assert {a["slug"]: a["sessions"] for a in data["support_areas"]} == {
             a.slug: covered.get(a.slug, 0) for a in world["areas"]
         }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flushing_the_database_leaves_no_summary_behind():
+    """
+    Django's test flush deletes table by table (on SQLite: the summaries and boroughs may
+    go before the sessions); taking a session away must then change nothing, not write a
+    row that points at a deleted borough.
+    """
+    world = make_world()
+    new_session(world, world["clients"][0], 1, "ATTENDED", 60, world["areas"][:2])
+    call_command("flush", interactive=False, verbosity=0)
+    assert not SessionDay.objects.exists()
+    assert not SessionAreaDay.objects.exists()
