@@ -256,9 +256,6 @@ class Tally:
     cost_of_clients_started: Decimal = Decimal("0.00")
     grants_total: Decimal = Decimal("0.00")
 
-    def __add__(self, other):
-        return Tally().add(self).add(other)
-
     def add(self, other):
         """Add ``other`` to this tally in place (no new counters: a network sums 40)."""
         self.counts += other.counts

@@ -56,11 +56,11 @@ ATTENDED = "({})".format(", ".join(f"'{value}'" for value in SupportSession.ATTE
 
 # The statements ----------------------------------------------------------------------
 # Each is written once and used by both databases: SQLite runs them as trigger bodies,
-# PostgreSQL inside PL/pgSQL functions. {row} is NEW or OLD, {sign} 1 or -1.
+# PostgreSQL inside PL/pgSQL functions. {row} is NEW or OLD.
 
 _ADD_DAY = f"""
 INSERT INTO {DAY} (borough_id, date, sessions, minutes)
-SELECT c.borough_id, {{row}}.date, {{sign}}, {{sign}} * {{row}}.duration_minutes
+SELECT c.borough_id, {{row}}.date, 1, {{row}}.duration_minutes
 FROM {CLIENT} c WHERE c.id = {{row}}.client_id
 ON CONFLICT (borough_id, date) DO UPDATE
 SET sessions = {DAY}.sessions + excluded.sessions, minutes = {DAY}.minutes + excluded.minutes
@@ -68,7 +68,7 @@ SET sessions = {DAY}.sessions + excluded.sessions, minutes = {DAY}.minutes + exc
 
 _ADD_SESSION_AREAS = f"""
 INSERT INTO {AREA_DAY} (borough_id, date, support_area_id, sessions)
-SELECT c.borough_id, {{row}}.date, link.supportarea_id, {{sign}}
+SELECT c.borough_id, {{row}}.date, link.supportarea_id, 1
 FROM {LINK} link JOIN {CLIENT} c ON c.id = {{row}}.client_id
 WHERE link.supportsession_id = {{row}}.id
 ON CONFLICT (borough_id, date, support_area_id) DO UPDATE
@@ -77,7 +77,7 @@ SET sessions = {AREA_DAY}.sessions + excluded.sessions
 
 _ADD_LINK = f"""
 INSERT INTO {AREA_DAY} (borough_id, date, support_area_id, sessions)
-SELECT c.borough_id, s.date, {{row}}.supportarea_id, {{sign}}
+SELECT c.borough_id, s.date, {{row}}.supportarea_id, 1
 FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id
 WHERE s.id = {{row}}.supportsession_id AND s.attendance IN {ATTENDED}
 ON CONFLICT (borough_id, date, support_area_id) DO UPDATE
@@ -146,8 +146,8 @@ _SESSION_CHANGED = (
 )
 
 
-def _session_added(row, sign):
-    return [_ADD_DAY.format(row=row, sign=sign), _ADD_SESSION_AREAS.format(row=row, sign=sign)]
+def _session_added():
+    return [_ADD_DAY.format(row="NEW"), _ADD_SESSION_AREAS.format(row="NEW")]
 
 
 def _session_removed():
@@ -175,7 +175,7 @@ _TRIGGERS = [
         SESSION,
         "INSERT",
         f"NEW.attendance IN {ATTENDED}",
-        _session_added("NEW", 1),
+        _session_added(),
     ),
     (
         "mentoring_summary_session_delete",
@@ -198,9 +198,9 @@ _TRIGGERS = [
         SESSION,
         "UPDATE",
         f"NEW.attendance IN {ATTENDED} AND ({_SESSION_CHANGED})",
-        _session_added("NEW", 1),
+        _session_added(),
     ),
-    ("mentoring_summary_link_insert", LINK, "INSERT", None, [_ADD_LINK.format(row="NEW", sign=1)]),
+    ("mentoring_summary_link_insert", LINK, "INSERT", None, [_ADD_LINK.format(row="NEW")]),
     (
         "mentoring_summary_link_delete",
         LINK,
@@ -213,7 +213,7 @@ _TRIGGERS = [
         LINK,
         "UPDATE",
         None,
-        [_TAKE_LINK.format(row="OLD"), _ADD_LINK.format(row="NEW", sign=1), _DROP_EMPTY_LINK],
+        [_TAKE_LINK.format(row="OLD"), _ADD_LINK.format(row="NEW"), _DROP_EMPTY_LINK],
     ),
     (
         "mentoring_summary_client_moved",
