@@ -808,11 +808,13 @@ class SessionAreaDay(models.Model):
 
 class BoroughVersion(models.Model):
     """
-    A number per borough that database triggers raise whenever a record its figures are
-    made from changes (clients, sessions and their support areas, offences, milestones,
-    grants, the borough itself; mentoring/summaries.py). A borough's figures are cached
-    under it (metrics.borough_parts), so a cached figure is never older than the data:
-    the first dashboard after a change recomputes that borough, the rest read the cache.
+    Two numbers per borough that database triggers raise whenever a record its figures are
+    made from changes (mentoring/summaries.py): ``version`` for its cases (clients,
+    offences, milestones, grants, the borough itself) and ``sessions_version`` for its
+    sessions and their support areas (and clients, whose dates decide who needs contact).
+    A borough's figures are cached in two halves under them (metrics.borough_parts), so a
+    cached figure is never older than the data, and a logged session recomputes only the
+    cheap half: contact, sessions, hours and support areas.
 
     No foreign key: a counter may outlive its borough, and a trigger must never be able
     to make a write fail.
@@ -820,12 +822,13 @@ class BoroughVersion(models.Model):
 
     borough_id = models.BigIntegerField(primary_key=True)
     version = models.BigIntegerField(default=0)
+    sessions_version = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "borough figures version"
 
     def __str__(self):
-        return f"borough {self.borough_id}: version {self.version}"
+        return f"borough {self.borough_id}: version {self.version}.{self.sessions_version}"
 
 
 class Offence(models.Model):

@@ -3,7 +3,7 @@ Summary tables of attended sessions (SessionDay, SessionAreaDay) and each boroug
 version (BoroughVersion), kept by the database.
 
 The dashboards' session figures (attended sessions and hours per month, in the last 28
-days, support areas covered in the last 90 days) once read every session in their window:
+days, support areas covered in the last year) once read every session in their window:
 two million sessions at London scale made those three queries 600 ms of a 1.4 s network
 dashboard. They now add up rows of these tables, one per borough and day (and support
 area), a few hundred thousand rows for twenty years of forty boroughs.
@@ -18,6 +18,13 @@ Bulk loaders that switch triggers off (seed_scale's COPY) call ``rebuild()`` aft
 The definition of each table is the ``GROUP BY`` in ``_COUNTS``: ``rebuild()`` fills the
 tables with it and ``differences()`` compares them with it (``manage.py summaries
 --check``; the tests run it after every kind of write).
+
+Each borough's two figures versions are raised by the same triggers (``_version_triggers``):
+its case version by writes to its clients, offences, milestones, grants and itself, its
+sessions version by writes to its clients, sessions and their support areas.
+
+A migration that changes the statements calls ``install()`` (the latest does; earlier ones
+leave it to it, since they would install statements for columns not there yet).
 """
 
 from django.db import connection, transaction
@@ -236,37 +243,59 @@ _JITTER_SQL = {
     "postgresql": "floor(random() * 1073741824)::bigint",
 }
 _STEP = f"1 + {JITTER}"
-_BUMP = f"ON CONFLICT (borough_id) DO UPDATE SET version = {VERSION}.version + {_STEP}"
-_BUMP_BOROUGH = f"""
-INSERT INTO {VERSION} (borough_id, version)
-SELECT {{borough}}, {_STEP} WHERE {{borough}} IS NOT NULL
-{_BUMP}
-"""
-_BUMP_VIA_CLIENT = f"""
-INSERT INTO {VERSION} (borough_id, version)
-SELECT c.borough_id, {_STEP} FROM {CLIENT} c WHERE c.id = {{row}}.client_id
-{_BUMP}
-"""
-_BUMP_VIA_SESSION = f"""
-INSERT INTO {VERSION} (borough_id, version)
-SELECT c.borough_id, {_STEP} FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id
-WHERE s.id = {{row}}.supportsession_id
-{_BUMP}
-"""
+# Which of a borough's two numbers a write raises: "case" (version) for the records of its
+# cases, "sessions" (sessions_version) for sessions and their support areas, "both" for a
+# client, whose dates decide both halves (who is active, so who needs contact).
+_RAISED = {
+    "case": ("version",),
+    "sessions": ("sessions_version",),
+    "both": ("version", "sessions_version"),
+}
+
+
+def _bump(source, what):
+    """
+    The statement raising ``what`` for the boroughs ``source`` selects (a SELECT tail
+    whose first column is the borough id), creating a borough's row on its first change.
+    """
+    raised = _RAISED[what]
+    values = ", ".join(_STEP if c in raised else "0" for c in ("version", "sessions_version"))
+    sets = ", ".join(f"{c} = {VERSION}.{c} + {_STEP}" for c in raised)
+    return (
+        f"INSERT INTO {VERSION} (borough_id, version, sessions_version)\n"
+        f"SELECT {source.format(values=values)}\n"
+        f"ON CONFLICT (borough_id) DO UPDATE SET {sets}"
+    )
+
+
+def _bump_borough(borough, what):
+    return _bump(f"{borough}, {{values}} WHERE {borough} IS NOT NULL", what)
+
+
+def _bump_via_client(row, what):
+    return _bump(f"c.borough_id, {{values}} FROM {CLIENT} c WHERE c.id = {row}.client_id", what)
+
+
+def _bump_via_session(row, what):
+    return _bump(
+        f"c.borough_id, {{values}} FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id "
+        f"WHERE s.id = {row}.supportsession_id",
+        what,
+    )
 
 
 def _version_triggers():
     triggers = []
     # (table, statement for a row): the borough of each row, old and new.
     sources = [
-        (CLIENT, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.borough_id")),
-        (SESSION, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
-        (LINK, lambda row: _BUMP_VIA_SESSION.format(row=row)),
-        (OFFENCE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
-        (MILESTONE, lambda row: _BUMP_VIA_CLIENT.format(row=row)),
-        (GRANT, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.borough_id")),
+        (CLIENT, lambda row: _bump_borough(f"{row}.borough_id", "both")),
+        (SESSION, lambda row: _bump_via_client(row, "sessions")),
+        (LINK, lambda row: _bump_via_session(row, "sessions")),
+        (OFFENCE, lambda row: _bump_via_client(row, "case")),
+        (MILESTONE, lambda row: _bump_via_client(row, "case")),
+        (GRANT, lambda row: _bump_borough(f"{row}.borough_id", "case")),
         # A borough's slug is shown in the mentors' load.
-        (BOROUGH, lambda row: _BUMP_BOROUGH.format(borough=f"{row}.id") + ";" + _bump_mentors()),
+        (BOROUGH, lambda row: _bump_borough(f"{row}.id", "case") + ";" + _bump_mentors()),
         (MENTOR, lambda row: _bump_mentors()),
         (ASSIGNMENT, lambda row: _bump_mentors()),
         (MENTOR_BOROUGHS, lambda row: _bump_mentors()),
@@ -288,17 +317,16 @@ def _version_triggers():
 
 
 def _bump_mentors():
-    return _BUMP_BOROUGH.format(borough=str(MENTORS))
+    return _bump_borough(str(MENTORS), "case")
 
 
 _TRIGGERS += _version_triggers()
 _VERSIONED_TABLES = sorted({table for _name, table, *_rest in _version_triggers()})
 # Every borough at once: after TRUNCATE, or a bulk load with the triggers off.
-_BUMP_ALL = f"""
-INSERT INTO {VERSION} (borough_id, version)
-SELECT id, {_STEP} FROM {BOROUGH} WHERE true UNION ALL SELECT {MENTORS}, {_STEP} WHERE true
-{_BUMP}
-"""
+_BUMP_ALL = _bump(
+    f"id, {{values}} FROM {BOROUGH} WHERE true UNION ALL SELECT {MENTORS}, {{values}} WHERE true",
+    "both",
+)
 
 
 def _for(vendor, sql):
@@ -425,13 +453,17 @@ def rebuild(conn=None):
 
 
 def versions(borough_ids):
-    """{borough id: version} for ``borough_ids``; a borough never changed is at 0."""
-    held = dict(
-        BoroughVersion.objects.filter(borough_id__in=borough_ids).values_list(
-            "borough_id", "version"
-        )
-    )
-    return {pk: held.get(pk, 0) for pk in borough_ids}
+    """
+    {borough id: (version, sessions_version)} for ``borough_ids``; a borough never changed
+    is at (0, 0).
+    """
+    held = {
+        pk: (version, sessions_version)
+        for pk, version, sessions_version in BoroughVersion.objects.filter(
+            borough_id__in=borough_ids
+        ).values_list("borough_id", "version", "sessions_version")
+    }
+    return {pk: held.get(pk, (0, 0)) for pk in borough_ids}
 
 
 def differences(limit=20):

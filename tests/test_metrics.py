@@ -599,8 +599,9 @@ def test_metrics_run_a_fixed_number_of_queries(
 ):
     build_data_set(borough_a, borough_b, size)
     assert SupportSession.objects.count() == 2 * 3 * size
-    # Nothing cached: the boroughs, their versions, then 13 queries for all their parts.
-    with django_assert_num_queries(15):
+    # Nothing cached: the boroughs, their versions, then 11 queries for all their cases'
+    # half and 4 for all their sessions' half.
+    with django_assert_num_queries(17):
         report = metrics.report(None, AS_OF)
     assert report["network"]["clients_started"] == 2 * size
     # The boroughs' parts cached by the report: the boroughs' ids, versions and names,
@@ -609,16 +610,23 @@ def test_metrics_run_a_fixed_number_of_queries(
         metrics.dashboard(Borough.objects.all(), AS_OF)
     with django_assert_num_queries(4):  # everything cached
         metrics.dashboard(Borough.objects.all(), AS_OF)
-    caches["figures"].clear()
-    with django_assert_num_queries(18):  # nothing cached
+    client = Client.objects.filter(borough=borough_a, assignments__isnull=False).first()
+    SupportSessionFactory(client=client, mentor=client.assignments.first().mentor)
+    with django_assert_num_queries(4 + 4):  # a session logged: that borough's sessions half
         metrics.dashboard(Borough.objects.all(), AS_OF)
-    with django_assert_num_queries(6):
+    MilestoneFactory(client=Client.objects.filter(borough=borough_b).first())
+    with django_assert_num_queries(4 + 11):  # a milestone: that borough's cases half
+        metrics.dashboard(Borough.objects.all(), AS_OF)
+    caches["figures"].clear()
+    with django_assert_num_queries(20):  # nothing cached
+        metrics.dashboard(Borough.objects.all(), AS_OF)
+    with django_assert_num_queries(7):
         metrics.outcomes(Client.objects.all(), AS_OF)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         metrics.outcomes_by_borough(Client.objects.all(), AS_OF)
     with django_assert_num_queries(4):
         metrics.monthly_activity(None, AS_OF)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         metrics.reoffending_curve(None, AS_OF)
     with django_assert_num_queries(1):
         metrics.programme_length(None, AS_OF)

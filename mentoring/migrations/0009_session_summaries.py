@@ -7,7 +7,11 @@ from mentoring import summaries
 
 
 def install(apps, schema_editor):
-    summaries.install(schema_editor)
+    """
+    Nothing: the triggers are installed by the latest migration that changes them (0011),
+    with the statements of the code that runs it; installing the current statements here,
+    before the columns they use exist, would fail on a new database.
+    """
 
 
 def uninstall(apps, schema_editor):
