@@ -666,7 +666,7 @@ def _milestone_parts(boroughs, as_of, days=RECENT_DAYS):
     """1 grouped query: per borough, milestones achieved in (A - days, A] and by whom."""
     rows = (
         Milestone.objects.filter(
-            client__in=_clients_in(boroughs),
+            client__borough__in=boroughs,
             achieved_on__gt=as_of - timedelta(days=days),
             achieved_on__lte=as_of,
         )
