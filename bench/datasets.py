@@ -30,6 +30,16 @@ def _admin_connection(url):
     return connection
 
 
+def _vacuum(url):
+    connection = psycopg2.connect(url)
+    connection.autocommit = True  # VACUUM runs outside a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+    finally:
+        connection.close()
+
+
 def _clients_in(url):
     try:
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:
@@ -47,10 +57,12 @@ def ensure(label, clients=None, rebuild=False):
     env = dict(os.environ, DATABASE_URL=url, SOS_DEV_MODE="1")
     if present is not None and present >= clients:
         print(f"Data set {label}: {present:,} clients already in {url}", flush=True)
-        # A data set built by an earlier version gets the tables and triggers added since.
+        # A data set built by an earlier version gets the tables and triggers added since,
+        # and fresh planner statistics: a migration may have refilled the summary tables.
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env=env, cwd=ROOT, check=True
         )
+        _vacuum(url)
         return url
     name = urlsplit(url).path.lstrip("/")
     admin = _admin_connection(url)  # autocommit: no "with", which would open a transaction
