@@ -141,8 +141,11 @@ def measure(label, requests):
     others = list(Borough.objects.exclude(pk=borough.pk).order_by("pk"))
     logged = {"n": 0}
 
-    def log_a_session(where):
-        """A session in ``where`` (a borough, or the next of the others), as a form would."""
+    def write_in(where, write):
+        """
+        A change before each view: ``write(client)`` for the first active client of
+        ``where`` (a borough), or of the next of the other boroughs when it is None.
+        """
 
         def change():
             logged["n"] += 1
@@ -152,37 +155,30 @@ def measure(label, requests):
                 .order_by("pk")
                 .first()
             )
-            Session.objects.create(
-                client=client,
-                mentor_id=client.assignments.filter(ended_on__isnull=True)
-                .values_list("mentor", flat=True)
-                .first()
-                or mentor_id,
-                date=time.strftime("%Y-%m-%d"),
-                duration_minutes=60,
-                notes="Benchmark change",
-            )
+            write(client)
 
         return change
 
-    def record_a_milestone(where):
-        """A milestone for a client in ``where`` (or the next of the others): a case change."""
+    def log_a_session(client):
+        """A session, as the form would save it: its sessions half changes."""
+        Session.objects.create(
+            client=client,
+            mentor_id=client.assignments.filter(ended_on__isnull=True)
+            .values_list("mentor", flat=True)
+            .first()
+            or mentor_id,
+            date=time.strftime("%Y-%m-%d"),
+            duration_minutes=60,
+            notes="Benchmark change",
+        )
 
-        def change():
-            logged["n"] += 1
-            target = where or others[logged["n"] % len(others)]
-            client = (
-                Client.objects.filter(borough=target, status=Client.Status.ACTIVE)
-                .order_by("pk")
-                .first()
-            )
-            Milestone.objects.create(
-                client=client,
-                kind=Milestone.Kind.SECURED_ACCOMMODATION,
-                achieved_on=time.strftime("%Y-%m-%d"),
-            )
-
-        return change
+    def record_a_milestone(client):
+        """A milestone: its cases half changes."""
+        Milestone.objects.create(
+            client=client,
+            kind=Milestone.Kind.SECURED_ACCOMMODATION,
+            achieved_on=time.strftime("%Y-%m-%d"),
+        )
 
     def empty_cache():
         caches["figures"].clear()
@@ -196,7 +192,7 @@ def measure(label, requests):
             "get",
             network,
             None,
-            log_a_session(None),
+            write_in(None, log_a_session),
         ),
         (
             "network dashboard, after a case change",
@@ -204,7 +200,7 @@ def measure(label, requests):
             "get",
             network,
             None,
-            record_a_milestone(None),
+            write_in(None, record_a_milestone),
         ),
         ("network dashboard, nothing cached", manager.user, "get", network, None, empty_cache),
         ("borough dashboard, cached", manager.user, "get", borough_page, None),
@@ -214,7 +210,7 @@ def measure(label, requests):
             "get",
             borough_page,
             None,
-            log_a_session(borough),
+            write_in(borough, log_a_session),
         ),
         (
             "borough dashboard, after a case change",
@@ -222,7 +218,7 @@ def measure(label, requests):
             "get",
             borough_page,
             None,
-            record_a_milestone(borough),
+            write_in(borough, record_a_milestone),
         ),
         ("borough dashboard, nothing cached", manager.user, "get", borough_page, None, empty_cache),
         ("client list", coordinator.user, "get", "/clients/", None),
