@@ -809,12 +809,12 @@ class SessionAreaDay(models.Model):
 class BoroughVersion(models.Model):
     """
     Two numbers per borough that database triggers raise whenever a record its figures are
-    made from changes (mentoring/summaries.py): ``version`` for its cases (clients,
-    offences, milestones, grants, the borough itself) and ``sessions_version`` for its
-    sessions and their support areas (and clients, whose dates decide who needs contact).
-    A borough's figures are cached in two halves under them (metrics.borough_parts), so a
-    cached figure is never older than the data, and a logged session recomputes only the
-    cheap half: contact, sessions, hours and support areas.
+    made from changes (mentoring/summaries.py): ``version`` for its grants and itself
+    (its cost per client), and ``sessions_version`` for its sessions and their support
+    areas (and clients, whose dates decide who needs contact); its cases have a number per
+    shard (CaseShardVersion). A borough's figures are cached in two halves under them
+    (metrics.borough_parts), so a cached figure is never older than the data, and a logged
+    session recomputes only the cheap half: contact, sessions, hours and support areas.
 
     No foreign key: a counter may outlive its borough, and a trigger must never be able
     to make a write fail.
@@ -829,6 +829,32 @@ class BoroughVersion(models.Model):
 
     def __str__(self):
         return f"borough {self.borough_id}: version {self.version}.{self.sessions_version}"
+
+
+class CaseShardVersion(models.Model):
+    """
+    A number per shard of a borough's cases, its clients referred in one calendar year,
+    that database triggers raise whenever one of those clients, their offences or their
+    milestones change (mentoring/summaries.py). The cases half of a borough's figures is
+    the sum of its shards', each cached under its own number (metrics.borough_parts), so
+    a changed case recomputes one year of clients, not the borough. The triggers keep a
+    row for every shard that has a client (``summaries --check`` verifies it).
+    """
+
+    borough_id = models.BigIntegerField()
+    year = models.IntegerField()
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "case shard figures version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borough_id", "year"], name="mentoring_caseshardversion_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"borough {self.borough_id}, {self.year}: version {self.version}"
 
 
 class Offence(models.Model):

@@ -27,12 +27,15 @@ A migration that changes the statements calls ``install()`` (the latest does; ea
 leave it to it, since they would install statements for columns not there yet).
 """
 
+import re
+
 from django.db import connection, transaction
 
 from .models import (
     Assignment,
     Borough,
     BoroughVersion,
+    CaseShardVersion,
     Client,
     Grant,
     Mentor,
@@ -49,6 +52,7 @@ CLIENT = Client._meta.db_table
 DAY = SessionDay._meta.db_table
 AREA_DAY = SessionAreaDay._meta.db_table
 VERSION = BoroughVersion._meta.db_table
+SHARD = CaseShardVersion._meta.db_table
 OFFENCE = Offence._meta.db_table
 MILESTONE = Milestone._meta.db_table
 GRANT = Grant._meta.db_table
@@ -276,6 +280,31 @@ def _bump_via_client(row, what):
     return _bump(f"c.borough_id, {{values}} FROM {CLIENT} c WHERE c.id = {row}.client_id", what)
 
 
+def _bump_shard(source):
+    """
+    The statement raising the version of the case shards ``source`` selects (a SELECT
+    tail of borough id and year), creating a shard's row on its first change.
+    """
+    return (
+        f"INSERT INTO {SHARD} (borough_id, year, version)\n"
+        f"SELECT {source}\n"
+        f"ON CONFLICT (borough_id, year) DO UPDATE SET version = {SHARD}.version + {_STEP}"
+    )
+
+
+def _bump_client_shard(row):
+    return _bump_shard(
+        f"{row}.borough_id, YEAR_OF({row}.referred_on), {_STEP} WHERE {row}.borough_id IS NOT NULL"
+    )
+
+
+def _bump_shard_via_client(row):
+    return _bump_shard(
+        f"c.borough_id, YEAR_OF(c.referred_on), {_STEP} "
+        f"FROM {CLIENT} c WHERE c.id = {row}.client_id"
+    )
+
+
 def _bump_via_session(row, what):
     return _bump(
         f"c.borough_id, {{values}} FROM {SESSION} s JOIN {CLIENT} c ON c.id = s.client_id "
@@ -288,11 +317,17 @@ def _version_triggers():
     triggers = []
     # (table, statement for a row): the borough of each row, old and new.
     sources = [
-        (CLIENT, lambda row: _bump_borough(f"{row}.borough_id", "both")),
+        # A client's shard (cases) and borough (sessions: who is active, who needs contact).
+        (
+            CLIENT,
+            lambda row: (
+                _bump_client_shard(row) + ";" + _bump_borough(f"{row}.borough_id", "sessions")
+            ),
+        ),
         (SESSION, lambda row: _bump_via_client(row, "sessions")),
         (LINK, lambda row: _bump_via_session(row, "sessions")),
-        (OFFENCE, lambda row: _bump_via_client(row, "case")),
-        (MILESTONE, lambda row: _bump_via_client(row, "case")),
+        (OFFENCE, _bump_shard_via_client),
+        (MILESTONE, _bump_shard_via_client),
         (GRANT, lambda row: _bump_borough(f"{row}.borough_id", "case")),
         # A borough's slug is shown in the mentors' load.
         (BOROUGH, lambda row: _bump_borough(f"{row}.id", "case") + ";" + _bump_mentors()),
@@ -329,8 +364,24 @@ _BUMP_ALL = _bump(
 )
 
 
+# Every shard: after TRUNCATE or a rebuild.
+_BUMP_SHARDS = f"UPDATE {SHARD} SET version = version + {_STEP}"
+# Every shard that has a client gets a row (a rebuild after a bulk load with triggers off).
+_ADD_SHARDS = _bump_shard(
+    f"borough_id, year, {_STEP} FROM (SELECT DISTINCT borough_id, YEAR_OF(referred_on) AS year "
+    f"FROM {CLIENT}) shards WHERE true"
+)
+
+# YEAR_OF(x) is the calendar year of a date column, as each database writes it.
+_YEAR_OF = re.compile(r"YEAR_OF\(([^()]*)\)")
+_YEAR_SQL = {
+    "sqlite": r"CAST(strftime('%Y', \1) AS INTEGER)",
+    "postgresql": r"CAST(EXTRACT(YEAR FROM \1) AS INTEGER)",
+}
+
+
 def _for(vendor, sql):
-    return sql.replace(JITTER, _JITTER_SQL[vendor])
+    return _YEAR_OF.sub(_YEAR_SQL[vendor], sql.replace(JITTER, _JITTER_SQL[vendor]))
 
 
 # The definitions: what each table holds, counted from the sessions themselves.
@@ -403,7 +454,8 @@ def _postgresql_sql():
         )
     sql.append(
         "CREATE FUNCTION mentoring_version_truncate() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n  {_for('postgresql', _BUMP_ALL.strip())};\n  RETURN NULL;\nEND\n$$"
+        f"BEGIN\n  {_for('postgresql', _BUMP_ALL.strip())};\n"
+        f"  {_for('postgresql', _BUMP_SHARDS)};\n  RETURN NULL;\nEND\n$$"
     )
     for table in _VERSIONED_TABLES:
         sql.append(
@@ -441,8 +493,9 @@ def uninstall(schema_editor=None):
 
 def rebuild(conn=None):
     """
-    Fill both tables afresh from the sessions, and raise every borough's version (the data
-    may have changed without the triggers seeing it), in one transaction.
+    Fill both tables afresh from the sessions, and raise every borough's and every case
+    shard's version, adding the shards that have clients and no row (the data may have
+    changed without the triggers seeing it), in one transaction.
     """
     conn = conn or connection
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
@@ -450,6 +503,8 @@ def rebuild(conn=None):
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(f"INSERT INTO {table} ({columns}) {select}")
         cursor.execute(_for(conn.vendor, _BUMP_ALL))
+        cursor.execute(_for(conn.vendor, _BUMP_SHARDS))
+        cursor.execute(_for(conn.vendor, _ADD_SHARDS))
 
 
 def versions(borough_ids):
@@ -464,6 +519,17 @@ def versions(borough_ids):
         ).values_list("borough_id", "version", "sessions_version")
     }
     return {pk: held.get(pk, (0, 0)) for pk in borough_ids}
+
+
+def shard_versions(borough_ids):
+    """{borough id: {year: version}}: the case shards of ``borough_ids`` (1 query)."""
+    result = {}
+    rows = CaseShardVersion.objects.filter(borough_id__in=borough_ids).values_list(
+        "borough_id", "year", "version"
+    )
+    for pk, year, version in rows:
+        result.setdefault(pk, {})[year] = version
+    return result
 
 
 def differences(limit=20):
@@ -483,6 +549,17 @@ def differences(limit=20):
                     found.append((table, key, held.get(key), counted.get(key)))
                     if len(found) >= limit:
                         return found
+        # Every shard with a client has a version row (the figures cache lists shards
+        # from them).
+        cursor.execute(
+            _for(
+                connection.vendor,
+                f"SELECT DISTINCT borough_id, YEAR_OF(referred_on) FROM {CLIENT} "
+                f"EXCEPT SELECT borough_id, year FROM {SHARD}",
+            )
+        )
+        for key in sorted(cursor.fetchall())[: limit - len(found)]:
+            found.append((SHARD, tuple(key), None, "a client"))
     return found
 
 

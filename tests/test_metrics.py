@@ -599,30 +599,31 @@ def test_metrics_run_a_fixed_number_of_queries(
 ):
     build_data_set(borough_a, borough_b, size)
     assert SupportSession.objects.count() == 2 * 3 * size
-    # Nothing cached: the boroughs, their versions, then 11 queries for all their cases'
-    # half and 4 for all their sessions' half.
-    with django_assert_num_queries(17):
+    # Nothing cached: the boroughs, their versions and their case shards' versions, then
+    # 10 queries for all their cases (by shard), 1 for their money, 4 for their sessions.
+    with django_assert_num_queries(18):
         report = metrics.report(None, AS_OF)
     assert report["network"]["clients_started"] == 2 * size
-    # The boroughs' parts cached by the report: the boroughs' ids, versions and names,
-    # the support areas' names, and the mentors' load, which the report does not hold.
-    with django_assert_num_queries(5):
+    # The boroughs' parts cached by the report: the boroughs' ids, versions, shards and
+    # names, the support areas' names, and the mentors' load, which the report does not hold.
+    with django_assert_num_queries(6):
         metrics.dashboard(Borough.objects.all(), AS_OF)
-    with django_assert_num_queries(4):  # everything cached
+    with django_assert_num_queries(5):  # everything cached
         metrics.dashboard(Borough.objects.all(), AS_OF)
     client = Client.objects.filter(borough=borough_a, assignments__isnull=False).first()
     SupportSessionFactory(client=client, mentor=client.assignments.first().mentor)
-    with django_assert_num_queries(4 + 4):  # a session logged: that borough's sessions half
+    with django_assert_num_queries(5 + 4):  # a session logged: that borough's sessions half
         metrics.dashboard(Borough.objects.all(), AS_OF)
     MilestoneFactory(client=Client.objects.filter(borough=borough_b).first())
-    with django_assert_num_queries(4 + 11):  # a milestone: that borough's cases half
+    # A milestone: that client's case shard (10 queries) and its borough's money.
+    with django_assert_num_queries(5 + 10 + 1):
         metrics.dashboard(Borough.objects.all(), AS_OF)
     caches["figures"].clear()
-    with django_assert_num_queries(20):  # nothing cached
+    with django_assert_num_queries(21):  # nothing cached
         metrics.dashboard(Borough.objects.all(), AS_OF)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         metrics.outcomes(Client.objects.all(), AS_OF)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         metrics.outcomes_by_borough(Client.objects.all(), AS_OF)
     with django_assert_num_queries(4):
         metrics.monthly_activity(None, AS_OF)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mentoring.models import (
     Assignment,
     Borough,
+    CaseShardVersion,
     Client,
     Mentor,
     Offence,
@@ -310,6 +311,7 @@ UNIQUE_CONSTRAINTS_TESTED = {
     "mentoring_assignment_one_open_per_client",
     "mentoring_sessionday_key",
     "mentoring_sessionareaday_key",
+    "mentoring_caseshardversion_key",
 }
 
 
@@ -399,6 +401,22 @@ def test_database_rejects_a_second_summary_row_for_a_borough_day():
             "mentoring_sessionareaday.borough_id, mentoring_sessionareaday.date, "
             "mentoring_sessionareaday.support_area_id"
         ),
+    )
+
+
+@pytest.mark.django_db
+def test_database_rejects_a_second_version_row_for_a_case_shard():
+    """One version per borough and referral year: the triggers' upsert relies on it."""
+    client = factories.ClientFactory()
+    shard = CaseShardVersion.objects.get(
+        borough_id=client.borough_id, year=client.referred_on.year
+    )  # made by the trigger on the new client
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        CaseShardVersion.objects.create(borough_id=shard.borough_id, year=shard.year)
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_caseshardversion_key",
+        sqlite_columns="mentoring_caseshardversion.borough_id, mentoring_caseshardversion.year",
     )
 
 

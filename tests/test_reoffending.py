@@ -20,7 +20,8 @@ from . import factories
 
 pytestmark = pytest.mark.django_db
 
-START = date(2022, 1, 1)
+# Clients start within days of it, so that they fall in two referral years: two shards.
+START = date(2021, 12, 30)
 
 # Days either side of every limit of the definition (365 days to offend, 548 to be proven,
 # 183 days' lag of the curve), and anything in between.
@@ -79,11 +80,15 @@ def make(spec, boroughs):
 
 
 def by_definition(as_of):
-    """{borough id: (Counter of reoffenders and reoffences, Kaplan-Meier histogram)}."""
+    """
+    {(borough id, referral year): (Counter of reoffenders and reoffences, Kaplan-Meier
+    histogram)}.
+    """
     today = metrics.epoch_day(as_of)
     result = {}
     for client in Client.objects.prefetch_related("offences"):
-        counts, histogram = result.setdefault(client.borough_id, (Counter(), Counter()))
+        shard = (client.borough_id, client.referred_on.year)
+        counts, histogram = result.setdefault(shard, (Counter(), Counter()))
         if client.started_on is None or client.started_on > as_of:
             continue
         index = metrics.epoch_day(client.release_date or client.started_on)
@@ -130,25 +135,34 @@ def test_reoffending_equals_its_definition(db, clients, as_of_day):
         for spec in clients:
             make(spec, boroughs)
         expected = by_definition(as_of)
-        everyone = metrics._reoffending(Client.objects.all(), as_of)
-        whole = metrics._reoffending(
-            Client.objects.filter(borough__in=boroughs),
-            as_of,
-            Borough.objects.filter(pk__in=[b.pk for b in boroughs]),
-        )
-        for counts, histograms in (everyone, whole):
-            for borough in boroughs:
-                want_counts, want_histogram = expected.get(borough.pk, (Counter(), Counter()))
-                assert counts.get(borough.pk, Counter()) == want_counts
-                assert histograms.get(borough.pk, Counter()) == want_histogram
+        ids = [b.pk for b in boroughs]
+        shards = {(pk, year) for pk in ids for year in (START.year, START.year + 1)}
+        ways = [
+            metrics.Cases.of(Client.objects.all()),
+            metrics.Cases.of_boroughs(Borough.objects.filter(pk__in=ids)),
+            metrics.Cases.of_shards(dict.fromkeys(ids)),
+            metrics.Cases.of_shards({pk: [START.year, START.year + 1] for pk in ids}),
+        ]
+        for cases in ways:
+            counts, histograms = metrics._reoffending(cases, as_of)
+            for shard in shards:
+                want_counts, want_histogram = expected.get(shard, (Counter(), Counter()))
+                assert counts.get(shard, Counter()) == want_counts
+                assert histograms.get(shard, Counter()) == want_histogram
                 # No day is left with no one on it (the Kaplan-Meier table would show it).
-                assert all(n > 0 for n in histograms.get(borough.pk, Counter()).values())
+                assert all(n > 0 for n in histograms.get(shard, Counter()).values())
+        # One year's shard alone.
+        counts, histograms = metrics._reoffending(
+            metrics.Cases.of_shards({ids[0]: [START.year]}), as_of
+        )
+        assert set(counts) | set(histograms) <= {(ids[0], START.year)}
         # The per-client flags the client pages use agree with the join.
         flags = dict(
             metrics.with_outcome_flags(Client.objects.all(), as_of).values_list(
                 "pk", "reoffence_count"
             )
         )
-        joined = {row[0]: row[4] for row in metrics.reoffenders(Client.objects.all(), as_of)}
+        everyone = metrics.Cases.of(Client.objects.all())
+        joined = {row[0]: row[5] for row in metrics.reoffenders(everyone, as_of)}
         assert {pk: n for pk, n in flags.items() if n} == joined
         transaction.set_rollback(True)

@@ -10,6 +10,7 @@ summaries are also checked against plain counts of the sessions.
 
 import datetime
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from mentoring import metrics, summaries
 from mentoring.models import (
+    CaseShardVersion,
     Client,
     SessionAreaDay,
     SessionDay,
@@ -48,11 +50,17 @@ def world(db):
 
 
 def make_world():
-    """Three boroughs, six active clients across them, a mentor, the support areas."""
+    """
+    Three boroughs, six active clients across them, a mentor, the support areas. Each
+    borough's two clients were referred in different years: two case shards.
+    """
     boroughs = [factories.BoroughFactory() for _ in range(3)]
     clients = [
         factories.ClientFactory(
-            borough=boroughs[n % 3], active=True, started_on=TODAY.replace(year=2024)
+            borough=boroughs[n % 3],
+            active=True,
+            referred_on=datetime.date(2019 + n % 2, 6, 1),
+            started_on=TODAY.replace(year=2024),
         )
         for n in range(6)
     ]
@@ -270,6 +278,13 @@ def test_the_command_checks_and_rebuilds(world):
     assert "match the sessions" in out.getvalue()
     SessionDay.objects.update(minutes=1)
     with pytest.raises(CommandError, match="1 difference"):
+        call_command("summaries", "--check", stdout=io.StringIO())
+    call_command("summaries", "--rebuild", stdout=out)
+    call_command("summaries", "--check", stdout=out)
+    client = world["clients"][0]
+    CaseShardVersion.objects.filter(borough_id=client.borough_id).delete()
+    shard = f"({client.borough_id}, {client.referred_on.year}): has clients and no figures version"
+    with pytest.raises(CommandError, match=re.escape(shard)):
         call_command("summaries", "--check", stdout=io.StringIO())
     call_command("summaries", "--rebuild", stdout=out)
     call_command("summaries", "--check", stdout=out)

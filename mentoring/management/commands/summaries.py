@@ -1,4 +1,7 @@
-"""``manage.py summaries --check | --rebuild``: the session summaries against the sessions."""
+"""
+``manage.py summaries --check | --rebuild``: the session summaries against the sessions,
+and the figures cache's case shards against the clients.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,9 +12,10 @@ class Command(BaseCommand):
     help = (
         "Compare the session summary tables the dashboards add up (attended sessions per "
         "borough and day, and per support area) with a count made from the sessions "
-        "(--check), or fill them afresh from the sessions (--rebuild). Database triggers "
-        "keep them right on every write; a rebuild is needed only after a bulk load with "
-        "triggers switched off."
+        "(--check, which also checks that every case shard, a borough's clients referred in "
+        "one year, has its figures version), or fill them afresh and raise every figures "
+        "version (--rebuild). Database triggers keep them right on every write; a rebuild is "
+        "needed only after a bulk load with triggers switched off."
     )
 
     def add_arguments(self, parser):
@@ -27,7 +31,9 @@ class Command(BaseCommand):
         found = summaries.differences()
         if found:
             lines = [
-                f"{table} {key}: holds {held}, the sessions give {counted}"
+                f"{table} {key}: has clients and no figures version"
+                if table == summaries.SHARD
+                else f"{table} {key}: holds {held}, the sessions give {counted}"
                 for table, key, held, counted in found
             ]
             raise CommandError(
