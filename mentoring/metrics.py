@@ -239,7 +239,7 @@ def reoffenders(cases, as_of):
         Offence.objects.filter(cases.related, client__started_on__lte=as_of)
         .annotate(
             index_day=EpochDay(Coalesce("client__release_date", "client__started_on")),
-            year=_year("client__"),
+            year=cases.year("client__"),
         )
         .order_by()
     )
@@ -337,6 +337,11 @@ class Cases:
 
     clients: QuerySet
     related: Q
+    by_year: bool = False  # grouped by shard (borough and year), or by borough alone
+
+    def year(self, prefix=""):
+        """The year of each row's shard; 0 for every row when grouped by borough alone."""
+        return _year(prefix) if self.by_year else Value(0, output_field=IntegerField())
 
     @classmethod
     def of(cls, clients):
@@ -349,7 +354,7 @@ class Cases:
         return cls(_clients_in(boroughs), Q(client__borough__in=boroughs))
 
     @classmethod
-    def of_shards(cls, shards):
+    def of_shards(cls, shards, by_year=True):
         """
         The clients of ``shards``, {borough id: years or None for all}: a borough's clients
         referred in one calendar year are a shard of its cases (``CaseShardVersion``).
@@ -371,7 +376,7 @@ class Cases:
                     )
             return q
 
-        return cls(Client.objects.filter(where("")), where("client__"))
+        return cls(Client.objects.filter(where("")), where("client__"), by_year)
 
 
 SHARD = ("borough", "year")  # the fields of a grouped row that name its shard
@@ -397,7 +402,7 @@ def _rows(queryset):
         return cursor.fetchall()
 
 
-def _client_counts(clients, as_of):
+def _client_counts(cases, as_of):
     """
     One grouped query: the client counts per (borough, year) shard. The contact figures
     are the sessions' half (``_contact_counts``), the cohort's reoffenders come from
@@ -408,8 +413,8 @@ def _client_counts(clients, as_of):
     cohort = started & Q(index_day__lte=epoch_day(as_of) - WAITING_DAYS)
     ended = Q(ended_on__lte=as_of)
     rows = (
-        clients.filter(referred_on__lte=as_of)
-        .annotate(index_day=index_day(), year=_year())
+        cases.clients.filter(referred_on__lte=as_of)
+        .annotate(index_day=index_day(), year=cases.year())
         .order_by()
         .values("borough", "year")
         .annotate(
@@ -507,7 +512,7 @@ def _reoffending(cases, as_of):
         cases.clients.filter(started_on__lte=as_of)
         .annotate(
             km_day=Least(Value(FOLLOW_UP_DAYS), Value(today - KM_LAG_DAYS) - index_day()),
-            year=_year(),
+            year=cases.year(),
         )
         # end > index also means index < A: a release still to come is left out.
         .filter(km_day__gt=0)
@@ -532,7 +537,7 @@ def _reoffending(cases, as_of):
     return counts, histograms
 
 
-def _programme_histograms(clients, as_of):
+def _programme_histograms(cases, as_of):
     """
     One grouped query: per (borough, year) shard, clients started by A by (days of support,
     ended by A), for the Kaplan-Meier estimate of programme length. Open cases are
@@ -540,9 +545,9 @@ def _programme_histograms(clients, as_of):
     """
     ended = Q(ended_on__lte=as_of)
     rows = (
-        clients.filter(started_on__lte=as_of)
+        cases.clients.filter(started_on__lte=as_of)
         .annotate(
-            year=_year(),
+            year=cases.year(),
             length_day=Case(When(ended, then=EpochDay("ended_on")), default=Value(epoch_day(as_of)))
             - EpochDay("started_on"),
             has_ended=Case(When(ended, then=Value(1)), default=Value(0)),
@@ -554,11 +559,11 @@ def _programme_histograms(clients, as_of):
     return _histograms(_rows(rows), event=True)
 
 
-def _days_to_start_histograms(clients, as_of):
+def _days_to_start_histograms(cases, as_of):
     """One grouped query: per shard, clients started by A by days from referral to start."""
     rows = (
-        clients.filter(started_on__lte=as_of)
-        .annotate(year=_year(), wait=EpochDay("started_on") - EpochDay("referred_on"))
+        cases.clients.filter(started_on__lte=as_of)
+        .annotate(year=cases.year(), wait=EpochDay("started_on") - EpochDay("referred_on"))
         .order_by()
         .values_list("borough", "year", "wait")
         .annotate(clients=Count("pk"))
@@ -581,10 +586,10 @@ def _borough_money(boroughs, as_of):
 
 def _case_tallies(cases, as_of):
     """{(borough id, year): Tally} of ``cases``, without money (``_borough_money``): 5 queries."""
-    counts = _client_counts(cases.clients, as_of)
+    counts = _client_counts(cases, as_of)
     reoffence_counts, reoffending = _reoffending(cases, as_of)
-    programme = _programme_histograms(cases.clients, as_of)
-    days_to_start = _days_to_start_histograms(cases.clients, as_of)
+    programme = _programme_histograms(cases, as_of)
+    days_to_start = _days_to_start_histograms(cases, as_of)
     return {
         shard: Tally(
             counts=counts.get(shard, Counter()) + reoffence_counts.get(shard, Counter()),
@@ -685,14 +690,14 @@ def _by_borough(rows, key, value="n", group=("borough",)):
 
 def _monthly_parts(boroughs, as_of, months=MONTHS):
     """4 grouped queries: all together, {(month, series): n} over the last ``months``."""
-    counts = _total_of(_monthly_case_parts(_clients_in(boroughs), as_of, months))
+    counts = _total_of(_monthly_case_parts(Cases.of_boroughs(boroughs), as_of, months))
     return counts + _total_of(_monthly_session_parts(boroughs, as_of, months))
 
 
-def _monthly_case_parts(clients, as_of, months=MONTHS):
+def _monthly_case_parts(cases, as_of, months=MONTHS):
     """3 grouped queries: per shard, referrals, starts and closures by month."""
     first = _months(as_of, months)[0]
-    clients = clients.order_by()
+    clients = cases.clients.order_by()
     result = defaultdict(Counter)
     for series, column in (
         ("referrals", "referred_on"),
@@ -701,7 +706,7 @@ def _monthly_case_parts(clients, as_of, months=MONTHS):
     ):
         rows = (
             clients.filter(**{f"{column}__gte": first, f"{column}__lte": as_of})
-            .annotate(month=TruncMonth(column), series=Value(series), year=_year())
+            .annotate(month=TruncMonth(column), series=Value(series), year=cases.year())
             .values("borough", "year", "month", "series")
             .annotate(n=Count("pk"))
         )
@@ -728,11 +733,11 @@ def _monthly_session_parts(boroughs, as_of, months=MONTHS):
     return result
 
 
-def _closure_parts(clients, as_of):
+def _closure_parts(cases, as_of):
     """1 grouped query: per shard, clients whose case ended by A, by closure reason."""
     rows = (
-        clients.filter(ended_on__lte=as_of)
-        .annotate(year=_year())
+        cases.clients.filter(ended_on__lte=as_of)
+        .annotate(year=cases.year())
         .order_by()
         .values("borough", "year", "closure_reason")
         .annotate(n=Count("pk"))
@@ -761,7 +766,7 @@ def _milestone_parts(cases, as_of, days=RECENT_DAYS):
             achieved_on__gt=as_of - timedelta(days=days),
             achieved_on__lte=as_of,
         )
-        .annotate(year=_year("client__"))
+        .annotate(year=cases.year("client__"))
         .order_by()
         .values("client__borough", "year", "kind")
         .annotate(milestones=Count("pk"), clients=Count("client", distinct=True))
@@ -774,15 +779,15 @@ def _milestone_parts(cases, as_of, days=RECENT_DAYS):
     return result
 
 
-def _case_parts(shards, as_of):
+def _case_parts(shards, as_of, by_year=True):
     """
     {(borough id, year): Parts} of the cases of ``shards`` ({borough id: years, or None
     for all its years}), computed from the records: 10 queries, whatever the shards.
     """
-    cases = Cases.of_shards(shards)
+    cases = Cases.of_shards(shards, by_year)
     tallies = _case_tallies(cases, as_of)
-    monthly = _monthly_case_parts(cases.clients, as_of)
-    closures = _closure_parts(cases.clients, as_of)
+    monthly = _monthly_case_parts(cases, as_of)
+    closures = _closure_parts(cases, as_of)
     milestones = _milestone_parts(cases, as_of)
     found = tallies.keys() | monthly.keys() | closures.keys() | milestones.keys()
     wanted = {(pk, year) for pk, years in shards.items() for year in years or ()}
@@ -898,19 +903,24 @@ def borough_parts(borough_ids, as_of, versions=None):
 
 def _cases_halves(borough_ids, as_of, shard_versions, keys):
     """
-    ({cache key: Parts} to cache, {borough id: Parts}, unversioned borough ids): the cases
-    half of each of ``borough_ids`` (cached under ``keys[pk]``) and each shard computed.
-    Shards cached under their version are read, the others computed (``_case_parts``: a
-    borough none of whose shards are cached, as on the first view of a day, is read
-    whole), then each borough's shards are added up with its money.
+    ({cache key: value} to cache, {borough id: Parts}, unversioned borough ids): the cases
+    half of each of ``borough_ids`` (cached under ``keys[pk]``). Shards cached under their
+    version are read and the others computed (``_case_parts``); each borough's shards are
+    added up with its money (1 query).
+
+    A borough none of whose shards is cached is read whole. The first time in a day (the
+    cache is per "as of" day) it is read by borough alone, which costs a cold dashboard
+    nothing more; after that, by shard, whose parts are cached for the changes to come.
     """
     cache = caches["figures"]
+    day = as_of.isoformat()
     shard_keys = {
         (pk, year): _shard_key(pk, year, as_of, version)
         for pk in borough_ids
         for year, version in shard_versions.get(pk, {}).items()
     }
-    cached = cache.get_many(shard_keys.values())
+    read_keys = {pk: f"sos-read:{PARTS_FORMAT}:{pk}:{day}" for pk in borough_ids}
+    cached = cache.get_many([*shard_keys.values(), *read_keys.values()])
     todo = {}
     for (pk, year), key in shard_keys.items():
         if key not in cached:
@@ -918,10 +928,17 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
     for pk in borough_ids:
         if not any(shard_keys[pk, year] in cached for year in shard_versions.get(pk, {})):
             todo[pk] = None  # read whole: one range of the index, and no shard overlooked
-    computed = _case_parts(todo, as_of) if todo else {}
-    result = {}
+    first = [pk for pk, years in todo.items() if years is None and read_keys[pk] not in cached]
+    whole = _case_parts(dict.fromkeys(first), as_of, by_year=False) if first else {}
+    rest = {pk: years for pk, years in todo.items() if pk not in first}
+    computed = _case_parts(rest, as_of) if rest else {}
+    result = {read_keys[pk]: True for pk in first}
     shards = defaultdict(list)
+    for pk in first:
+        shards[pk].append(whole.get((pk, 0), Parts()))
     for (pk, year), key in shard_keys.items():
+        if pk in first:
+            continue
         parts = cached[key] if key in cached else computed.get((pk, year), Parts())
         shards[pk].append(parts)
         if key not in cached:
@@ -1208,7 +1225,7 @@ def programme_length(scope, as_of):
     whose support lasted at least 183 days (``reached_6_months``) and 365 days
     (``reached_12_months``). 1 query.
     """
-    histograms = _programme_histograms(_clients_in(borough_scope(scope)), as_of)
+    histograms = _programme_histograms(Cases.of_boroughs(borough_scope(scope)), as_of)
     return _programme_length(sum(histograms.values(), Counter()))
 
 
@@ -1265,7 +1282,7 @@ def closures_by_reason(scope, as_of):
     Every closure reason with ``clients`` whose case ended on or before ``as_of`` for it and
     their ``share`` of all those closures (None if there were none). 1 query.
     """
-    return _closures(_total_of(_closure_parts(_clients_in(borough_scope(scope)), as_of)))
+    return _closures(_total_of(_closure_parts(Cases.of_boroughs(borough_scope(scope)), as_of)))
 
 
 def mentor_load(scope, as_of):

@@ -237,11 +237,11 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
     for name in ("_case_parts", "_session_parts"):
         real = getattr(metrics, name)
 
-        def spy(ids, as_of, name=name, real=real):
+        def spy(ids, as_of, name=name, real=real, **options):
             computed.append((name, sorted(ids)))
             if name == "_case_parts":
                 shards_asked.append(ids)
-            return real(ids, as_of)
+            return real(ids, as_of, **options)
 
         monkeypatch.setattr(metrics, name, spy)
     metrics.dashboard(None, TODAY)
@@ -250,11 +250,18 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
     metrics.dashboard(None, TODAY)
     assert computed == [("_session_parts", [world["boroughs"][1].pk])]
     computed.clear()
+    pk = world["boroughs"][2].pk
     factories.MilestoneFactory(client=client)
     metrics.dashboard(None, TODAY)
-    # That client's shard: the borough's clients referred in the same year.
-    assert computed == [("_case_parts", [world["boroughs"][2].pk])]
-    assert shards_asked == [{world["boroughs"][2].pk: [client.referred_on.year]}]
+    # The first change of the day in that borough: read by shard, every shard cached.
+    assert computed == [("_case_parts", [pk])]
+    assert shards_asked == [{pk: None}]
+    computed.clear()
+    factories.MilestoneFactory(client=client)
+    metrics.dashboard(None, TODAY)
+    # The next: that client's shard alone, the borough's clients referred that year.
+    assert computed == [("_case_parts", [pk])]
+    assert shards_asked == [{pk: None}, {pk: [client.referred_on.year]}]
 
 
 def test_a_rebuild_raises_every_borough(world):
