@@ -9,12 +9,12 @@ Pages, exports and management commands all read their figures from here. The pub
 
 ``report(scope, as_of)``
     ``{"as_of", "network", "boroughs"}``: the figures (``FIGURES``) for the whole scope
-    and for each borough in it (each also with ``slug`` and ``name``). 17 queries with
-    nothing cached, 2 with every borough cached (``borough_parts``).
+    and for each borough in it (each also with ``slug`` and ``name``). 18 queries with
+    nothing cached, 3 with every borough cached (``borough_parts``).
 ``dashboard(scope, as_of)``
     ``report`` plus everything a dashboard draws: ``monthly``, ``closures_by_reason``,
     ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
-    ``programme_length`` and ``baselines``. 20 queries with nothing cached, 4 with
+    ``programme_length`` and ``baselines``. 21 queries with nothing cached, 5 with
     everything cached.
 ``monthly_activity``, ``closures_by_reason``, ``mentor_load``, ``support_areas_covered``,
 ``milestones_achieved``, ``reoffending_curve``, ``programme_length`` ``(scope, as_of)``
@@ -1144,7 +1144,7 @@ def _total(tallies):
 def outcomes(clients, as_of):
     """
     Every figure (``FIGURES``) for all of ``clients`` together, as of ``as_of``; grants are
-    those of the boroughs the clients belong to. 7 queries.
+    those of the boroughs the clients belong to. 8 queries.
     """
     return _figures(_total(_tallies(clients, as_of).values()))
 
@@ -1175,7 +1175,7 @@ def report(scope, as_of):
     """
     ``{"as_of": date, "network": figures, "boroughs": [{"slug", "name", **figures}]}`` for
     the boroughs in ``scope`` (by name; every one listed, even with no clients), where
-    "network" is all of them together. 17 queries with nothing cached.
+    "network" is all of them together. 18 queries with nothing cached.
     """
     return _report(borough_scope(scope), as_of)[0]
 
@@ -1376,8 +1376,9 @@ def dashboard(scope, as_of):
     Each borough's share comes from ``borough_parts`` (the figures cache, each half
     recomputed for boroughs changed since); the mentors' load, which is not a sum over
     boroughs (a mentor serves several), is cached for the whole scope under the mentors'
-    version. 4 queries when everything is cached; 11 more when any borough's cases changed,
-    4 more when any borough's sessions did, 1 more when the mentors' load is not cached.
+    version. 5 queries when everything is cached; 11 more when any borough's cases changed
+    (its changed shards, 10, and the money of the boroughs, 1), 4 more when any borough's
+    sessions did, 1 more when the mentors' load is not cached.
     """
     boroughs = borough_scope(scope)
     ids = sorted(boroughs.values_list("pk", flat=True))

@@ -181,8 +181,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# "figures": each borough's dashboard figures, kept under the borough's version, which
-# database triggers raise on every change (mentoring/metrics.py, borough_parts). Local
+# "figures": each borough's dashboard figures, in halves and shards, kept under versions
+# that database triggers raise on every change (mentoring/metrics.py, borough_parts). Local
 # memory is per process: each gunicorn worker computes a borough once per change. Several
 # app servers can share one cache instead (e.g. Django's RedisCache) with no other change.
 CACHES = {
@@ -191,7 +191,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "sos-figures",
         "TIMEOUT": 2 * 24 * 3600,  # entries are for one "as of" day; a day old, they go
-        "OPTIONS": {"MAX_ENTRIES": 20_000},  # 40 boroughs x 500 days looked back
+        # A day's entries: 40 boroughs x (2 halves, figures, a mark, ~12 shards) = 640.
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
 }
 
