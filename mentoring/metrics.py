@@ -782,7 +782,8 @@ def _milestone_parts(cases, as_of, days=RECENT_DAYS):
 def _case_parts(shards, as_of, by_year=True):
     """
     {(borough id, year): Parts} of the cases of ``shards`` ({borough id: years, or None
-    for all its years}), computed from the records: 10 queries, whatever the shards.
+    for all its years}) that have records, computed from them: 10 queries, whatever the
+    shards. ``by_year`` False: one Parts per borough, keyed (borough id, 0).
     """
     cases = Cases.of_shards(shards, by_year)
     tallies = _case_tallies(cases, as_of)
@@ -790,7 +791,6 @@ def _case_parts(shards, as_of, by_year=True):
     closures = _closure_parts(cases, as_of)
     milestones = _milestone_parts(cases, as_of)
     found = tallies.keys() | monthly.keys() | closures.keys() | milestones.keys()
-    wanted = {(pk, year) for pk, years in shards.items() for year in years or ()}
     return {
         shard: Parts(
             tally=tallies.get(shard, Tally()),
@@ -798,7 +798,7 @@ def _case_parts(shards, as_of, by_year=True):
             closures=closures.get(shard, Counter()),
             milestones=milestones.get(shard, Counter()),
         )
-        for shard in found | wanted
+        for shard in found
     }
 
 
@@ -922,12 +922,13 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
     read_keys = {pk: f"sos-read:{PARTS_FORMAT}:{pk}:{day}" for pk in borough_ids}
     cached = cache.get_many([*shard_keys.values(), *read_keys.values()])
     todo = {}
-    for (pk, year), key in shard_keys.items():
-        if key not in cached:
-            todo.setdefault(pk, []).append(year)
     for pk in borough_ids:
-        if not any(shard_keys[pk, year] in cached for year in shard_versions.get(pk, {})):
-            todo[pk] = None  # read whole: one range of the index, and no shard overlooked
+        years = shard_versions.get(pk, {})
+        missing = [year for year in years if shard_keys[pk, year] not in cached]
+        if len(missing) == len(years):
+            todo[pk] = None  # none cached, read whole: one range of the index, none overlooked
+        elif missing:
+            todo[pk] = missing
     first = [pk for pk, years in todo.items() if years is None and read_keys[pk] not in cached]
     whole = _case_parts(dict.fromkeys(first), as_of, by_year=False) if first else {}
     rest = {pk: years for pk, years in todo.items() if pk not in first}
@@ -946,9 +947,10 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
     # A shard with records but no version (the triggers keep one for every shard with a
     # client, and ``summaries --check`` reports one missing, so this is a safeguard): it
     # is counted, and nothing of its borough is cached.
-    unversioned = {pk for pk, year in computed.keys() - shard_keys.keys()}
-    for pk, year in computed.keys() - shard_keys.keys():
-        shards[pk].append(computed[pk, year])
+    strays = computed.keys() - shard_keys.keys()
+    for shard in strays:
+        shards[shard[0]].append(computed[shard])
+    unversioned = {pk for pk, _year in strays}
     money = _borough_money(Borough.objects.filter(pk__in=borough_ids), as_of)
     halves = {}
     for pk in borough_ids:

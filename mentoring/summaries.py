@@ -247,9 +247,10 @@ _JITTER_SQL = {
     "postgresql": "floor(random() * 1073741824)::bigint",
 }
 _STEP = f"1 + {JITTER}"
-# Which of a borough's two numbers a write raises: "case" (version) for the records of its
-# cases, "sessions" (sessions_version) for sessions and their support areas, "both" for a
-# client, whose dates decide both halves (who is active, so who needs contact).
+# Which of a borough's two numbers a write raises: "case" (version) for its grants and
+# itself (its cost per client; its cases have a number per shard, CaseShardVersion),
+# "sessions" (sessions_version) for its sessions, their support areas and its clients,
+# "both" for every borough at once.
 _RAISED = {
     "case": ("version",),
     "sessions": ("sessions_version",),

@@ -19,6 +19,7 @@ from mentoring.models import (
     Assignment,
     Borough,
     BoroughVersion,
+    CaseShardVersion,
     Client,
     Mentor,
     Milestone,
@@ -293,8 +294,6 @@ def test_a_referral_moved_to_another_year_raises_both_shards(world):
 
 
 def test_a_shard_with_clients_and_no_version_is_reported_and_rebuilt(world):
-    from mentoring.models import CaseShardVersion
-
     assert summaries.differences() == []
     client = world["clients"][0]
     CaseShardVersion.objects.filter(borough_id=client.borough_id).delete()
@@ -310,8 +309,6 @@ def test_figures_are_right_even_if_a_borough_has_lost_its_shard_versions(world):
     found with records and no version is counted (and nothing of its borough cached).
     Checked against the figures computed without shards or cache (outcomes_by_borough).
     """
-    from mentoring.models import CaseShardVersion
-
     CaseShardVersion.objects.all().delete()
     expected = metrics.outcomes_by_borough(Client.objects.all(), TODAY)
     for _ in range(2):
