@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mentoring import metrics
 from mentoring.models import Borough, Client, Milestone, Offence, SupportArea, SupportSession
@@ -312,6 +314,23 @@ def test_kaplan_meier_matches_hand_computed_table_with_censoring():
     assert metrics.survival_at(table, 11) is None  # nobody followed that long
     assert metrics.km_median(table) == 8
     assert metrics.kaplan_meier({}) == []
+
+
+histograms = st.dictionaries(
+    st.tuples(st.integers(0, 15), st.booleans()), st.integers(1, 4), max_size=10
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(histogram=histograms, days=st.lists(st.integers(-1, 18), max_size=4).map(sorted))
+@example(histogram={(2, True): 1, (5, False): 1}, days=[2, 5, 6])  # on a row; past the last
+@example(histogram={(3, True): 2}, days=[3, 4])  # S reaches 0: known beyond the last row
+@example(histogram={}, days=[0])
+def test_km_summary_is_the_table_read_at_each_day(histogram, days):
+    """The one-pass summary the figures use gives what the table's readers give, exactly."""
+    table = metrics.kaplan_meier(histogram)
+    expected = [(metrics.survival_at(table, day), metrics.at_risk_on(table, day)) for day in days]
+    assert metrics.km_summary(histogram, days) == (expected, metrics.km_median(table))
 
 
 def test_survival_curve_stops_where_fewer_than_ten_remain_at_risk():
