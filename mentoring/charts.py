@@ -46,6 +46,15 @@ class Chart:
         return self.left + self.plot_width
 
 
+def _at(value):
+    """
+    A coordinate as SVG text, to a tenth with a dot: handed to the template as a number,
+    Django would localise it (a decimal comma breaks SVG) at a cost per number, and a
+    dashboard draws about a thousand.
+    """
+    return f"{value:.1f}"
+
+
 def _nice_max(value):
     """A round number at or above ``value`` for the top of an axis."""
     if value <= 0:
@@ -61,7 +70,7 @@ def _y_ticks(chart, top_value, count=4, fmt="{:g}"):
     for i in range(count + 1):
         value = top_value * i / count
         y = chart.plot_bottom - chart.plot_height * i / count
-        chart.y_ticks.append({"y": round(y, 1), "label": fmt.format(value)})
+        chart.y_ticks.append({"y": _at(y), "label": fmt.format(value)})
 
 
 def bar_chart(categories, series, *, title, description, width=720, height=240, label_every=1):
@@ -81,16 +90,16 @@ def bar_chart(categories, series, *, title, description, width=720, height=240, 
             h = chart.plot_height * value / top_value
             chart.items.append(
                 {
-                    "x": round(x0 + bar * j, 1),
-                    "y": round(chart.plot_bottom - h, 1),
-                    "w": round(bar, 1),
-                    "h": round(h, 1),
+                    "x": _at(x0 + bar * j),
+                    "y": _at(chart.plot_bottom - h),
+                    "w": _at(bar),
+                    "h": _at(h),
                     "fill": PALETTE[j % len(PALETTE)],
                     "title": f"{category}: {value:g} {name.lower()}",
                 }
             )
         if i % label_every == 0:
-            chart.x_ticks.append({"x": round(x0 + slot * 0.4, 1), "label": category})
+            chart.x_ticks.append({"x": _at(x0 + slot * 0.4), "label": category})
     chart.legend = [
         {"name": name, "fill": PALETTE[j % len(PALETTE)]} for j, (name, _) in enumerate(series)
     ]
@@ -109,13 +118,19 @@ def interval_chart(rows, baselines, *, title, description, width=720, row_height
     chart.bottom = 44 + 18 * len(baselines)
 
     def x_of(rate):
-        return round(chart.left + chart.plot_width * rate, 1)
+        return _at(chart.left + chart.plot_width * rate)
 
     for i in range(0, 11, 2):
         chart.x_ticks.append({"x": x_of(i / 10), "label": f"{i * 10}%"})
     for i, row in enumerate(rows):
         y = chart.top + row_height * i + row_height / 2
-        item = {"y": round(y, 1), "label": row["label"], "small": row.get("small", False)}
+        item = {
+            "y": _at(y),
+            "whisker_top": _at(y - 6),
+            "whisker_bottom": _at(y + 6),
+            "label": row["label"],
+            "small": row.get("small", False),
+        }
         if row.get("rate") is not None:
             item.update(
                 x=x_of(row["rate"]),
@@ -149,10 +164,10 @@ def step_chart(points, ticks, *, title, description, x_max=365, width=720, heigh
     _y_ticks(chart, 100, count=4, fmt="{:g}%")
 
     def x_of(day):
-        return round(chart.left + chart.plot_width * min(day, x_max) / x_max, 1)
+        return _at(chart.left + chart.plot_width * min(day, x_max) / x_max)
 
     def y_of(survival):
-        return round(chart.plot_bottom - chart.plot_height * survival, 1)
+        return _at(chart.plot_bottom - chart.plot_height * survival)
 
     path = []
     for day, survival in points:

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -135,6 +136,17 @@ class TestHonestNumbers:
         for label, _rate in metrics.BASELINES:
             assert f"Context: {label}" in page
         assert "not a matched comparison" in page
+
+    @pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/southwark/"])
+    def test_every_chart_coordinate_is_a_plain_number(self, client, manager, two_boroughs, url):
+        """Positions are drawn as a dot-decimal number whatever the locale, never empty."""
+        page = get(client, manager, url, as_of=AS_OF).content.decode()
+        svg = "".join(re.findall(r"<svg viewBox.*?</svg>", page, flags=re.S))
+        attributes = re.findall(r'\b(?:x|y|x1|x2|y1|y2|cx|cy|width|height)="([^"]*)"', svg)
+        assert len(attributes) > 100
+        assert [v for v in attributes if not re.fullmatch(r"-?\d+(\.\d)?", v)] == []
+        paths = re.findall(r'<path d="([^"]*)"', svg)
+        assert paths and all(re.fullmatch(r"M[\d.]+,[\d.]+( H[\d.]+V[\d.]+)*", d) for d in paths)
 
 
 class TestAgreement:
