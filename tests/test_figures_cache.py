@@ -134,7 +134,9 @@ MORE = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(st.one_of(STEP, MORE), min_size=1, max_size=6))
-def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps):
+@pytest.mark.parametrize("block", [1, 2, metrics.BLOCK])  # the scope's sums in blocks
+def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps, block, monkeypatch):
+    monkeypatch.setattr(metrics, "BLOCK", block)
     network = Borough.objects.all()
     one = world["boroughs"][0]
     with transaction.atomic():
@@ -263,6 +265,34 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
     # The next: that client's shard alone, the borough's clients referred that year.
     assert computed == [("_case_parts", [pk])]
     assert shards_asked == [{pk: None}, {pk: [client.referred_on.year]}]
+
+
+def test_a_scope_reads_only_the_block_of_a_changed_borough(world, monkeypatch):
+    """
+    A scope's sum is cached whole and in blocks of boroughs: unchanged, a dashboard reads
+    no borough's halves; after a change in one borough, only its block's.
+    """
+    monkeypatch.setattr(metrics, "BLOCK", 2)
+    ids = sorted(b.pk for b in world["boroughs"])
+    assert len(ids) == 3
+    metrics.dashboard(None, TODAY)
+    asked = []
+    real = metrics.borough_parts
+
+    def spy(borough_ids, as_of, versions=None, **options):
+        asked.append(sorted(borough_ids))
+        return real(borough_ids, as_of, versions, **options)
+
+    monkeypatch.setattr(metrics, "borough_parts", spy)
+    metrics.dashboard(None, TODAY)
+    assert asked == []
+    for borough, block in ((ids[2], [ids[2]]), (ids[0], ids[:2])):
+        client = Client.objects.filter(borough_id=borough).first()
+        new_session(world, client, 1, "ATTENDED", 60, [])
+        asked.clear()
+        cached = metrics.dashboard(None, TODAY)
+        assert asked == [block]
+        assert cached == fresh_dashboard(None, TODAY)
 
 
 def test_a_rebuild_raises_every_borough(world):
