@@ -957,7 +957,8 @@ def scope_parts(borough_ids, as_of, versions=None):
     if scope_key in found and len(figures) == len(ids):
         return figures, found[scope_key]
     sums = cache.get_many(block_keys)
-    need = {pk for block, key in zip(blocks, block_keys, strict=True) if key not in sums for pk in block}
+    stale = [block for block, key in zip(blocks, block_keys, strict=True) if key not in sums]
+    need = {pk for block in stale for pk in block}
     need |= {pk for pk in ids if pk not in figures}
     shares = borough_parts(sorted(need), as_of, keys=(keys, shard_versions))
     figures.update({pk: share.figures for pk, share in shares.items()})
