@@ -41,6 +41,7 @@ reoffending, a few thousand for programme length), never the clients.
 import csv
 import hashlib
 import json
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -81,6 +82,8 @@ from .models import (
     SupportArea,
     SupportSession,
 )
+
+logger = logging.getLogger(__name__)
 
 FOLLOW_UP_DAYS = 365  # an offence counts if committed within a year of the index date
 WAITING_DAYS = 548  # ...and proven (convicted or cautioned) within 18 months of it
@@ -840,6 +843,38 @@ def _session_parts(borough_ids, as_of):
 PARTS_FORMAT = 4
 
 
+def _cache_errors():
+    """What a shared figures cache raises when it is down or slow (none for local memory)."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # redis is only needed for SOS_FIGURES_CACHE
+        return (OSError,)
+    return (OSError, RedisError)
+
+
+CACHE_ERRORS = _cache_errors()
+
+
+def _cached(keys):
+    """
+    {key: value} of ``keys`` found in the figures cache; nothing if the cache cannot be
+    reached: the figures are then computed from the records, and the page still served.
+    """
+    try:
+        return caches["figures"].get_many(keys)
+    except CACHE_ERRORS as error:
+        logger.warning("figures cache unavailable, computing from the records: %s", error)
+        return {}
+
+
+def _store(values):
+    """Put ``values`` in the figures cache, if it can be reached."""
+    try:
+        caches["figures"].set_many(values)
+    except CACHE_ERRORS as error:
+        logger.warning("figures cache unavailable, not stored: %s", error)
+
+
 def _digest(text):
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -896,9 +931,8 @@ def borough_parts(borough_ids, as_of, versions=None, *, keys=None):
     borough_ids = list(borough_ids)
     if not borough_ids:
         return {}
-    cache = caches["figures"]
     keys, shard_versions = keys or _borough_keys(borough_ids, as_of, versions)
-    found = cache.get_many([key for pk in borough_ids for key in keys[pk]])
+    found = _cached([key for pk in borough_ids for key in keys[pk]])
     new = {}
     missing = [pk for pk in borough_ids if keys[pk][0] not in found]
     unversioned = set()
@@ -921,7 +955,7 @@ def borough_parts(borough_ids, as_of, versions=None, *, keys=None):
                 new[figures_key] = found[figures_key]
         result[pk] = Share(case, sessions, found[figures_key], cached=pk not in unversioned)
     if new:
-        cache.set_many(new)
+        _store(new)
     return result
 
 
@@ -942,7 +976,6 @@ def scope_parts(borough_ids, as_of, versions=None):
     ids = sorted(borough_ids)
     if not ids:
         return {}, Parts()
-    cache = caches["figures"]
     keys, shard_versions = _borough_keys(ids, as_of, versions)
     blocks = [ids[i : i + BLOCK] for i in range(0, len(ids), BLOCK)]
     day = as_of.isoformat()
@@ -952,11 +985,11 @@ def scope_parts(borough_ids, as_of, versions=None):
     ]
     scope_key = f"sos-scope:{PARTS_FORMAT}:{day}:{_digest('|'.join(block_keys))}"
     figures_keys = {pk: keys[pk][2] for pk in ids}
-    found = cache.get_many([*figures_keys.values(), scope_key])
+    found = _cached([*figures_keys.values(), scope_key])
     figures = {pk: found[key] for pk, key in figures_keys.items() if key in found}
     if scope_key in found and len(figures) == len(ids):
         return figures, found[scope_key]
-    sums = cache.get_many(block_keys)
+    sums = _cached(block_keys)
     stale = [block for block, key in zip(blocks, block_keys, strict=True) if key not in sums]
     need = {pk for block in stale for pk in block}
     need |= {pk for pk in ids if pk not in figures}
@@ -975,7 +1008,7 @@ def scope_parts(borough_ids, as_of, versions=None):
     if cached:
         new[scope_key] = total
     if new:
-        cache.set_many(new)
+        _store(new)
     return figures, total
 
 
@@ -990,7 +1023,6 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
     cache is per "as of" day) it is read by borough alone, which costs a cold dashboard
     nothing more; after that, by shard, whose parts are cached for the changes to come.
     """
-    cache = caches["figures"]
     day = as_of.isoformat()
     shard_keys = {
         (pk, year): _shard_key(pk, year, as_of, version)
@@ -998,7 +1030,7 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
         for year, version in shard_versions.get(pk, {}).items()
     }
     read_keys = {pk: f"sos-read:{PARTS_FORMAT}:{pk}:{day}" for pk in borough_ids}
-    cached = cache.get_many([*shard_keys.values(), *read_keys.values()])
+    cached = _cached([*shard_keys.values(), *read_keys.values()])
     todo = {}
     for pk in borough_ids:
         years = shard_versions.get(pk, {})
@@ -1047,11 +1079,10 @@ def _cached_mentor_load(boroughs, ids, as_of, version):
     """
     scope = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
     key = f"sos-mentors:{PARTS_FORMAT}:{as_of.isoformat()}:{version}:{scope}"
-    cache = caches["figures"]
-    load = cache.get(key)
+    load = _cached([key]).get(key)
     if load is None:
         load = mentor_load(boroughs, as_of)
-        cache.set(key, load)
+        _store({key: load})
     return load
 
 

@@ -15,12 +15,15 @@ Variables:
                       (default: SQLite file db.sqlite3 in the project folder).
     CONN_MAX_AGE      seconds to keep database connections open (default 60).
     SOS_RETENTION_YEARS  years after closure before apply_retention anonymises a client (6).
+    SOS_FIGURES_CACHE  a Redis address (redis://host:6379/0) for the dashboards' figures
+                      cache, shared by every worker and server (default: per-process memory).
     SOS_REQUIRE_2FA   1/0; two-factor sign-in. Always 1 outside development mode; in
                       development mode it defaults to 0 and may be set to 1 to try it.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
     DEFAULT_FROM_EMAIL  SMTP for password reset e-mails (console output in development).
 """
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -188,18 +191,43 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "figures": each borough's dashboard figures, in halves and shards, kept under versions
-# that database triggers raise on every change (mentoring/metrics.py, borough_parts). Local
-# memory is per process: each gunicorn worker computes a borough once per change. Several
-# app servers can share one cache instead (e.g. Django's RedisCache) with no other change.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "figures": {
+# that database triggers raise on every change (mentoring/metrics.py, borough_parts). By
+# default in local memory, per process: each gunicorn worker computes a borough once per
+# change and the first dashboard of a day. SOS_FIGURES_CACHE=redis://host:6379/0 shares one
+# Redis among every worker and app server, and `manage.py warm_figures` (after a deploy,
+# and daily just after midnight) computes the day's figures before anyone asks.
+FIGURES_TIMEOUT = 2 * 24 * 3600  # entries are for one "as of" day; a day old, they go
+FIGURES_CACHE = os.environ.get("SOS_FIGURES_CACHE", "").strip()
+if FIGURES_CACHE:
+    if not FIGURES_CACHE.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "SOS_FIGURES_CACHE must be a Redis address (redis://host:6379/0, rediss:// or "
+            f"unix://), not {FIGURES_CACHE!r}."
+        )
+    _database = DATABASES["default"]
+    _figures_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": FIGURES_CACHE,
+        # One Redis may serve several SOS databases (staging, production): the keys carry
+        # the database's identity, as its versions only mean something within it.
+        "KEY_PREFIX": "sos-"
+        + hashlib.sha256(
+            f"{_database.get('HOST')}|{_database.get('PORT')}|{_database['NAME']}".encode()
+        ).hexdigest()[:12],
+        # A Redis that is down or slow costs a dashboard half a second, not the page: the
+        # figures are then computed from the database (mentoring/metrics.py).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+    }
+else:
+    _figures_cache = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "sos-figures",
-        "TIMEOUT": 2 * 24 * 3600,  # entries are for one "as of" day; a day old, they go
         # A day's entries: 40 boroughs x (2 halves, figures, a mark, ~12 shards) = 640.
         "OPTIONS": {"MAX_ENTRIES": 20_000},
-    },
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "figures": {**_figures_cache, "TIMEOUT": FIGURES_TIMEOUT},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -139,3 +139,43 @@ def test_no_template_or_settings_file_loads_from_a_cdn():
         if CDN_PATTERN.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+PRINT_FIGURES_CACHE = (
+    "from django.conf import settings; f = settings.CACHES['figures']; "
+    "print(f['BACKEND'], f.get('LOCATION'), f.get('KEY_PREFIX', ''))"
+)
+
+
+def test_figures_cache_is_process_memory_unless_a_redis_is_given():
+    result = run_python("-c", PRINT_FIGURES_CACHE, SOS_DEV_MODE="1")
+    assert result.returncode == 0, result.stderr
+    backend, location = result.stdout.split()[:2]
+    assert (backend, location) == ("django.core.cache.backends.locmem.LocMemCache", "sos-figures")
+
+
+def test_figures_cache_on_redis_is_keyed_by_the_database():
+    """One Redis may serve two SOS databases: their figures never share a key."""
+    prefixes = []
+    for database in ("postgres://db.example/sos", "postgres://db.example/sos_staging"):
+        result = run_python(
+            "-c",
+            PRINT_FIGURES_CACHE,
+            SOS_DEV_MODE="1",
+            SOS_FIGURES_CACHE="redis://cache.example:6379/0",
+            DATABASE_URL=database,
+        )
+        assert result.returncode == 0, result.stderr
+        backend, location, prefix = result.stdout.split()
+        assert backend == "django.core.cache.backends.redis.RedisCache"
+        assert location == "redis://cache.example:6379/0"
+        prefixes.append(prefix)
+    assert prefixes[0] != prefixes[1]
+
+
+def test_figures_cache_that_is_not_redis_is_refused_by_name():
+    result = run_python(
+        "-c", PRINT_FIGURES_CACHE, SOS_DEV_MODE="1", SOS_FIGURES_CACHE="memcached://x:11211"
+    )
+    assert result.returncode != 0
+    assert "SOS_FIGURES_CACHE must be a Redis address" in result.stderr
