@@ -163,8 +163,21 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--coordinators", type=int, default=8, help="distinct coordinator logins")
     parser.add_argument("--managers", type=int, default=2)
+    parser.add_argument(
+        "--figures-cache",
+        metavar="REDIS_URL",
+        help="share the figures cache through this Redis (SOS_FIGURES_CACHE), as in production "
+        "with several workers or servers; default: each worker's own memory",
+    )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="run manage.py warm_figures first, as the daily job would (with --figures-cache)",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "loadtest.json")
     args = parser.parse_args()
+    if args.warm and not args.figures_cache:
+        parser.error("--warm needs --figures-cache: workers do not share their own memory")
 
     if args.database_url is None:
         sys.path.insert(0, str(ROOT / "bench"))
@@ -172,7 +185,20 @@ def main():
 
         args.database_url = datasets.ensure("100k")
     env = django_env(args.database_url)
+    if args.figures_cache:
+        env["SOS_FIGURES_CACHE"] = args.figures_cache
     users = users_and_password(env, args.coordinators, args.managers)
+    if args.warm:
+        warm = subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", "warm_figures"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if warm.returncode != 0:
+            sys.exit(f"warm_figures failed:\n{warm.stderr}")
+        print(warm.stdout.strip(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="sos-loadtest-"))
     # Collected static files go to the run's own folder, not the checkout's.
     env["STATIC_ROOT"] = str(work / "static")
@@ -211,7 +237,9 @@ def main():
         print(
             f"gunicorn -w {args.workers} on {host}; {args.users} users "
             f"({sum(u['role'] == 'coordinator' for u in users)} coordinator and "
-            f"{sum(u['role'] == 'manager' for u in users)} manager logins) for {args.duration}",
+            f"{sum(u['role'] == 'manager' for u in users)} manager logins) for {args.duration}; "
+            f"figures cache: {args.figures_cache or 'each worker in its own memory'}"
+            f"{', warmed' if args.warm else ''}",
             flush=True,
         )
         locust_env = dict(env)
@@ -278,7 +306,14 @@ def main():
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
         json.dumps(
-            {"requests": table, "sessions": sessions, "server_errors": server_errors}, indent=2
+            {
+                "requests": table,
+                "sessions": sessions,
+                "server_errors": server_errors,
+                "figures_cache": args.figures_cache or "memory",
+                "warmed": args.warm,
+            },
+            indent=2,
         )
     )
     print(f"{'PASS' if ok else 'FAIL'}: figures written to {args.json}")
