@@ -48,6 +48,16 @@ def django_env(database_url):
     return env
 
 
+def python(env, *args, what):
+    """Run the venv's Python with ``args`` in the project; stop naming ``what`` on failure."""
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), *args], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    if done.returncode != 0:
+        sys.exit(f"{what} failed:\n{done.stderr}")
+    return done.stdout
+
+
 def users_and_password(env, coordinators, managers):
     """The load test's accounts: coordinators of the busiest boroughs and managers."""
     script = f"""
@@ -80,12 +90,8 @@ for u in out:
     u["password"] = {PASSWORD!r}
 print(json.dumps(out))
 """
-    done = subprocess.run(
-        [str(VENV_BIN / "python"), "-c", script], env=env, capture_output=True, text=True, cwd=ROOT
-    )
-    if done.returncode != 0:
-        sys.exit(f"Could not read the load-test users:\n{done.stderr}")
-    users = json.loads(done.stdout.strip().splitlines()[-1])
+    out = python(env, "-c", script, what="Reading the load-test users")
+    users = json.loads(out.strip().splitlines()[-1])
     if not any(u["role"] == "coordinator" for u in users) or not any(
         u["role"] == "manager" for u in users
     ):
@@ -107,16 +113,8 @@ print(json.dumps({"posted": len(tokens), "found": len(found),
                   "missing": len(set(tokens) - set(found)),
                   "duplicated": sum(1 for n in found.values() if n > 1)}))
 """
-    done = subprocess.run(
-        [str(VENV_BIN / "python"), "-c", script, str(tokens)],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        sys.exit(f"Could not check the posted sessions:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    out = python(env, "-c", script, str(tokens), what="Checking the posted sessions")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def wait_for(url, seconds=60):
@@ -189,28 +187,11 @@ def main():
         env["SOS_FIGURES_CACHE"] = args.figures_cache
     users = users_and_password(env, args.coordinators, args.managers)
     if args.warm:
-        warm = subprocess.run(
-            [str(VENV_BIN / "python"), "manage.py", "warm_figures"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if warm.returncode != 0:
-            sys.exit(f"warm_figures failed:\n{warm.stderr}")
-        print(warm.stdout.strip(), flush=True)
+        print(python(env, "manage.py", "warm_figures", what="warm_figures").strip(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="sos-loadtest-"))
     # Collected static files go to the run's own folder, not the checkout's.
     env["STATIC_ROOT"] = str(work / "static")
-    static = subprocess.run(
-        [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v0"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if static.returncode != 0:
-        sys.exit(f"collectstatic failed:\n{static.stderr}")
+    python(env, "manage.py", "collectstatic", "--no-input", "-v0", what="collectstatic")
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     server_log = open(work / "gunicorn.log", "w")  # noqa: SIM115 - closed after the run
