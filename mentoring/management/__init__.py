@@ -1,0 +1,13 @@
+"""What the management commands share."""
+
+from datetime import date
+
+from django.core.management.base import CommandError
+
+
+def as_of_day(value):
+    """An ``--as-of`` value: a YYYY-MM-DD date, or a CommandError that says so."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None

@@ -1,19 +1,11 @@
 """``manage.py apply_retention [--dry-run]``: anonymise clients past the retention period."""
 
-from datetime import date
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from mentoring import retention
-
-
-def _day(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None
+from mentoring.management import as_of_day
 
 
 def _years(value):
@@ -40,7 +32,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="List who would be anonymised; change nothing."
         )
         parser.add_argument(
-            "--as-of", type=_day, help="Apply the policy as on YYYY-MM-DD (default: today)."
+            "--as-of", type=as_of_day, help="Apply the policy as on YYYY-MM-DD (default: today)."
         )
         parser.add_argument(
             "--years",

@@ -1,19 +1,11 @@
 """``manage.py outcomes_report``: the outcome figures per borough and for the network."""
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from mentoring import metrics
+from mentoring.management import as_of_day
 from mentoring.models import Borough
-
-
-def _day(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 class Command(BaseCommand):
@@ -26,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--as-of",
-            type=_day,
+            type=as_of_day,
             help="Compute as known on YYYY-MM-DD: later records are ignored (default: today).",
         )
         parser.add_argument(

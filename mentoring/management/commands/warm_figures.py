@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from mentoring import metrics
-from mentoring.management.commands.outcomes_report import _day
+from mentoring.management import as_of_day
 from mentoring.models import Borough
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--as-of",
-            type=_day,
+            type=as_of_day,
             help="The day the figures are for, as YYYY-MM-DD (default: today).",
         )
 
