@@ -798,24 +798,29 @@ def _milestone_parts(cases, as_of, days=RECENT_DAYS):
 def _case_parts(shards, as_of, by_year=True):
     """
     {(borough id, year): Parts} of the cases of ``shards`` ({borough id: years, or None
-    for all its years}) that have records, computed from them: 10 queries, whatever the
-    shards. ``by_year`` False: one Parts per borough, keyed (borough id, 0).
+    for all its years}) that have records, computed from them, without their milestones
+    (``_shard_milestones``): 9 queries, whatever the shards. ``by_year`` False: one Parts
+    per borough, keyed (borough id, 0).
     """
     cases = Cases.of_shards(shards, by_year)
     tallies = _case_tallies(cases, as_of)
     monthly = _monthly_case_parts(cases, as_of)
     closures = _closure_parts(cases, as_of)
-    milestones = _milestone_parts(cases, as_of)
-    found = tallies.keys() | monthly.keys() | closures.keys() | milestones.keys()
+    found = tallies.keys() | monthly.keys() | closures.keys()
     return {
         shard: Parts(
             tally=tallies.get(shard, Tally()),
             monthly=monthly.get(shard, Counter()),
             closures=closures.get(shard, Counter()),
-            milestones=milestones.get(shard, Counter()),
         )
         for shard in found
     }
+
+
+def _shard_milestones(shards, as_of, by_year=True):
+    """The milestones of ``shards``, as ``_case_parts`` (which leaves them out): 1 query."""
+    counts = _milestone_parts(Cases.of_shards(shards, by_year), as_of)
+    return {shard: Parts(milestones=counter) for shard, counter in counts.items()}
 
 
 def _session_parts(borough_ids, as_of):
@@ -840,7 +845,7 @@ def _session_parts(borough_ids, as_of):
 
 # Bump when what a cached value holds, or how it is computed, changes: old entries are then
 # unused.
-PARTS_FORMAT = 4
+PARTS_FORMAT = 5
 
 
 def _cache_errors():
@@ -880,15 +885,11 @@ def _digest(text):
 
 
 def _cases_key(borough_id, as_of, version, shard_versions):
-    """A borough's whole cases half: under its own version and every shard's."""
-    state = ",".join(f"{year}.{v}" for year, v in sorted(shard_versions.items()))
+    """A borough's whole cases half: under its own version and both of every shard's."""
+    state = ",".join(f"{year}.{v}.{m}" for year, (v, m) in sorted(shard_versions.items()))
     return (
         f"sos-cases:{PARTS_FORMAT}:{borough_id}:{as_of.isoformat()}:{_digest(f'{version}|{state}')}"
     )
-
-
-def _shard_key(borough_id, year, as_of, version):
-    return f"sos-shard:{PARTS_FORMAT}:{borough_id}:{year}:{as_of.isoformat()}:{version}"
 
 
 def _sessions_key(borough_id, as_of, sessions_version):
@@ -921,11 +922,13 @@ def borough_parts(borough_ids, as_of, versions=None, *, keys=None):
     since they were computed. Each half is cached under versions that triggers raise on
     every write to the records it is made from: the sessions half under the borough's
     sessions version; the cases half under its own version (grants, cost) and the version
-    of each of its shards (its clients referred in one year, with their offences and
-    milestones), and each shard on its own. So a logged session computes that borough's
-    sessions half again (4 small queries), a changed case only that case's shard (10
-    queries over one year's clients) and the borough's sum, and the figures are computed
-    from the two halves. Two queries for the versions (one if ``versions`` are given, none
+    of each of its shards (its clients referred in one year, with their offences; and,
+    under a second version, their milestones), and each shard's two parts on their own.
+    So a logged session computes that borough's sessions half again (4 small queries), a
+    changed case only that case's shard (9 queries over one year's clients; 10 with its
+    milestones, when the client itself changed), a recorded milestone only that shard's
+    milestones (1 query), and the borough's sum, and the figures are computed from the
+    two halves. Two queries for the versions (one if ``versions`` are given, none
     with ``keys``, a ``_borough_keys`` result).
     """
     borough_ids = list(borough_ids)
@@ -1015,60 +1018,89 @@ def scope_parts(borough_ids, as_of, versions=None):
 def _cases_halves(borough_ids, as_of, shard_versions, keys):
     """
     ({cache key: value} to cache, {borough id: Parts}, unversioned borough ids): the cases
-    half of each of ``borough_ids`` (cached under ``keys[pk]``). Shards cached under their
-    version are read and the others computed (``_case_parts``); each borough's shards are
-    added up with its money (1 query).
+    half of each of ``borough_ids`` (cached under ``keys[pk]``), added up from its shards'
+    two parts: its cases (``_case_parts``, cached under the shard's version) and its
+    milestones (``_shard_milestones``, under its milestones version). Parts cached under
+    their version now are read and the others computed; each borough's shards are added
+    up with its money (1 query).
 
-    A borough none of whose shards is cached is read whole. The first time in a day (the
-    cache is per "as of" day) it is read by borough alone, which costs a cold dashboard
-    nothing more; after that, by shard, whose parts are cached for the changes to come.
+    A borough none of whose parts of a kind is cached reads that kind whole. The first
+    time in a day (the cache is per "as of" day) it is read by borough alone, which costs
+    a cold dashboard nothing more, and cached as a whole under that kind's versions (so a
+    milestone does not read the cases again); after that, by shard, whose parts are cached
+    for the changes to come.
     """
     day = as_of.isoformat()
-    shard_keys = {
-        (pk, year): _shard_key(pk, year, as_of, version)
-        for pk in borough_ids
-        for year, version in shard_versions.get(pk, {}).items()
-    }
-    read_keys = {pk: f"sos-read:{PARTS_FORMAT}:{pk}:{day}" for pk in borough_ids}
-    cached = _cached([*shard_keys.values(), *read_keys.values()])
-    todo = {}
-    for pk in borough_ids:
-        years = shard_versions.get(pk, {})
-        missing = [year for year in years if shard_keys[pk, year] not in cached]
-        if len(missing) == len(years):
-            todo[pk] = None  # none cached, read whole: one range of the index, none overlooked
-        elif missing:
-            todo[pk] = missing
-    first = [pk for pk, years in todo.items() if years is None and read_keys[pk] not in cached]
-    whole = _case_parts(dict.fromkeys(first), as_of, by_year=False) if first else {}
-    rest = {pk: years for pk, years in todo.items() if pk not in first}
-    computed = _case_parts(rest, as_of) if rest else {}
-    result = {read_keys[pk]: True for pk in first}
-    shards = defaultdict(list)
-    for pk in first:
-        shards[pk].append(whole.get((pk, 0), Parts()))
-    for (pk, year), key in shard_keys.items():
-        if pk in first:
-            continue
-        parts = cached[key] if key in cached else computed.get((pk, year), Parts())
-        shards[pk].append(parts)
-        if key not in cached:
-            result[key] = parts
-    # A shard with records but no version (the triggers keep one for every shard with a
-    # client, and ``summaries --check`` reports one missing, so this is a safeguard): it
-    # is counted, and nothing of its borough is cached.
-    strays = computed.keys() - shard_keys.keys()
-    for shard in strays:
-        shards[shard[0]].append(computed[shard])
-    unversioned = {pk for pk, _year in strays}
+    # Looked up when called, not when defined: the tests spy on them.
+    kinds = {"cases": _case_parts, "milestones": _shard_milestones}
+    shard_keys, whole_keys, read_keys = {}, {}, {}
+    for i, kind in enumerate(kinds):
+        shard_keys[kind] = {
+            (pk, year): f"sos-{kind}:{PARTS_FORMAT}:{pk}:{year}:{day}:{versions[i]}"
+            for pk in borough_ids
+            for year, versions in shard_versions.get(pk, {}).items()
+        }
+        whole_keys[kind] = {
+            pk: f"sos-{kind}-all:{PARTS_FORMAT}:{pk}:{day}:"
+            + _digest(
+                ",".join(f"{y}.{v[i]}" for y, v in sorted(shard_versions.get(pk, {}).items()))
+            )
+            for pk in borough_ids
+        }
+        read_keys[kind] = {pk: f"sos-read:{PARTS_FORMAT}:{kind}:{pk}:{day}" for pk in borough_ids}
+    cached = _cached(
+        [
+            key
+            for k in (shard_keys, whole_keys, read_keys)
+            for by in k.values()
+            for key in by.values()
+        ]
+    )
+    result, shards, strays = {}, defaultdict(list), set()
+    for kind, compute in kinds.items():
+        todo, done = {}, set()
+        for pk in borough_ids:
+            if whole_keys[kind][pk] in cached:  # read whole, and not changed since
+                shards[pk].append(cached[whole_keys[kind][pk]])
+                done.add(pk)
+                continue
+            years = shard_versions.get(pk, {})
+            missing = [year for year in years if shard_keys[kind][pk, year] not in cached]
+            if len(missing) == len(years):
+                todo[pk] = None  # none cached, read whole: one range of the index, none overlooked
+            elif missing:
+                todo[pk] = missing
+        first = [
+            pk for pk, years in todo.items() if years is None and read_keys[kind][pk] not in cached
+        ]
+        whole = compute(dict.fromkeys(first), as_of, by_year=False) if first else {}
+        rest = {pk: years for pk, years in todo.items() if pk not in first}
+        computed = compute(rest, as_of) if rest else {}
+        for pk in first:
+            shards[pk].append(whole.get((pk, 0), Parts()))
+            result[read_keys[kind][pk]] = True
+            result[whole_keys[kind][pk]] = shards[pk][-1]
+        for (pk, year), key in shard_keys[kind].items():
+            if pk in done or pk in first:
+                continue
+            parts = cached[key] if key in cached else computed.get((pk, year), Parts())
+            shards[pk].append(parts)
+            if key not in cached:
+                result[key] = parts
+        # A shard with records but no version (the triggers keep one for every shard with
+        # a client, and ``summaries --check`` reports one missing, so this is a safeguard):
+        # it is counted, and nothing of its borough is cached.
+        for shard in computed.keys() - shard_keys[kind].keys():
+            shards[shard[0]].append(computed[shard])
+            strays.add(shard[0])
     money = _borough_money(Borough.objects.filter(pk__in=borough_ids), as_of)
     halves = {}
     for pk in borough_ids:
         halves[pk] = Parts.total(shards[pk])
         _with_money(halves[pk].tally, money.get(pk, (Decimal("0.00"), Decimal("0.00"))))
-        if pk not in unversioned:
+        if pk not in strays:
             result[keys[pk]] = halves[pk]
-    return result, halves, unversioned
+    return result, halves, strays
 
 
 def _cached_mentor_load(boroughs, ids, as_of, version):
@@ -1517,9 +1549,10 @@ def dashboard(scope, as_of):
     cache: the sum cached whole and in blocks of boroughs, each borough's halves recomputed
     only if it changed since, ``borough_parts``); the mentors' load, which is not a sum over
     boroughs (a mentor serves several), is cached for the whole scope under the mentors'
-    version. 5 queries when everything is cached; 11 more when any borough's cases changed
-    (its changed shards, 10, and the money of the boroughs, 1), 4 more when any borough's
-    sessions did, 1 more when the mentors' load is not cached.
+    version. 5 queries when everything is cached; up to 11 more when any borough's cases
+    changed (its changed shards' cases, 9, and milestones, 1, and the money of the
+    boroughs, 1: 2 after a milestone alone), 4 more when any borough's sessions did, 1
+    more when the mentors' load is not cached.
     """
     boroughs = borough_scope(scope)
     ids = sorted(boroughs.values_list("pk", flat=True))

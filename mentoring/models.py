@@ -833,17 +833,20 @@ class BoroughVersion(models.Model):
 
 class CaseShardVersion(models.Model):
     """
-    A number per shard of a borough's cases, its clients referred in one calendar year,
-    that database triggers raise whenever one of those clients, their offences or their
-    milestones change (mentoring/summaries.py). The cases half of a borough's figures is
-    the sum of its shards', each cached under its own number (metrics.borough_parts), so
-    a changed case recomputes one year of clients, not the borough. The triggers keep a
+    Two numbers per shard of a borough's cases, its clients referred in one calendar
+    year, that database triggers raise (mentoring/summaries.py): ``version`` whenever one
+    of those clients or their offences change, ``milestones_version`` whenever one of
+    those clients or their milestones change. The cases half of a borough's figures is
+    the sum of its shards', each cached in two parts under these numbers
+    (metrics.borough_parts), so a changed case recomputes one year of clients, not the
+    borough, and a recorded milestone only that year's milestones. The triggers keep a
     row for every shard that has a client (``summaries --check`` verifies it).
     """
 
     borough_id = models.BigIntegerField()
     year = models.IntegerField()
     version = models.BigIntegerField(default=0)
+    milestones_version = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "case shard figures version"
@@ -854,7 +857,10 @@ class CaseShardVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"borough {self.borough_id}, {self.year}: version {self.version}"
+        return (
+            f"borough {self.borough_id}, {self.year}: "
+            f"version {self.version}, milestones {self.milestones_version}"
+        )
 
 
 class Offence(models.Model):

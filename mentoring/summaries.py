@@ -20,8 +20,10 @@ tables with it and ``differences()`` compares them with it (``manage.py summarie
 --check``; the tests run it after every kind of write).
 
 Each borough's two figures versions are raised by the same triggers (``_version_triggers``):
-its case version by writes to its clients, offences, milestones, grants and itself, its
-sessions version by writes to its clients, sessions and their support areas.
+its case version by writes to its grants and itself, its sessions version by writes to its
+clients, sessions and their support areas; and each case shard's two (CaseShardVersion):
+its version by writes to its clients and their offences, its milestones version by writes
+to its clients and their milestones.
 
 A migration that changes the statements calls ``install()`` (the latest does; earlier ones
 leave it to it, since they would install statements for columns not there yet).
@@ -281,28 +283,44 @@ def _bump_via_client(row, what):
     return _bump(f"c.borough_id, {{values}} FROM {CLIENT} c WHERE c.id = {row}.client_id", what)
 
 
-def _bump_shard(source):
+# Which of a case shard's two numbers a write raises: "cases" (version) for its offences,
+# "milestones" (milestones_version) for its milestones, "both" for its clients (a client
+# moved or deleted takes its offences and milestones with it).
+_SHARD_RAISED = {
+    "cases": ("version",),
+    "milestones": ("milestones_version",),
+    "both": ("version", "milestones_version"),
+}
+
+
+def _bump_shard(source, what):
     """
-    The statement raising the version of the case shards ``source`` selects (a SELECT
-    tail of borough id and year), creating a shard's row on its first change.
+    The statement raising ``what`` of the case shards ``source`` selects (a SELECT tail
+    of borough id, year and ``{values}``), creating a shard's row on its first change.
     """
+    raised = _SHARD_RAISED[what]
+    values = ", ".join(_STEP if c in raised else "0" for c in ("version", "milestones_version"))
+    sets = ", ".join(f"{c} = {SHARD}.{c} + {_STEP}" for c in raised)
     return (
-        f"INSERT INTO {SHARD} (borough_id, year, version)\n"
-        f"SELECT {source}\n"
-        f"ON CONFLICT (borough_id, year) DO UPDATE SET version = {SHARD}.version + {_STEP}"
+        f"INSERT INTO {SHARD} (borough_id, year, version, milestones_version)\n"
+        f"SELECT {source.format(values=values)}\n"
+        f"ON CONFLICT (borough_id, year) DO UPDATE SET {sets}"
     )
 
 
 def _bump_client_shard(row):
     return _bump_shard(
-        f"{row}.borough_id, YEAR_OF({row}.referred_on), {_STEP} WHERE {row}.borough_id IS NOT NULL"
+        f"{row}.borough_id, YEAR_OF({row}.referred_on), {{values}} "
+        f"WHERE {row}.borough_id IS NOT NULL",
+        "both",
     )
 
 
-def _bump_shard_via_client(row):
+def _bump_shard_via_client(row, what):
     return _bump_shard(
-        f"c.borough_id, YEAR_OF(c.referred_on), {_STEP} "
-        f"FROM {CLIENT} c WHERE c.id = {row}.client_id"
+        f"c.borough_id, YEAR_OF(c.referred_on), {{values}} "
+        f"FROM {CLIENT} c WHERE c.id = {row}.client_id",
+        what,
     )
 
 
@@ -327,8 +345,8 @@ def _version_triggers():
         ),
         (SESSION, lambda row: _bump_via_client(row, "sessions")),
         (LINK, lambda row: _bump_via_session(row, "sessions")),
-        (OFFENCE, _bump_shard_via_client),
-        (MILESTONE, _bump_shard_via_client),
+        (OFFENCE, lambda row: _bump_shard_via_client(row, "cases")),
+        (MILESTONE, lambda row: _bump_shard_via_client(row, "milestones")),
         (GRANT, lambda row: _bump_borough(f"{row}.borough_id", "case")),
         # A borough's slug is shown in the mentors' load.
         (BOROUGH, lambda row: _bump_borough(f"{row}.id", "case") + ";" + _bump_mentors()),
@@ -366,11 +384,15 @@ _BUMP_ALL = _bump(
 
 
 # Every shard: after TRUNCATE or a rebuild.
-_BUMP_SHARDS = f"UPDATE {SHARD} SET version = version + {_STEP}"
+_BUMP_SHARDS = (
+    f"UPDATE {SHARD} SET version = version + {_STEP}, "
+    f"milestones_version = milestones_version + {_STEP}"
+)
 # Every shard that has a client gets a row (a rebuild after a bulk load with triggers off).
 _ADD_SHARDS = _bump_shard(
-    f"borough_id, year, {_STEP} FROM (SELECT DISTINCT borough_id, YEAR_OF(referred_on) AS year "
-    f"FROM {CLIENT}) shards WHERE true"
+    "borough_id, year, {values} FROM (SELECT DISTINCT borough_id, YEAR_OF(referred_on) AS year "
+    f"FROM {CLIENT}) shards WHERE true",
+    "both",
 )
 
 # YEAR_OF(x) is the calendar year of a date column, as each database writes it.
@@ -523,13 +545,16 @@ def versions(borough_ids):
 
 
 def shard_versions(borough_ids):
-    """{borough id: {year: version}}: the case shards of ``borough_ids`` (1 query)."""
+    """
+    {borough id: {year: (version, milestones_version)}}: the case shards of
+    ``borough_ids`` (1 query).
+    """
     result = {}
     rows = CaseShardVersion.objects.filter(borough_id__in=borough_ids).values_list(
-        "borough_id", "year", "version"
+        "borough_id", "year", "version", "milestones_version"
     )
-    for pk, year, version in rows:
-        result.setdefault(pk, {})[year] = version
+    for pk, year, version, milestones_version in rows:
+        result.setdefault(pk, {})[year] = (version, milestones_version)
     return result
 
 

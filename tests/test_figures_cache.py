@@ -153,23 +153,26 @@ def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps, block
 
 
 def version_of(borough):
-    """(its own version, its sessions version, the sum of its case shards' versions)."""
+    """
+    (its own version, its sessions version, the sums of its case shards' versions and
+    milestones versions).
+    """
     own, sessions = summaries.versions([borough.pk])[borough.pk]
-    shards = summaries.shard_versions([borough.pk]).get(borough.pk, {})
-    return own, sessions, sum(shards.values())
+    shards = summaries.shard_versions([borough.pk]).get(borough.pk, {}).values()
+    return own, sessions, sum(v for v, _m in shards), sum(m for _v, m in shards)
 
 
 # Which of its borough's numbers each write raises: (its own version, its sessions
-# version, its case shards' versions).
+# version, its case shards' versions, their milestones versions).
 WRITES = {
-    "session": (False, True, False),
-    "session areas": (False, True, False),
-    "bulk update": (False, True, False),
-    "offence": (False, False, True),
-    "milestone": (False, False, True),
-    "grant": (True, False, False),
-    "borough": (True, False, False),
-    "client": (False, True, True),
+    "session": (False, True, False, False),
+    "session areas": (False, True, False, False),
+    "bulk update": (False, True, False, False),
+    "offence": (False, False, True, False),
+    "milestone": (False, False, False, True),
+    "grant": (True, False, False, False),
+    "borough": (True, False, False, False),
+    "client": (False, True, True, True),
 }
 
 
@@ -225,8 +228,9 @@ def test_moving_a_client_raises_both_boroughs(world):
     before = (version_of(old), version_of(new))
     Client.objects.filter(pk=world["clients"][0].pk).update(borough=new)
     for borough, then in ((old, before[0]), (new, before[1])):
-        own, sessions, shards = version_of(borough)
-        assert (own, sessions > then[1], shards > then[2]) == (then[0], True, True)
+        own, sessions, shards, milestones = version_of(borough)
+        raised = (sessions > then[1], shards > then[2], milestones > then[3])
+        assert (own, *raised) == (then[0], True, True, True)
 
 
 def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monkeypatch):
@@ -236,14 +240,12 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
         borough=client.borough, referred_on=client.referred_on.replace(day=1) - ONE_YEAR
     )
     metrics.dashboard(None, TODAY)
-    computed, shards_asked = [], []
-    for name in ("_case_parts", "_session_parts"):
+    computed = []
+    for name in ("_case_parts", "_shard_milestones", "_session_parts"):
         real = getattr(metrics, name)
 
         def spy(ids, as_of, name=name, real=real, **options):
-            computed.append((name, sorted(ids)))
-            if name == "_case_parts":
-                shards_asked.append(ids)
+            computed.append((name, ids if isinstance(ids, dict) else sorted(ids)))
             return real(ids, as_of, **options)
 
         monkeypatch.setattr(metrics, name, spy)
@@ -253,18 +255,32 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
     metrics.dashboard(None, TODAY)
     assert computed == [("_session_parts", [world["boroughs"][1].pk])]
     computed.clear()
-    pk = world["boroughs"][2].pk
+    pk, year = world["boroughs"][2].pk, client.referred_on.year
     factories.MilestoneFactory(client=client)
     metrics.dashboard(None, TODAY)
-    # The first change of the day in that borough: read by shard, every shard cached.
-    assert computed == [("_case_parts", [pk])]
-    assert shards_asked == [{pk: None}]
+    # The first change of the day in that borough: its milestones read by shard, every
+    # shard's cached; its cases not read at all.
+    assert computed == [("_shard_milestones", {pk: None})]
     computed.clear()
     factories.MilestoneFactory(client=client)
     metrics.dashboard(None, TODAY)
-    # The next: that client's shard alone, the borough's clients referred that year.
-    assert computed == [("_case_parts", [pk])]
-    assert shards_asked == [{pk: None}, {pk: [client.referred_on.year]}]
+    # The next: the milestones of that client's shard alone.
+    assert computed == [("_shard_milestones", {pk: [year]})]
+    computed.clear()
+    factories.OffenceFactory(client=client)
+    metrics.dashboard(None, TODAY)
+    # An offence: the cases of the borough, read by shard the first time, no milestones.
+    assert computed == [("_case_parts", {pk: None})]
+    computed.clear()
+    Client.objects.filter(pk=client.pk).update(release_date=TODAY)
+    metrics.dashboard(None, TODAY)
+    # The client: both parts of its shard, and the borough's sessions half.
+    assert computed == [
+        ("_case_parts", {pk: [year]}),
+        ("_shard_milestones", {pk: [year]}),
+        ("_session_parts", [pk]),
+    ]
+    assert metrics.dashboard(None, TODAY) == fresh_dashboard(None, TODAY)
 
 
 def test_a_scope_reads_only_the_block_of_a_changed_borough(world, monkeypatch):

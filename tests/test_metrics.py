@@ -633,9 +633,18 @@ def test_metrics_run_a_fixed_number_of_queries(
     SupportSessionFactory(client=client, mentor=client.assignments.first().mentor)
     with django_assert_num_queries(5 + 4):  # a session logged: that borough's sessions half
         metrics.dashboard(Borough.objects.all(), AS_OF)
-    MilestoneFactory(client=Client.objects.filter(borough=borough_b).first())
-    # A milestone: that client's case shard (10 queries) and its borough's money.
-    with django_assert_num_queries(5 + 10 + 1):
+    changed = Client.objects.filter(borough=borough_b, started_on__isnull=False).first()
+    MilestoneFactory(client=changed)
+    # A milestone: its borough's milestones (by shard, 1 query) and its money.
+    with django_assert_num_queries(5 + 1 + 1):
+        metrics.dashboard(Borough.objects.all(), AS_OF)
+    offence(changed, 40, 70)
+    # An offence: its borough's cases (by shard, 9 queries) and its money.
+    with django_assert_num_queries(5 + 9 + 1):
+        metrics.dashboard(Borough.objects.all(), AS_OF)
+    Client.objects.filter(pk=changed.pk).update(release_date=AS_OF)
+    # The client itself: both parts of its shard (10), its money, its sessions half (4).
+    with django_assert_num_queries(5 + 10 + 1 + 4):
         metrics.dashboard(Borough.objects.all(), AS_OF)
     caches["figures"].clear()
     with django_assert_num_queries(21):  # nothing cached

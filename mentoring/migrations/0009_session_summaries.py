@@ -8,7 +8,7 @@ from mentoring import summaries
 
 def install(apps, schema_editor):
     """
-    Nothing: the triggers are installed by the latest migration that changes them (0011),
+    Nothing: the triggers are installed by the latest migration that changes them (0013),
     with the statements of the code that runs it; installing the current statements here,
     before the columns they use exist, would fail on a new database.
     """

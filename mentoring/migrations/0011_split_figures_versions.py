@@ -6,7 +6,7 @@ from mentoring import summaries
 
 
 def install(apps, schema_editor):
-    """Nothing: 0012 installs the triggers, which now use its table too (see 0009)."""
+    """Nothing: 0013 installs the triggers, which now use its table too (see 0009)."""
 
 
 def uninstall(apps, schema_editor):

@@ -6,8 +6,7 @@ from mentoring import summaries
 
 
 def install(apps, schema_editor):
-    """The triggers with a version per case shard (summaries.py), replacing 0009's."""
-    summaries.install(schema_editor)
+    """Nothing: 0013 installs the triggers, which now use its column too (see 0009)."""
 
 
 def uninstall(apps, schema_editor):
