@@ -80,7 +80,9 @@ def bar_chart(categories, series, *, title, description, width=720, height=240, 
     """
     chart = Chart(width, height, title, description)
     top_value = _nice_max(max((v for _, values in series for v in values), default=0))
-    _y_ticks(chart, top_value)
+    # Counts are whole: an axis of 0-2 referrals is marked 0, 1, 2, not 0.5 and 1.5.
+    whole = all(float(v).is_integer() for _, values in series for v in values)
+    _y_ticks(chart, top_value, count=top_value if whole and top_value < 4 else 4)
     slot = chart.plot_width / max(1, len(categories))
     bar = max(1.0, (slot * 0.8) / max(1, len(series)))
     for i, category in enumerate(categories):
