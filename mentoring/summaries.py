@@ -260,19 +260,28 @@ _RAISED = {
 }
 
 
+def _raise(table, key, columns, raised, source):
+    """
+    The statement raising the ``raised`` of ``columns`` in the rows of ``table`` (unique
+    on ``key``) that ``source`` selects (a SELECT tail of the key's values and
+    ``{values}``), creating a row on its first change.
+    """
+    values = ", ".join(_STEP if c in raised else "0" for c in columns)
+    sets = ", ".join(f"{c} = {table}.{c} + {_STEP}" for c in raised)
+    return (
+        f"INSERT INTO {table} ({', '.join((*key, *columns))})\n"
+        f"SELECT {source.format(values=values)}\n"
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    )
+
+
 def _bump(source, what):
     """
     The statement raising ``what`` for the boroughs ``source`` selects (a SELECT tail
     whose first column is the borough id), creating a borough's row on its first change.
     """
-    raised = _RAISED[what]
-    values = ", ".join(_STEP if c in raised else "0" for c in ("version", "sessions_version"))
-    sets = ", ".join(f"{c} = {VERSION}.{c} + {_STEP}" for c in raised)
-    return (
-        f"INSERT INTO {VERSION} (borough_id, version, sessions_version)\n"
-        f"SELECT {source.format(values=values)}\n"
-        f"ON CONFLICT (borough_id) DO UPDATE SET {sets}"
-    )
+    columns = ("version", "sessions_version")
+    return _raise(VERSION, ("borough_id",), columns, _RAISED[what], source)
 
 
 def _bump_borough(borough, what):
@@ -298,14 +307,8 @@ def _bump_shard(source, what):
     The statement raising ``what`` of the case shards ``source`` selects (a SELECT tail
     of borough id, year and ``{values}``), creating a shard's row on its first change.
     """
-    raised = _SHARD_RAISED[what]
-    values = ", ".join(_STEP if c in raised else "0" for c in ("version", "milestones_version"))
-    sets = ", ".join(f"{c} = {SHARD}.{c} + {_STEP}" for c in raised)
-    return (
-        f"INSERT INTO {SHARD} (borough_id, year, version, milestones_version)\n"
-        f"SELECT {source.format(values=values)}\n"
-        f"ON CONFLICT (borough_id, year) DO UPDATE SET {sets}"
-    )
+    columns = ("version", "milestones_version")
+    return _raise(SHARD, ("borough_id", "year"), columns, _SHARD_RAISED[what], source)
 
 
 def _bump_client_shard(row):
