@@ -222,8 +222,9 @@ else:
     _figures_cache = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "sos-figures",
-        # A day's live entries: 40 boroughs x (2 halves, figures, a mark, ~12 shards) = 640,
-        # and per scope viewed its sum and blocks (8 for the network). Each change leaves
+        # A day's live entries: 40 boroughs x (2 halves, figures, and per kind of shard part,
+        # cases and milestones, a mark, a whole and ~12 shards) = 1,240, and per scope
+        # viewed its sum and blocks (8 for the network). Each change leaves
         # superseded entries (1-22 KB at 100,000 clients) that the least-recently-used cull
         # removes first: 5,000 bounds a worker's cache at about 50 MB.
         "OPTIONS": {"MAX_ENTRIES": 5_000},
