@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from . import access, charts, metrics
+from . import access, charts, metrics, replica
 from .models import Borough
 
 EARLIEST_AS_OF = date(2000, 1, 1)
@@ -164,7 +164,7 @@ def _dashboard_page(request, scope, template, filename, extra):
         return render(
             request, "mentoring/dashboard_error.html", {"message": str(error)}, status=400
         )
-    data = metrics.dashboard(scope, as_of)
+    data = replica.on_replica(metrics.dashboard, scope, as_of)
     download = request.GET.get("download")
     if download == "figures":
         return _report_csv(f"{filename}-{as_of}.csv", data)

@@ -51,7 +51,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -397,10 +397,12 @@ def _rows(queryset):
     """
     The rows of a ``values_list`` queryset as the database gives them, without Django's
     per-value converters: a cold network dashboard reads 100,000 rows of whole numbers
-    (programme lengths), and converting each value cost more than the query.
+    (programme lengths), and converting each value cost more than the query. Read from the
+    database the queryset's own reads are routed to (the replica, for a dashboard).
     """
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    alias = queryset.db
+    sql, params = queryset.query.get_compiler(alias).as_sql()
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

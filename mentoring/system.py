@@ -14,6 +14,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from mentoring import replica
+
 logger = logging.getLogger("mentoring.system")
 
 
@@ -23,7 +25,9 @@ logger = logging.getLogger("mentoring.system")
 def health(request):
     """
     For load balancers and monitoring: 200 when this process can run a query, 503 when it
-    cannot. Says nothing about the data, so it needs no sign-in.
+    cannot. Says nothing about the data, so it needs no sign-in. With a read replica it
+    also says whether the replica answers; one that does not leaves the status 200, as the
+    dashboards then read from the primary.
     """
     try:
         with connection.cursor() as cursor:
@@ -32,10 +36,13 @@ def health(request):
     except DatabaseError as exc:
         logger.warning("Health check: database unavailable (%s)", exc.__class__.__name__)
         return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    body = {"status": "ok", "database": "ok"}
+    if (replica_status := replica.status()) is not None:
+        body["replica"] = replica_status
+    return JsonResponse(body)
 
 
-def _is_outage(exc):
+def is_outage(exc):
     """A database error raised while connecting or talking to the server (not a bad query)."""
     while exc is not None:
         if isinstance(exc, OperationalError | InterfaceError):
@@ -51,7 +58,7 @@ def server_error(request):
     Neither template touches the database or the request's user.
     """
     exc = sys.exc_info()[1]
-    if _is_outage(exc):
+    if is_outage(exc):
         logger.error("Database unavailable while serving %s", request.path)
         response = HttpResponseServerError(loader.get_template("503.html").render())
         response.status_code = 503

@@ -14,6 +14,8 @@ Variables:
     DATABASE_URL      e.g. postgres://user:pass@host:5432/sos
                       (default: SQLite file db.sqlite3 in the project folder).
     CONN_MAX_AGE      seconds to keep database connections open (default 60).
+    SOS_REPLICA_URL   e.g. postgres://user:pass@replica:5432/sos, a read replica of
+                      DATABASE_URL: the dashboards' figures are computed there (default none).
     SOS_RETENTION_YEARS  years after closure before apply_retention anonymises a client (6).
     SOS_FIGURES_CACHE  a Redis address (redis://host:6379/0) for the dashboards' figures
                       cache, shared by every worker and server (default: per-process memory).
@@ -171,6 +173,30 @@ DATABASES = {
     )
 }
 
+# A read replica (a PostgreSQL standby of DATABASE_URL) for the dashboards' figures:
+# mentoring/replica.py routes only their reads there, so that their aggregate SQL leaves
+# the primary to the coordinators' pages and writes.
+REPLICA_URL = os.environ.get("SOS_REPLICA_URL", "").strip()
+if REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            "SOS_REPLICA_URL must be a replica of DATABASE_URL, on the same kind of "
+            f"database: it is {DATABASES['replica']['ENGINE']}, and DATABASE_URL "
+            f"{DATABASES['default']['ENGINE']}."
+        )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer is given up on after 3 s (the dashboards then
+        # read from the primary), not after the system's TCP timeout of minutes.
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # Tests read the replica's figures from the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["mentoring.replica.Router"]
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiler spent 100-150 ms compiling each dashboard aggregate (of
     # 40-1,000 ms) at 100,000 clients and never paid that back: off (bench/bench.py).
@@ -178,9 +204,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # index lookup costs about as much as a page read in sequence, as on SSD: a year of one
     # borough's clients then joins to its offences and milestones by their client index
     # (4 ms) instead of reading every offence and milestone (12 ms each at 100,000 clients).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", "-c jit=off -c random_page_cost=1.1"
-    )
+    for _alias in DATABASES.values():
+        _alias.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
     SILENCED_SYSTEM_CHECKS = []
 else:
     # The session-date index INCLUDEs the columns the dashboards aggregate so that

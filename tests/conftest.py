@@ -3,11 +3,24 @@ The fixed cast of users every test can ask for: an admin, a coordinator in borou
 a coordinator in borough B, a manager over all boroughs and a mentor in borough A.
 """
 
-import pytest
+import copy
 
+import pytest
+from django.db import connections
+
+from mentoring import replica
 from mentoring.models import StaffProfile
 
 from . import factories
+
+# A read replica for the tests that ask for one (tests/test_replica.py): the test database
+# itself, through a second connection, as a standby is a second server with the same data.
+# Unused unless a test sets REPLICA_URL, as SOS_REPLICA_URL does outside tests.
+if replica.REPLICA not in connections.settings:
+    connections.settings[replica.REPLICA] = {
+        **copy.deepcopy(connections.settings["default"]),
+        "TEST": {**connections.settings["default"]["TEST"], "MIRROR": "default"},
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ Python process each.
 """
 
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -179,3 +180,50 @@ def test_figures_cache_that_is_not_redis_is_refused_by_name():
     )
     assert result.returncode != 0
     assert "SOS_FIGURES_CACHE must be a Redis address" in result.stderr
+
+
+PRINT_DATABASES = (
+    "import json; from django.conf import settings; print(json.dumps({"
+    "'databases': {alias: {k: db.get(k) for k in ('HOST', 'OPTIONS', 'TEST')} "
+    "for alias, db in settings.DATABASES.items()}, "
+    "'routers': settings.DATABASE_ROUTERS, 'replica_url': settings.REPLICA_URL}))"
+)
+
+
+def test_no_read_replica_unless_one_is_given():
+    result = run_python("-c", PRINT_DATABASES, SOS_DEV_MODE="1")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert list(printed["databases"]) == ["default"]
+    assert printed["replica_url"] == ""
+
+
+def test_a_read_replica_reads_like_the_primary_and_gives_up_quickly():
+    """Same planner settings as the primary, a short connect timeout, a mirror in tests."""
+    result = run_python(
+        "-c",
+        PRINT_DATABASES,
+        SOS_DEV_MODE="1",
+        DATABASE_URL="postgres://sos@primary.example:5432/sos",
+        SOS_REPLICA_URL="postgres://sos@replica.example:5432/sos",
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    default, replica = printed["databases"]["default"], printed["databases"]["replica"]
+    assert printed["replica_url"] == "postgres://sos@replica.example:5432/sos"
+    assert replica["HOST"] == "replica.example"
+    assert "jit=off" in default["OPTIONS"]["options"]
+    assert replica["OPTIONS"] == {"connect_timeout": 3, "options": default["OPTIONS"]["options"]}
+    assert replica["TEST"] == {"MIRROR": "default"}
+    assert printed["routers"] == ["mentoring.replica.Router"]
+
+
+def test_a_read_replica_of_another_kind_of_database_is_refused_by_name():
+    result = run_python(
+        "-c",
+        PRINT_DATABASES,
+        SOS_DEV_MODE="1",
+        SOS_REPLICA_URL="postgres://sos@replica.example:5432/sos",
+    )
+    assert result.returncode != 0
+    assert "SOS_REPLICA_URL must be a replica of DATABASE_URL" in result.stderr

@@ -1,0 +1,253 @@
+"""
+Dashboards on a read replica (``SOS_REPLICA_URL``, mentoring/replica.py): their figures are
+read from the replica, and everything else, every write included, from the primary. A
+replica that fails costs time, never a page.
+
+The replica here is a second connection to the test database, as a standby is a second
+server with the same data. A second connection sees only what is committed, so these
+tests commit their data (``transaction=True``).
+"""
+
+import copy
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError, ProgrammingError, connections
+from django.test.utils import CaptureQueriesContext
+
+from mentoring import metrics, replica
+from mentoring.models import Borough, SupportSession
+
+from . import factories
+from .test_figures_cache import fresh_dashboard
+from .test_summaries import TODAY, make_world, new_session
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", replica.REPLICA])
+
+FIGURES_TABLES = ("mentoring_boroughversion", "mentoring_caseshardversion", "GROUP BY")
+
+
+@pytest.fixture
+def add_replica(monkeypatch, settings):
+    """
+    ``add_replica(**changes)``: dashboards read from the "replica" alias (tests/conftest.py,
+    the test database's own), its settings changed by ``changes`` for this test.
+    """
+    monkeypatch.setattr(replica, "_retry_at", 0.0)
+    standby = connections[replica.REPLICA]
+    saved = copy.deepcopy(standby.settings_dict)
+
+    def add(**changes):
+        settings.REPLICA_URL = "the test database"  # as SOS_REPLICA_URL does
+        standby.settings_dict.update(changes)
+        standby.close()  # after the change: SQLite keeps a connection to memory open
+        return standby
+
+    yield add
+    standby.close()
+    standby.settings_dict.clear()
+    standby.settings_dict.update(saved)
+
+
+def unreachable():
+    """Settings changes that leave the replica alias unable to connect."""
+    if connections["default"].vendor == "postgresql":
+        return {"HOST": "127.0.0.1", "PORT": "1"}  # nothing listens on port 1
+    return {"NAME": "/nonexistent-folder/replica.sqlite3"}
+
+
+@pytest.fixture
+def world():
+    world = make_world()
+    clients = world["clients"]
+    new_session(world, clients[0], 1, "ATTENDED", 60, world["areas"][:2])
+    new_session(world, clients[1], 3, "ATTENDED", 45, world["areas"][:1])
+    return world
+
+
+def reads_figures(queries):
+    return [q["sql"] for q in queries if any(t in q["sql"] for t in FIGURES_TABLES)]
+
+
+def test_a_dashboards_figures_come_from_the_replica_and_the_rest_from_the_primary(
+    world, client, manager, add_replica
+):
+    """
+    The versions that key the figures cache are read from the replica with the data they
+    key, so a lagging replica can never cache old figures under new versions.
+    """
+    borough = world["boroughs"][0]
+    add_replica()
+    client.force_login(manager)
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+    ):
+        response = client.get(f"/dashboard/{borough.slug}/?as_of={TODAY.isoformat()}")
+    assert response.status_code == 200
+    assert reads_figures(primary.captured_queries) == []
+    on_replica = reads_figures(standby.captured_queries)
+    assert any("mentoring_boroughversion" in sql for sql in on_replica)
+    assert any("mentoring_caseshardversion" in sql for sql in on_replica)
+    assert len(on_replica) >= 15
+    assert response.context["data"] == fresh_dashboard(borough, TODAY)
+
+
+def test_the_network_dashboard_and_its_downloads_read_from_the_replica(
+    world, client, manager, add_replica
+):
+    add_replica()
+    client.force_login(manager)
+    for query in ("", "&download=figures", "&download=monthly"):
+        with (
+            CaptureQueriesContext(connections["default"]) as primary,
+            CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+        ):
+            response = client.get(f"/dashboard/?as_of={TODAY.isoformat()}{query}")
+        assert response.status_code == 200, query
+        assert reads_figures(primary.captured_queries) == [], query
+        assert reads_figures(standby.captured_queries), query
+
+
+def test_case_pages_stay_on_the_primary(borough_a, client, coordinator_a, add_replica):
+    """A coordinator sees at once what they saved: nothing of theirs is read from a replica."""
+    add_replica()
+    case = factories.ClientFactory(borough=borough_a, active=True)
+    client.force_login(coordinator_a)
+    with CaptureQueriesContext(connections[replica.REPLICA]) as standby:
+        assert client.get(f"/clients/{case.reference}/").status_code == 200
+        assert client.get("/clients/").status_code == 200
+    assert standby.captured_queries == []
+
+
+def test_an_object_read_from_the_replica_is_saved_to_the_primary(world, add_replica):
+    add_replica()
+    pk = world["boroughs"][0].pk
+    borough = replica.on_replica(Borough.objects.get, pk=pk)
+    assert borough._state.db == replica.REPLICA
+    borough.name = "Renamed on the primary"
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+    ):
+        replica.on_replica(borough.save)
+    assert any(q["sql"].startswith("UPDATE") for q in primary.captured_queries)
+    assert not any(q["sql"].startswith("UPDATE") for q in standby.captured_queries)
+    assert Borough.objects.get(pk=pk).name == "Renamed on the primary"
+
+
+def test_an_unreachable_replica_costs_time_not_the_page(
+    world, client, manager, add_replica, caplog
+):
+    """The page is computed on the primary, and the replica left alone for a while."""
+    borough = world["boroughs"][0]
+    add_replica(**unreachable())
+    client.force_login(manager)
+    url = f"/dashboard/{borough.slug}/?as_of={TODAY.isoformat()}"
+    with caplog.at_level(logging.WARNING, logger="mentoring.replica"):
+        first = client.get(url)
+        second = client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert first.context["data"] == fresh_dashboard(borough, TODAY)
+    failures = [r for r in caplog.records if "Read replica failed" in r.getMessage()]
+    assert len(failures) == 1  # the second view did not try the replica again
+
+
+def test_the_replica_is_tried_again_after_a_while(world, add_replica, monkeypatch):
+    add_replica()
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(replica.time, "monotonic", lambda: clock["now"])
+    tried = []
+
+    def compute():
+        tried.append(replica._reads.get())
+        return metrics.dashboard(None, TODAY)
+
+    def fail_on_replica():
+        if replica._reads.get() == replica.REPLICA:
+            raise OperationalError("could not connect to server")
+        return compute()
+
+    replica.on_replica(fail_on_replica)
+    replica.on_replica(compute)  # within RETRY_AFTER: the primary at once
+    clock["now"] += replica.RETRY_AFTER
+    replica.on_replica(compute)  # then the replica again
+    assert tried == [None, None, replica.REPLICA]
+
+
+def test_a_query_failing_on_the_replica_is_run_again_on_the_primary(
+    world, client, manager, add_replica, caplog
+):
+    """A standby cancels queries that conflict with its recovery; the page still shows."""
+    borough = world["boroughs"][0]
+    standby = add_replica()
+
+    def conflict(execute, sql, params, many, context):
+        raise OperationalError("canceling statement due to conflict with recovery")
+
+    client.force_login(manager)
+    with (
+        standby.execute_wrapper(conflict),
+        CaptureQueriesContext(connections["default"]) as primary,
+        caplog.at_level(logging.WARNING, logger="mentoring.replica"),
+    ):
+        response = client.get(f"/dashboard/{borough.slug}/?as_of={TODAY.isoformat()}")
+    assert response.status_code == 200
+    assert response.context["data"] == fresh_dashboard(borough, TODAY)
+    assert reads_figures(primary.captured_queries)
+    assert "conflict with recovery" in caplog.text
+
+
+def test_a_faulty_query_is_not_hidden_by_running_it_again(world, add_replica):
+    """Only outages send a dashboard back to the primary: a bad query is a bug, and raised."""
+    add_replica()
+    calls = []
+
+    def faulty():
+        calls.append(replica._reads.get())
+        raise ProgrammingError("column does not exist")
+
+    with pytest.raises(ProgrammingError):
+        replica.on_replica(faulty)
+    assert calls == [replica.REPLICA]
+
+
+def test_health_says_whether_the_replica_answers(client, add_replica):
+    assert client.get("/health/").json() == {"status": "ok", "database": "ok"}
+    add_replica()
+    assert client.get("/health/").json()["replica"] == "ok"
+
+
+def test_health_stays_ok_when_only_the_replica_is_down(client, add_replica):
+    add_replica(**unreachable())
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "replica": "unavailable"}
+
+
+def test_warm_figures_reads_from_the_replica(world, add_replica, capsys):
+    add_replica()
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+    ):
+        call_command("warm_figures", "--as-of", TODAY.isoformat())
+    assert reads_figures(primary.captured_queries) == []
+    assert reads_figures(standby.captured_queries)
+    assert "for 3 boroughs and the network" in capsys.readouterr().out
+
+
+def test_without_a_replica_everything_reads_from_the_primary(world, client, manager):
+    assert not replica.configured()
+    client.force_login(manager)
+    with CaptureQueriesContext(connections["default"]) as primary:
+        assert client.get(f"/dashboard/?as_of={TODAY.isoformat()}").status_code == 200
+    assert reads_figures(primary.captured_queries)
+    assert replica.on_replica(SupportSession.objects.count) == 2
+
+
+def test_the_replica_is_never_migrated():
+    router = replica.Router()
+    assert router.allow_migrate(replica.REPLICA, "mentoring") is False
+    assert router.allow_migrate("default", "mentoring") is True
