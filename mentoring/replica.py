@@ -76,40 +76,55 @@ def _is_outage(exc):
     return is_outage(exc)
 
 
+def _give_up_for_a_while(exc, doing):
+    global _retry_at
+    _retry_at = time.monotonic() + RETRY_AFTER
+    logger.warning(
+        "Read replica failed (%s: %s); %s, and for the next %d seconds.",
+        exc.__class__.__name__,
+        (str(exc).strip().splitlines() or [""])[0],
+        doing,
+        RETRY_AFTER,
+    )
+    connections[REPLICA].close_if_unusable_or_obsolete()
+
+
+def _worth_trying():
+    return configured() and time.monotonic() >= _retry_at
+
+
 def on_replica(compute, *args, **kwargs):
     """
-    ``compute(*args, **kwargs)`` with its reads on the replica, when one is configured and
-    answers; on the primary otherwise, or again on the primary when the replica fails.
+    ``compute(*args, **kwargs)``, which only reads, with its reads on the replica when one
+    is configured and answers; on the primary otherwise, or again on the primary when the
+    replica fails.
     """
-    global _retry_at
-    if configured() and time.monotonic() >= _retry_at:
+    if _worth_trying():
         try:
             with _reading_from(REPLICA):
                 return compute(*args, **kwargs)
         except DatabaseError as exc:
             if not _is_outage(exc):
                 raise
-            _retry_at = time.monotonic() + RETRY_AFTER
-            logger.warning(
-                "Read replica failed (%s: %s); computing on the primary, and again for "
-                "the next %d seconds.",
-                exc.__class__.__name__,
-                (str(exc).strip().splitlines() or [""])[0],
-                RETRY_AFTER,
-            )
-            connections[REPLICA].close_if_unusable_or_obsolete()
+            _give_up_for_a_while(exc, "computing on the primary")
     return compute(*args, **kwargs)
 
 
 def status():
-    """For the health check: None without a replica, else "ok" or "unavailable"."""
+    """
+    For the health check: None without a replica, else "ok" or "unavailable". A replica
+    given up on is not tried again before its time, so that a load balancer's checks do
+    not wait on its connect timeout.
+    """
     if not configured():
         return None
+    if not _worth_trying():
+        return "unavailable"
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        logger.warning("Health check: read replica unavailable (%s)", exc.__class__.__name__)
+        _give_up_for_a_while(exc, "dashboards read from the primary")
         return "unavailable"
     return "ok"

@@ -110,6 +110,25 @@ def test_the_network_dashboard_and_its_downloads_read_from_the_replica(
         assert reads_figures(standby.captured_queries), query
 
 
+def test_who_may_see_which_borough_is_decided_on_the_primary(
+    borough_a, borough_b, client, coordinator_a, add_replica
+):
+    """A lagging replica never widens a user's scope: their boroughs come from the primary."""
+    add_replica()
+    client.force_login(coordinator_a)
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+    ):
+        response = client.get(f"/dashboard/?as_of={TODAY.isoformat()}")
+    assert response.status_code == 200
+    assert [b["slug"] for b in response.context["data"]["boroughs"]] == ["southwark"]
+    scope = "mentoring_staffprofile_boroughs"
+    assert any(scope in q["sql"] for q in primary.captured_queries)
+    assert not any(scope in q["sql"] for q in standby.captured_queries)
+    assert reads_figures(standby.captured_queries)
+
+
 def test_case_pages_stay_on_the_primary(borough_a, client, coordinator_a, add_replica):
     """A coordinator sees at once what they saved: nothing of theirs is read from a replica."""
     add_replica()
@@ -224,6 +243,26 @@ def test_health_stays_ok_when_only_the_replica_is_down(client, add_replica):
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "replica": "unavailable"}
+
+
+def test_a_replica_found_down_by_the_health_check_is_left_alone_for_a_while(
+    world, client, manager, add_replica, monkeypatch
+):
+    """A load balancer's checks do not each wait on a replica that is down."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(replica.time, "monotonic", lambda: clock["now"])
+    standby = add_replica()
+    working = {key: standby.settings_dict[key] for key in unreachable()}
+    add_replica(**unreachable())
+    assert client.get("/health/").json()["replica"] == "unavailable"
+    add_replica(**working)  # repaired, but not tried before its time
+    client.force_login(manager)
+    with CaptureQueriesContext(standby) as on_standby:
+        assert client.get("/health/").json()["replica"] == "unavailable"
+        assert client.get(f"/dashboard/?as_of={TODAY.isoformat()}").status_code == 200
+    assert on_standby.captured_queries == []
+    clock["now"] += replica.RETRY_AFTER
+    assert client.get("/health/").json()["replica"] == "ok"
 
 
 def test_warm_figures_reads_from_the_replica(world, add_replica, capsys):

@@ -223,6 +223,7 @@ def test_a_read_replica_of_another_kind_of_database_is_refused_by_name():
         "-c",
         PRINT_DATABASES,
         SOS_DEV_MODE="1",
+        DATABASE_URL="sqlite:///never-opened.sqlite3",
         SOS_REPLICA_URL="postgres://sos@replica.example:5432/sos",
     )
     assert result.returncode != 0
