@@ -1224,16 +1224,16 @@ def km_median(table):
     return next((row["day"] for row in table if row["survival"] <= 0.5), None)
 
 
-def survival_curve(histogram, min_at_risk=MIN_AT_RISK):
+def survival_curve(table, min_at_risk=MIN_AT_RISK):
     """
-    The points a page draws: S = 1 on day 0 with everyone at risk (unless the table has its
-    own day-0 row), then each Kaplan-Meier row while at least ``min_at_risk`` remain at
-    risk. Empty when fewer than ``min_at_risk`` are observed at all.
+    The points a page draws from a ``kaplan_meier`` table: S = 1 on day 0 with everyone at
+    risk (unless the table has its own day-0 row), then each row while at least
+    ``min_at_risk`` remain at risk. Empty when fewer than ``min_at_risk`` are observed at
+    all.
     """
-    total = sum(histogram.values())
+    total = table[0]["at_risk"] if table else 0  # everyone is at risk on the first row
     if total < min_at_risk:
         return []
-    table = kaplan_meier(histogram)
     points = [row for row in table if row["at_risk"] >= min_at_risk]
     if table[0]["day"] == 0:
         return points
@@ -1364,7 +1364,7 @@ def _reoffending_curve(histogram):
     survival_12m = survival_at(table, FOLLOW_UP_DAYS)
     return {
         "clients": sum(histogram.values()),
-        "points": survival_curve(histogram),
+        "points": survival_curve(table),
         "km_reoffending_12m": None if survival_12m is None else 1 - survival_12m,
         "at_risk_12m": at_risk_on(table, FOLLOW_UP_DAYS),
     }
@@ -1385,7 +1385,7 @@ def _programme_length(histogram):
     table = kaplan_meier(histogram)
     return {
         "clients": sum(histogram.values()),
-        "points": survival_curve(histogram),
+        "points": survival_curve(table),
         "median_days": km_median(table),
         "reached_6_months": survival_at(table, SIX_MONTHS_DAYS - 1),
         "reached_12_months": survival_at(table, TWELVE_MONTHS_DAYS - 1),

@@ -335,10 +335,11 @@ def test_km_summary_is_the_table_read_at_each_day(histogram, days):
 
 def test_survival_curve_stops_where_fewer_than_ten_remain_at_risk():
     histogram = {(10, True): 1, (20, True): 1, (30, False): 1, (40, True): 1, (365, False): 8}
-    points = metrics.survival_curve(histogram)
+    points = metrics.survival_curve(metrics.kaplan_meier(histogram))
     assert [(p["day"], p["at_risk"]) for p in points] == [(0, 12), (10, 12), (20, 11), (30, 10)]
     assert points[0]["survival"] == 1.0
-    assert metrics.survival_curve({(5, True): 9}) == []
+    assert metrics.survival_curve(metrics.kaplan_meier({(5, True): 9})) == []
+    assert metrics.survival_curve(metrics.kaplan_meier({})) == []
 
 
 def test_kaplan_meier_reoffending_from_the_database(borough_a):
