@@ -10,6 +10,7 @@ tests commit their data (``transaction=True``).
 
 import copy
 import logging
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -66,6 +67,16 @@ def world():
     return world
 
 
+@contextmanager
+def on_both():
+    """The queries run meanwhile on the primary and on the replica."""
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
+    ):
+        yield primary, standby
+
+
 def reads_figures(queries):
     return [q["sql"] for q in queries if any(t in q["sql"] for t in FIGURES_TABLES)]
 
@@ -80,10 +91,7 @@ def test_a_dashboards_figures_come_from_the_replica_and_the_rest_from_the_primar
     borough = world["boroughs"][0]
     add_replica()
     client.force_login(manager)
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
-    ):
+    with on_both() as (primary, standby):
         response = client.get(f"/dashboard/{borough.slug}/?as_of={TODAY.isoformat()}")
     assert response.status_code == 200
     assert reads_figures(primary.captured_queries) == []
@@ -100,10 +108,7 @@ def test_the_network_dashboard_and_its_downloads_read_from_the_replica(
     add_replica()
     client.force_login(manager)
     for query in ("", "&download=figures", "&download=monthly"):
-        with (
-            CaptureQueriesContext(connections["default"]) as primary,
-            CaptureQueriesContext(connections[replica.REPLICA]) as standby,
-        ):
+        with on_both() as (primary, standby):
             response = client.get(f"/dashboard/?as_of={TODAY.isoformat()}{query}")
         assert response.status_code == 200, query
         assert reads_figures(primary.captured_queries) == [], query
@@ -116,10 +121,7 @@ def test_who_may_see_which_borough_is_decided_on_the_primary(
     """A lagging replica never widens a user's scope: their boroughs come from the primary."""
     add_replica()
     client.force_login(coordinator_a)
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
-    ):
+    with on_both() as (primary, standby):
         response = client.get(f"/dashboard/?as_of={TODAY.isoformat()}")
     assert response.status_code == 200
     assert [b["slug"] for b in response.context["data"]["boroughs"]] == ["southwark"]
@@ -146,10 +148,7 @@ def test_an_object_read_from_the_replica_is_saved_to_the_primary(world, add_repl
     borough = replica.on_replica(Borough.objects.get, pk=pk)
     assert borough._state.db == replica.REPLICA
     borough.name = "Renamed on the primary"
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
-    ):
+    with on_both() as (primary, standby):
         replica.on_replica(borough.save)
     assert any(q["sql"].startswith("UPDATE") for q in primary.captured_queries)
     assert not any(q["sql"].startswith("UPDATE") for q in standby.captured_queries)
@@ -267,10 +266,7 @@ def test_a_replica_found_down_by_the_health_check_is_left_alone_for_a_while(
 
 def test_warm_figures_reads_from_the_replica(world, add_replica, capsys):
     add_replica()
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[replica.REPLICA]) as standby,
-    ):
+    with on_both() as (primary, standby):
         call_command("warm_figures", "--as-of", TODAY.isoformat())
     assert reads_figures(primary.captured_queries) == []
     assert reads_figures(standby.captured_queries)
