@@ -273,6 +273,15 @@ def test_warm_figures_reads_from_the_replica(world, add_replica, capsys):
     assert "for 3 boroughs and the network" in capsys.readouterr().out
 
 
+def test_the_outcomes_report_reads_from_the_replica(world, add_replica, capsys):
+    add_replica()
+    with on_both() as (primary, standby):
+        call_command("outcomes_report", "--as-of", TODAY.isoformat(), "--format", "csv")
+    assert reads_figures(primary.captured_queries) == []
+    assert reads_figures(standby.captured_queries)
+    assert capsys.readouterr().out.count("\n") == 1 + 1 + 3  # header, network, 3 boroughs
+
+
 def test_without_a_replica_everything_reads_from_the_primary(world, client, manager):
     assert not replica.configured()
     client.force_login(manager)

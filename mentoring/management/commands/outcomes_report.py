@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from mentoring import metrics
+from mentoring import metrics, replica
 from mentoring.management import as_of_day
 from mentoring.models import Borough
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if borough and not Borough.objects.filter(slug=borough).exists():
             known = ", ".join(Borough.objects.order_by("slug").values_list("slug", flat=True))
             raise CommandError(f"No borough with slug {borough!r}. Known: {known or 'none'}.")
-        report = metrics.report(None, as_of)
+        report = replica.on_replica(metrics.report, None, as_of)  # the dashboards' figures
         if borough:
             report["boroughs"] = [b for b in report["boroughs"] if b["slug"] == borough]
         if output_format == "csv":
