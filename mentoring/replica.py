@@ -10,11 +10,13 @@ stale figure in the figures cache: the versions that key it are read from the re
 with the data, and a replica only moves forward, so what is cached under a version is
 never older than that version's data.
 
-If the replica cannot be reached, or a query on it fails for an outage or a conflict
-with the standby's recovery, the dashboard is computed again on the primary and a
-warning is logged: a replica's failure costs time, never a page. The process then leaves
-the replica alone for ``RETRY_AFTER`` seconds, so that a replica that is down does not
-cost every dashboard a failed connection.
+If the replica cannot be reached, falls more than ``MAX_LAG`` seconds behind the primary,
+or fails a query (an outage, a conflict with the standby's recovery, a table a migration
+has not yet brought to it), the dashboard is computed again on the primary and a warning
+is logged: a replica's failure costs time, never a page. A query that fails on the
+primary too raises its error there. The process then leaves the replica alone for
+``RETRY_AFTER`` seconds, so that a replica that is down does not cost every dashboard a
+failed connection.
 """
 
 import logging
@@ -27,11 +29,16 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 REPLICA = "replica"
 RETRY_AFTER = 30  # seconds
-
-# When this process may try the replica again after a failure (time.monotonic()).
-_retry_at = 0.0
+MAX_LAG = 60  # seconds behind the primary, beyond which the replica is not read
+CHECK_LAG_EVERY = 10  # seconds
 
 logger = logging.getLogger("mentoring.replica")
+
+# When this process may try the replica again after a failure, and when it last checked
+# the replica's lag (time.monotonic()); what the health check says meanwhile.
+_retry_at = 0.0
+_lag_checked_at = float("-inf")
+_problem = "unavailable"
 
 # The alias that reads go to inside ``on_replica``; None: Django's default (the primary).
 _reads = ContextVar("sos_reads", default=None)
@@ -69,21 +76,56 @@ def _reading_from(alias):
         _reads.reset(token)
 
 
-def _is_outage(exc):
-    # Imported when needed: mentoring.system imports this module for the health check.
-    from mentoring.system import is_outage
-
-    return is_outage(exc)
+class TooFarBehind(DatabaseError):
+    pass
 
 
-def _give_up_for_a_while(exc, doing):
-    global _retry_at
+def lag():
+    """
+    Seconds the replica is behind the primary: 0 when it has replayed everything the
+    primary has written, else the age of the last transaction it replayed. 0 on a
+    database that is not a standby (the tests' replica is the test database itself), and
+    on SQLite. One query on each.
+    """
+    standby = connections[REPLICA]
+    if standby.vendor != "postgresql":
+        with standby.cursor() as cursor:
+            cursor.execute("SELECT 0.0")
+            return float(cursor.fetchone()[0])
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        (written,) = cursor.fetchone()
+    with standby.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
+            " WHEN pg_last_wal_replay_lsn() >= %s::pg_lsn THEN 0"
+            " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()),"
+            " 'Infinity') END::float",
+            [written],
+        )
+        (seconds,) = cursor.fetchone()
+    return seconds
+
+
+def _check_lag(now=False):
+    """Raise TooFarBehind if the replica is: checked at most every CHECK_LAG_EVERY seconds."""
+    global _lag_checked_at
+    if not now and time.monotonic() < _lag_checked_at + CHECK_LAG_EVERY:
+        return
+    behind = lag()
+    _lag_checked_at = time.monotonic()
+    if behind > MAX_LAG:
+        raise TooFarBehind(f"{behind:.0f} s behind the primary (at most {MAX_LAG} s)")
+
+
+def _give_up_for_a_while(exc):
+    global _retry_at, _problem
     _retry_at = time.monotonic() + RETRY_AFTER
+    _problem = "lagging" if isinstance(exc, TooFarBehind) else "unavailable"
     logger.warning(
-        "Read replica failed (%s: %s); %s, and for the next %d seconds.",
+        "Read replica failed (%s: %s); dashboards read from the primary for the next %d seconds.",
         exc.__class__.__name__,
         (str(exc).strip().splitlines() or [""])[0],
-        doing,
         RETRY_AFTER,
     )
     connections[REPLICA].close_if_unusable_or_obsolete()
@@ -96,35 +138,33 @@ def _worth_trying():
 def on_replica(compute, *args, **kwargs):
     """
     ``compute(*args, **kwargs)``, which only reads, with its reads on the replica when one
-    is configured and answers; on the primary otherwise, or again on the primary when the
-    replica fails.
+    is configured, answers and is not too far behind; on the primary otherwise, or again
+    on the primary when the replica fails.
     """
     if _worth_trying():
         try:
+            _check_lag()
             with _reading_from(REPLICA):
                 return compute(*args, **kwargs)
         except DatabaseError as exc:
-            if not _is_outage(exc):
-                raise
-            _give_up_for_a_while(exc, "computing on the primary")
-    return compute(*args, **kwargs)
+            _give_up_for_a_while(exc)
+    with _reading_from(None):
+        return compute(*args, **kwargs)
 
 
 def status():
     """
-    For the health check: None without a replica, else "ok" or "unavailable". A replica
-    given up on is not tried again before its time, so that a load balancer's checks do
-    not wait on its connect timeout.
+    For the health check: None without a replica, else "ok", "lagging" (more than
+    ``MAX_LAG`` seconds behind) or "unavailable". A replica given up on is not tried again
+    before its time, so that a load balancer's checks do not wait on its timeouts.
     """
     if not configured():
         return None
     if not _worth_trying():
-        return "unavailable"
+        return _problem
     try:
-        with connections[REPLICA].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        _check_lag(now=True)
     except DatabaseError as exc:
-        _give_up_for_a_while(exc, "dashboards read from the primary")
-        return "unavailable"
+        _give_up_for_a_while(exc)
+        return _problem
     return "ok"

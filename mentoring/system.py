@@ -42,7 +42,7 @@ def health(request):
     return JsonResponse(body)
 
 
-def is_outage(exc):
+def _is_outage(exc):
     """A database error raised while connecting or talking to the server (not a bad query)."""
     while exc is not None:
         if isinstance(exc, OperationalError | InterfaceError):
@@ -58,7 +58,7 @@ def server_error(request):
     Neither template touches the database or the request's user.
     """
     exc = sys.exc_info()[1]
-    if is_outage(exc):
+    if _is_outage(exc):
         logger.error("Database unavailable while serving %s", request.path)
         response = HttpResponseServerError(loader.get_template("503.html").render())
         response.status_code = 503

@@ -190,9 +190,20 @@ if REPLICA_URL:
             f"{DATABASES['default']['ENGINE']}."
         )
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-        # A replica that does not answer is given up on after 3 s (the dashboards then
-        # read from the primary), not after the system's TCP timeout of minutes.
-        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        # A replica that stops answering is given up on within seconds (the dashboards
+        # then read from the primary), not after the system's TCP timeouts of minutes:
+        # 3 s to connect; on an open connection, keepalive probes and 10 s for data sent
+        # to be acknowledged. A query on it may run 30 s at most.
+        DATABASES["replica"]["OPTIONS"] = {
+            "connect_timeout": 3,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
+            "options": "-c statement_timeout=30s",
+            **DATABASES["replica"].get("OPTIONS", {}),
+        }
     # Tests read the replica's figures from the test database itself.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["mentoring.replica.Router"]
@@ -205,7 +216,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # borough's clients then joins to its offences and milestones by their client index
     # (4 ms) instead of reading every offence and milestone (12 ms each at 100,000 clients).
     for _alias in DATABASES.values():
-        _alias.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
+        _options = _alias.setdefault("OPTIONS", {})
+        _options["options"] = (
+            f"-c jit=off -c random_page_cost=1.1 {_options.get('options', '')}".strip()
+        )
     SILENCED_SYSTEM_CHECKS = []
 else:
     # The session-date index INCLUDEs the columns the dashboards aggregate so that

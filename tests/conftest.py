@@ -15,12 +15,17 @@ from . import factories
 
 # A read replica for the tests that ask for one (tests/test_replica.py): the test database
 # itself, through a second connection, as a standby is a second server with the same data.
-# Unused unless a test sets REPLICA_URL, as SOS_REPLICA_URL does outside tests.
-if replica.REPLICA not in connections.settings:
-    connections.settings[replica.REPLICA] = {
-        **copy.deepcopy(connections.settings["default"]),
-        "TEST": {**connections.settings["default"]["TEST"], "MIRROR": "default"},
-    }
+# It replaces any replica SOS_REPLICA_URL configured, and is unused unless a test sets
+# REPLICA_URL (``no_replica_unless_asked``).
+connections.settings[replica.REPLICA] = {
+    **copy.deepcopy(connections.settings["default"]),
+    "TEST": {**connections.settings["default"]["TEST"], "MIRROR": "default"},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_replica_unless_asked(settings):
+    settings.REPLICA_URL = ""
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
 """factory_boy factories for the programme's records. Every default is valid."""
 
 import datetime
+import importlib
 
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 
 from mentoring import models
@@ -173,3 +175,9 @@ class PlacementFactory(factory.django.DjangoModelFactory):
     employer = factory.SubFactory(EmployerFactory)
     kind = models.Placement.Kind.APPRENTICESHIP
     started_on = datetime.date(2021, 1, 4)
+
+
+def seed_support_areas():
+    """The support areas migration 0002 seeds, which each transactional test's flush deletes."""
+    migration = importlib.import_module("mentoring.migrations.0002_support_areas")
+    migration.add_support_areas(django_apps, None)

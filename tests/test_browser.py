@@ -8,7 +8,6 @@ step go to tests/screenshots/ (git-ignored), with the accessibility report.
 """
 
 import datetime
-import importlib
 import json
 import os
 import re
@@ -31,7 +30,6 @@ if not CHROMIUM.exists():
     pytest.skip(missing, allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from django.apps import apps as django_apps  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -125,18 +123,12 @@ def shoot(page, request, screenshots):
     return shoot
 
 
-def seed_support_areas():
-    """The support areas migration 0002 seeds, which each transactional test's flush deletes."""
-    migration = importlib.import_module("mentoring.migrations.0002_support_areas")
-    migration.add_support_areas(django_apps, None)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _support_areas_restored(django_db_setup, django_db_blocker):
     """Leave the database as the migrations did for the tests that run after these."""
     yield
     with django_db_blocker.unblock():
-        seed_support_areas()
+        factories.seed_support_areas()
 
 
 @pytest.fixture
@@ -148,7 +140,7 @@ def cast(transactional_db, settings):
     # The real hasher spends half a second on each password made and each sign-in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     today = timezone.localdate()
-    seed_support_areas()
+    factories.seed_support_areas()
     southwark = factories.BoroughFactory(name="Southwark", slug="southwark", code="SWK")
     croydon = factories.BoroughFactory(name="Croydon", slug="croydon", code="CRO")
 

@@ -29,13 +29,20 @@ PRINT_SETTINGS = (
 )
 
 
+# What the environment running the tests may hold that would change the settings tested.
+NOT_INHERITED = {
+    "SOS_DEV_MODE",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "SOS_REPLICA_URL",
+    "SOS_FIGURES_CACHE",
+}
+
+
 def run_python(*args, **env_overrides):
     """Run Python in the project folder with a clean, production-like environment."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"SOS_DEV_MODE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env["DJANGO_SETTINGS_MODULE"] = "sos.settings"
     env.update(env_overrides)
     return subprocess.run(
@@ -199,7 +206,10 @@ def test_no_read_replica_unless_one_is_given():
 
 
 def test_a_read_replica_reads_like_the_primary_and_gives_up_quickly():
-    """Same planner settings as the primary, a short connect timeout, a mirror in tests."""
+    """
+    Same planner settings as the primary, short timeouts (a replica that stops answering
+    is left for the primary within seconds), a mirror of the test database in tests.
+    """
     result = run_python(
         "-c",
         PRINT_DATABASES,
@@ -213,7 +223,12 @@ def test_a_read_replica_reads_like_the_primary_and_gives_up_quickly():
     assert printed["replica_url"] == "postgres://sos@replica.example:5432/sos"
     assert replica["HOST"] == "replica.example"
     assert "jit=off" in default["OPTIONS"]["options"]
-    assert replica["OPTIONS"] == {"connect_timeout": 3, "options": default["OPTIONS"]["options"]}
+    assert replica["OPTIONS"]["connect_timeout"] == 3
+    assert replica["OPTIONS"]["keepalives"] == 1
+    assert replica["OPTIONS"]["tcp_user_timeout"] == 10_000
+    assert (
+        replica["OPTIONS"]["options"] == f"{default['OPTIONS']['options']} -c statement_timeout=30s"
+    )
     assert replica["TEST"] == {"MIRROR": "default"}
     assert printed["routers"] == ["mentoring.replica.Router"]
 
