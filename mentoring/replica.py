@@ -29,7 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 REPLICA = "replica"
 RETRY_AFTER = 30  # seconds
-MAX_LAG = 60  # seconds behind the primary, beyond which the replica is not read
+MAX_LAG = 60  # seconds behind the primary, after which the replica is not read
 CHECK_LAG_EVERY = 10  # seconds
 
 logger = logging.getLogger("mentoring.replica")
@@ -80,12 +80,39 @@ class TooFarBehind(DatabaseError):
     pass
 
 
+class Lag:
+    """
+    How long the replica has been behind the primary, as this process has seen it at its
+    checks: it is behind from the first check at which it had not replayed everything
+    the primary had written, until a check finds it has replayed that much. Replay
+    positions, not timestamps: a standby's last replayed transaction may be old because
+    the primary has been idle, and the clocks of two servers may differ.
+    """
+
+    def __init__(self):
+        self.since = None  # (time.monotonic(), the primary's write position) or None
+
+    def seen(self, now, written, in_recovery, caught_up, past_mark):
+        """
+        Seconds behind after a check at ``now``: ``written`` is the primary's write
+        position; ``caught_up`` whether the replica has replayed up to it, ``past_mark``
+        whether up to the position it lacked when first seen behind (``since``).
+        """
+        if not in_recovery or caught_up:
+            self.since = None  # not a standby (the tests' replica), or caught up
+            return 0.0
+        if self.since is None or past_mark:
+            self.since = (now, written)  # behind, but past what it lacked before
+        return now - self.since[0]
+
+
+_lag = Lag()
+
+
 def lag():
     """
-    Seconds the replica is behind the primary: 0 when it has replayed everything the
-    primary has written, else the age of the last transaction it replayed. 0 on a
-    database that is not a standby (the tests' replica is the test database itself), and
-    on SQLite. One query on each.
+    Seconds the replica has been behind the primary (``Lag``): one query on each. 0 on
+    SQLite, after a query that shows the replica answers.
     """
     standby = connections[REPLICA]
     if standby.vendor != "postgresql":
@@ -95,16 +122,15 @@ def lag():
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         (written,) = cursor.fetchone()
+    mark = _lag.since[1] if _lag.since else written
     with standby.cursor() as cursor:
         cursor.execute(
-            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
-            " WHEN pg_last_wal_replay_lsn() >= %s::pg_lsn THEN 0"
-            " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()),"
-            " 'Infinity') END::float",
-            [written],
+            "SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, false),"
+            " COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)",
+            [written, mark],
         )
-        (seconds,) = cursor.fetchone()
-    return seconds
+        in_recovery, caught_up, past_mark = cursor.fetchone()
+    return _lag.seen(time.monotonic(), written, in_recovery, caught_up, past_mark)
 
 
 def _check_lag(now=False):
@@ -115,7 +141,7 @@ def _check_lag(now=False):
     behind = lag()
     _lag_checked_at = time.monotonic()
     if behind > MAX_LAG:
-        raise TooFarBehind(f"{behind:.0f} s behind the primary (at most {MAX_LAG} s)")
+        raise TooFarBehind(f"behind the primary for {behind:.0f} s (at most {MAX_LAG} s)")
 
 
 def _give_up_for_a_while(exc):

@@ -38,6 +38,7 @@ def add_replica(monkeypatch, settings):
     monkeypatch.setattr(replica, "_retry_at", 0.0)
     monkeypatch.setattr(replica, "_lag_checked_at", float("-inf"))
     monkeypatch.setattr(replica, "_problem", "unavailable")
+    monkeypatch.setattr(replica, "_lag", replica.Lag())
     standby = connections[replica.REPLICA]
     saved = copy.deepcopy(standby.settings_dict)
 
@@ -293,6 +294,24 @@ def test_the_lag_is_checked_now_and_then_not_on_every_view(world, add_replica, m
     clock["now"] += replica.CHECK_LAG_EVERY
     replica.on_replica(metrics.dashboard, None, TODAY)
     assert checks == [1000.0, 1000.0 + replica.CHECK_LAG_EVERY]
+
+
+def test_a_replica_is_behind_from_when_it_lacked_what_the_primary_had_written():
+    """
+    Behind since the first check that found it without the primary's latest writes, until
+    it has replayed them; progress past those starts the count again.
+    """
+    lag = replica.Lag()
+    assert lag.seen(0, "0/A", in_recovery=True, caught_up=True, past_mark=True) == 0
+    assert lag.seen(5, "0/B", in_recovery=True, caught_up=False, past_mark=False) == 0
+    assert lag.since == (5, "0/B")
+    assert lag.seen(15, "0/C", in_recovery=True, caught_up=False, past_mark=False) == 10
+    assert lag.seen(70, "0/D", in_recovery=True, caught_up=False, past_mark=False) == 65
+    assert lag.seen(80, "0/E", in_recovery=True, caught_up=False, past_mark=True) == 0
+    assert lag.since == (80, "0/E")
+    assert lag.seen(90, "0/F", in_recovery=True, caught_up=True, past_mark=True) == 0
+    assert lag.since is None
+    assert lag.seen(95, "0/G", in_recovery=False, caught_up=False, past_mark=False) == 0
 
 
 def test_the_lag_of_a_database_that_is_not_a_standby_is_none(add_replica):
