@@ -7,16 +7,16 @@ just saved.
 
 A replica lags the primary by a moment, and so may a dashboard. That never leaves a
 stale figure in the figures cache: the versions that key it are read from the replica
-with the data, and a replica only moves forward, so what is cached under a version is
+before the data, and a replica only moves forward, so what is cached under a version is
 never older than that version's data.
 
-If the replica cannot be reached, falls more than ``MAX_LAG`` seconds behind the primary,
-or fails a query (an outage, a conflict with the standby's recovery, a table a migration
-has not yet brought to it), the dashboard is computed again on the primary and a warning
-is logged: a replica's failure costs time, never a page. A query that fails on the
-primary too raises its error there. The process then leaves the replica alone for
-``RETRY_AFTER`` seconds, so that a replica that is down does not cost every dashboard a
-failed connection.
+If the replica cannot be reached, has not replayed within ``MAX_LAG`` seconds what the
+primary had written (``Lag``), or fails a query (an outage, a conflict with the
+standby's recovery, a table a migration has not yet brought to it), the dashboard is
+computed again on the primary and a warning is logged: a replica's failure costs time,
+never a page. A query that fails on the primary too raises its error there. The process
+then leaves the replica alone for ``RETRY_AFTER`` seconds, so that a replica that is
+down does not cost every dashboard a failed connection.
 """
 
 import logging
