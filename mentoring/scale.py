@@ -1034,8 +1034,26 @@ class ScaleBuilder:
         m.Placement,
     )
 
+    # Written by the build without COPY: the session summaries (``summaries.rebuild``),
+    # their versions, the funding and the benchmark logins. They are ANALYZEd with the
+    # loaded tables; left to autovacuum, the planner would take a year of SessionAreaDay
+    # for 0.5% of it in the first minutes after a build (the network dashboard's support
+    # areas: 170 ms, not 25).
+    WRITTEN_OTHERWISE = (
+        m.SessionDay,
+        m.SessionAreaDay,
+        m.BoroughVersion,
+        m.CaseShardVersion,
+        m.Employer,
+        m.Funder,
+        m.Grant,
+        m.StaffProfile,
+        m.StaffProfile.boroughs.through,
+    )
+
     def _loaded_tables(self):
-        return [model._meta.db_table for model in (m.Borough, *self.LOADED)]
+        models = (m.Borough, *self.LOADED, *self.WRITTEN_OTHERWISE)
+        return [model._meta.db_table for model in models]
 
     def _write(self):
         self.now = timezone.now()
