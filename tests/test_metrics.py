@@ -505,13 +505,23 @@ def test_mentor_load_counts_assignments_open_on_as_of(borough_a, borough_b):
         mentor=busy, client=started_client(borough_a, start), started_on=AS_OF + days(1)
     )  # starts after A
     AssignmentFactory(mentor=visiting, client=started_client(borough_b, start), started_on=start)
+    MentorFactory(reference="M-SWK-003", home_borough=borough_a)  # no assignments at all
     load = metrics.mentor_load(Borough.objects.filter(pk=borough_a.pk), AS_OF)
     assert [(m["reference"], m["open_assignments"], m["over_capacity"]) for m in load] == [
         ("M-CRO-001", 1, False),  # capacity is the mentor's, whichever borough
         ("M-SWK-001", 3, True),
+        ("M-SWK-003", 0, False),
     ]
     assert load[1]["spare"] == -1
     assert load[1]["home_borough"] == "southwark"
+    # Serving both boroughs of the scope (home and other), a mentor is one row, counted once.
+    both = metrics.mentor_load(Borough.objects.filter(pk__in=[borough_a.pk, borough_b.pk]), AS_OF)
+    assert [(m["reference"], m["open_assignments"]) for m in both] == [
+        ("M-CRO-001", 1),
+        ("M-CRO-002", 0),
+        ("M-SWK-001", 3),
+        ("M-SWK-003", 0),
+    ]
 
 
 def test_support_areas_covered_by_attended_sessions_in_the_last_year(borough_a, borough_b):
