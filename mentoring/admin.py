@@ -5,11 +5,15 @@ New clients and mentors get their references from the services module, and sessi
 record who logged them, whether they arrive through their own page or an inline.
 """
 
+from collections import defaultdict
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.text import smart_split, unescape_string_literal
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
@@ -66,6 +70,51 @@ class RecordChoices:
             )
         kwargs.setdefault("form_class", RecordsChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SearchThroughRelations:
+    """
+    Search the records a row points to (its client, mentor, employer...) in their own
+    tables first, then the rows by those ids, instead of Django's join of every row with
+    them: with two million sessions, the join's OR of client and mentor names read every
+    session three times over (4.1 s for "smith" at 100,000 clients). Up to
+    ``SEARCH_IDS`` matching records are passed as a list of ids, which the planner
+    estimates and looks up by index ("smith", 2,800 clients: 0.19 s for the whole page; a
+    reference: 0.07 s); more as a subquery ("a": 0.5 s).
+    Same terms and fields as Django's search (every term must match one of
+    ``search_fields``, case-insensitively anywhere); fields with a ``^``, ``=`` or ``@``
+    prefix are left to Django.
+    """
+
+    SEARCH_IDS = 5000
+
+    def get_search_results(self, request, queryset, search_term):
+        fields = [str(name) for name in self.get_search_fields(request)]
+        if not search_term or any(name.startswith(("^", "=", "@")) for name in fields):
+            return super().get_search_results(request, queryset, search_term)
+        own, related = [], defaultdict(list)
+        for name in fields:
+            relation, _, rest = name.partition(LOOKUP_SEP)
+            if rest and self.model._meta.get_field(relation).many_to_one:
+                related[relation].append(rest)
+            else:
+                own.append(name)
+        terms = []
+        for bit in smart_split(search_term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            match = Q.create([(f"{name}__icontains", bit) for name in own], connector=Q.OR)
+            for relation, names in related.items():
+                model = self.model._meta.get_field(relation).related_model
+                found = model._base_manager.filter(
+                    Q.create([(f"{name}__icontains", bit) for name in names], connector=Q.OR)
+                )
+                ids = list(found.values_list("pk", flat=True)[: self.SEARCH_IDS + 1])
+                if len(ids) > self.SEARCH_IDS:
+                    ids = found.values("pk")
+                match |= Q(**{f"{relation}__in": ids})
+            terms.append(match)
+        return queryset.filter(*terms), False
 
 
 class OpenClosedFilter(admin.SimpleListFilter):
@@ -430,7 +479,7 @@ class ClientAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(RecordChoices, SimpleHistoryAdmin):
+class AssignmentAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     form = AssignmentAdminForm
     list_display = ["client", "mentor", "started_on", "ended_on", "end_reason"]
     list_filter = [OpenClosedFilter, "end_reason", "client__borough"]
@@ -445,7 +494,7 @@ class AssignmentAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(SupportSession)
-class SupportSessionAdmin(RecordChoices, SimpleHistoryAdmin):
+class SupportSessionAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     list_display = [
         "date",
         "client",
@@ -456,15 +505,26 @@ class SupportSessionAdmin(RecordChoices, SimpleHistoryAdmin):
         "attendance",
         "safeguarding_concern",
     ]
-    list_filter = ["attendance", "kind", "mode", "safeguarding_concern", "client__borough"]
+    # By date through a filter (today, 7 days, this month, this year), not date_hierarchy:
+    # its drill-down lists the years that have sessions, a scan of every session (0.22 s
+    # at two million) on each view of the list.
+    list_filter = [
+        ("date", admin.DateFieldListFilter),
+        "attendance",
+        "kind",
+        "mode",
+        "safeguarding_concern",
+        "client__borough",
+    ]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + [
         "mentor__reference",
         "mentor__first_name",
         "mentor__last_name",
     ]
+    # "12 results (Show all)" rather than also counting two million sessions every time.
+    show_full_result_count = False
     autocomplete_fields = ["client", "mentor"]
     filter_horizontal = ["support_areas"]
-    date_hierarchy = "date"
     list_select_related = ["client", "mentor"]
     readonly_fields = ["logged_by", "created_at", "updated_at", "submission_token"]
 
@@ -475,7 +535,7 @@ class SupportSessionAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Offence)
-class OffenceAdmin(RecordChoices, SimpleHistoryAdmin):
+class OffenceAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
     list_filter = ["disposal", "offence_type", "source", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -485,7 +545,7 @@ class OffenceAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(RecordChoices, SimpleHistoryAdmin):
+class MilestoneAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "kind", "achieved_on", "verified"]
     list_filter = ["kind", "verified", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -495,7 +555,7 @@ class MilestoneAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Goal)
-class GoalAdmin(RecordChoices, SimpleHistoryAdmin):
+class GoalAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
     list_filter = ["status", "support_area", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["description"]
@@ -516,7 +576,7 @@ class FunderAdmin(RecordChoices, admin.ModelAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(RecordChoices, admin.ModelAdmin):
+class GrantAdmin(SearchThroughRelations, RecordChoices, admin.ModelAdmin):
     list_display = ["funder", "borough", "amount", "starts_on", "ends_on", "reference"]
     list_filter = ["borough", "funder__kind"]
     search_fields = ["funder__name", "reference", "borough__name"]
@@ -542,7 +602,7 @@ class EmployerAdmin(RecordChoices, admin.ModelAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(RecordChoices, admin.ModelAdmin):
+class PlacementAdmin(SearchThroughRelations, RecordChoices, admin.ModelAdmin):
     list_display = ["client", "employer", "kind", "started_on", "ended_on"]
     list_filter = [OpenClosedFilter, "kind", "employer"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["employer__name"]

@@ -3,7 +3,9 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
+from mentoring.admin import SearchThroughRelations
 from mentoring.models import AccessLog, Assignment, Borough, Client, Mentor, SupportSession
 
 from . import factories
@@ -51,6 +53,77 @@ class TestAdminPagesWithDemoData:
     def test_client_search_by_reference(self):
         response = self.client.get(admin_url(Client, "changelist"), {"q": "SWK-00001"})
         assert [c.reference for c in response.context["cl"].result_list] == ["SWK-00001"]
+
+    @pytest.mark.parametrize("search_ids", [0, SearchThroughRelations.SEARCH_IDS])
+    @pytest.mark.parametrize(
+        "model",
+        [m for m, a in admin.site._registry.items() if isinstance(a, SearchThroughRelations)],
+        ids=lambda m: m._meta.model_name,
+    )
+    def test_search_through_relations_finds_what_djangos_join_finds(
+        self, model, search_ids, rf, admin_user, monkeypatch
+    ):
+        """
+        The same rows as Django's own search (a join of every row with its client, mentor
+        or employer), for single terms, several terms, a quoted phrase and no match; with
+        the matching records as a list of ids and (``search_ids`` 0) as subqueries.
+        """
+        monkeypatch.setattr(SearchThroughRelations, "SEARCH_IDS", search_ids)
+        model_admin = admin.site._registry[model]
+        session = SupportSession.objects.select_related("client", "mentor").order_by("pk")[7]
+        client, mentor = session.client, session.mentor
+        terms = [
+            client.last_name,
+            client.first_name.lower(),
+            client.reference,
+            client.reference[:5],
+            mentor.last_name,
+            mentor.reference,
+            f"{client.first_name} {client.last_name}",
+            f'"{client.first_name} {client.last_name}"',
+            f"{mentor.first_name} {client.reference}",
+            "fund",
+            "employ",
+            "a",
+            "zzzz-nobody",
+        ]
+        request = rf.get("/")
+        request.user = admin_user
+        rows = model._default_manager.all()
+        found_any = False
+        for term in terms:
+            ours, duplicates = model_admin.get_search_results(request, rows, term)
+            django, _ = super(SearchThroughRelations, model_admin).get_search_results(
+                request, rows, term
+            )
+            assert not duplicates
+            assert sorted(ours.values_list("pk", flat=True)) == sorted(
+                set(django.values_list("pk", flat=True))
+            ), term
+            found_any |= ours.exists()
+        assert found_any
+
+    def test_sessions_are_filtered_by_date_without_listing_every_year(self):
+        """No date hierarchy over every session: a date filter, and one count, not two."""
+        response = self.client.get(admin_url(SupportSession, "changelist"), {"q": "a"})
+        assert response.status_code == 200
+        cl = response.context["cl"]
+        assert cl.date_hierarchy is None
+        assert cl.full_result_count is None
+        titles = [spec.title for spec in cl.filter_specs]
+        assert "date" in titles
+        this_year = self.client.get(
+            admin_url(SupportSession, "changelist"),
+            {
+                "date__gte": f"{timezone.localdate().year}-01-01",
+                "date__lt": f"{timezone.localdate().year + 1}-01-01",
+            },
+        )
+        assert this_year.status_code == 200
+        assert this_year.context["cl"].result_list
+        assert all(
+            s.date.year == timezone.localdate().year for s in this_year.context["cl"].result_list
+        )
 
     def test_client_autocomplete_finds_by_reference(self):
         response = self.client.get(
