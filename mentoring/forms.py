@@ -15,6 +15,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 
 from .models import (
     DURATION_MAX_MINUTES,
@@ -30,6 +32,39 @@ from .models import (
     SupportSession,
     age_on,
 )
+
+
+def _html_attrs(attrs):
+    """A widget's attributes as Django's ``attrs.html`` writes them."""
+    return "".join(
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class LongSelect(forms.Select):
+    """
+    A <select> written in Python, the same HTML as Django's templates write: a borough's
+    coordinator chooses among 900 active clients on /sessions/new/ at London scale, and a
+    template per option cost 140 ms of the page's 177.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [f'<select name="{escape(widget["name"])}"{_html_attrs(widget["attrs"])}>']
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            html.extend(
+                f'\n  <option value="{escape(option["value"])}"{_html_attrs(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"
+                for option in options
+            )
+            if group_name:
+                html.append("\n  </optgroup>")
+        html.append("\n</select>")
+        return mark_safe("".join(html))
 
 
 def storable_keys(key_field, values):
@@ -442,6 +477,8 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
             "safeguarding_concern",
         ]
         widgets = {
+            "client": LongSelect,
+            "mentor": LongSelect,
             "date": DateInput(),
             "start_time": TimeInput(),
             "support_areas": forms.CheckboxSelectMultiple,

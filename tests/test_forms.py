@@ -7,8 +7,9 @@ import datetime
 
 import pytest
 from django import forms
+from django.utils.safestring import SafeString
 
-from mentoring.forms import AssignmentAdminForm, ClientAdminForm
+from mentoring.forms import AssignmentAdminForm, ClientAdminForm, LongSelect, SupportSessionForm
 from mentoring.models import Assignment, Client
 from mentoring.services import client_save
 
@@ -195,3 +196,41 @@ def test_second_open_assignment_is_a_readable_form_error(southwark_client, borou
         "__all__": ["This client already has a mentor: end that assignment first, or use reassign."]
     }
     assert southwark_client.assignments.count() == 1
+
+
+# LongSelect ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("choices", "value", "attrs"),
+    [
+        ([("", "Choose a client"), (1, "Ade Smith"), (2, "Bea Jones")], 2, {"required": True}),
+        ([("", "---"), ("x&y", "O'Neil & <Sons>"), ("3", 'Quote " mark')], "x&y", None),
+        ([(1, "One"), (2, "Two")], None, {"class": "form-select is-invalid", "disabled": True}),
+        (
+            [("", "Any"), ("Group <A>", [(1, "First"), (2, "Second")]), (3, "Loose")],
+            1,
+            {"aria-describedby": "id_client_helptext", "hidden": False},
+        ),
+        ([], "", {}),
+    ],
+)
+def test_long_select_writes_what_djangos_select_writes(choices, value, attrs):
+    """The same HTML, byte for byte: selected, escaping, attributes, groups, nothing."""
+    ours = LongSelect(choices=choices).render("client", value, attrs)
+    django = forms.Select(choices=choices).render("client", value, attrs)
+    assert ours == django
+    assert isinstance(ours, SafeString)
+
+
+def test_session_form_draws_its_choices_with_long_select(coordinator_a, borough_a):
+    active = factories.ClientFactory(borough=borough_a, active=True, last_name="O'Brien & Co")
+    form = SupportSessionForm(user=coordinator_a)
+    assert isinstance(form.fields["client"].widget, LongSelect)
+    assert isinstance(form.fields["mentor"].widget, LongSelect)
+    html = str(form["client"])
+    assert f'<option value="{active.pk}">' in html
+    assert "O&#x27;Brien &amp; Co" in html
+    assert html == forms.Select(choices=form.fields["client"].choices).render(
+        "client", None, {"required": True, "id": "id_client"}
+    )
