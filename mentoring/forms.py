@@ -15,8 +15,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 from .models import (
     DURATION_MAX_MINUTES,
@@ -35,11 +34,15 @@ from .models import (
 
 
 def _html_attrs(attrs):
-    """A widget's attributes as Django's ``attrs.html`` writes them."""
-    return "".join(
-        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
+    """A widget's attributes as Django's ``attrs.html`` writes them, in their order."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
     )
 
 
@@ -52,19 +55,27 @@ class LongSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        html = [f'<select name="{escape(widget["name"])}"{_html_attrs(widget["attrs"])}>']
+        groups = []
         for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            html.extend(
-                f'\n  <option value="{escape(option["value"])}"{_html_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"
-                for option in options
+            listed = format_html_join(
+                "",
+                '\n  <option value="{}"{}>{}</option>\n',
+                (
+                    (option["value"], _html_attrs(option["attrs"]), option["label"])
+                    for option in options
+                ),
             )
             if group_name:
-                html.append("\n  </optgroup>")
-        html.append("\n</select>")
-        return mark_safe("".join(html))
+                listed = format_html(
+                    '\n  <optgroup label="{}">{}\n  </optgroup>', group_name, listed
+                )
+            groups.append((listed,))
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            _html_attrs(widget["attrs"]),
+            format_html_join("", "{}", groups),
+        )
 
 
 def storable_keys(key_field, values):
