@@ -379,7 +379,10 @@ class Client(PersonName):
     ethnicity = models.CharField(
         max_length=20, choices=Ethnicity.choices, blank=True, help_text="For equality monitoring."
     )
-    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="clients")
+    # Indexed by Meta.indexes, which lead with it: no index of its own.
+    borough = models.ForeignKey(
+        Borough, on_delete=models.PROTECT, related_name="clients", db_index=False
+    )
     referral_source = models.CharField(max_length=30, choices=ReferralSource.choices)
     referred_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
@@ -569,7 +572,10 @@ class Assignment(models.Model):
         OTHER = "OTHER", "Other"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
-    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="assignments")
+    # Indexed by (mentor, ended_on) in Meta.indexes.
+    mentor = models.ForeignKey(
+        Mentor, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
@@ -664,8 +670,13 @@ class SupportSession(models.Model):
 
     ATTENDED_VALUES = (Attendance.ATTENDED, Attendance.LATE)
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sessions")
-    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="sessions")
+    # Indexed by (client, date) and (mentor, date) in Meta.indexes.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="sessions", db_index=False
+    )
+    mentor = models.ForeignKey(
+        Mentor, on_delete=models.PROTECT, related_name="sessions", db_index=False
+    )
     date = models.DateField()
     start_time = models.TimeField(null=True, blank=True)
     # The range is a named constraint with one readable message from clean(); field
@@ -782,7 +793,8 @@ class SessionDay(models.Model):
     with a count made from the sessions themselves.
     """
 
-    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key, which leads with it.
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+", db_index=False)
     date = models.DateField()
     sessions = models.IntegerField()
     minutes = models.IntegerField()
@@ -806,7 +818,8 @@ class SessionAreaDay(models.Model):
     SessionDay.
     """
 
-    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key, which leads with it.
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+", db_index=False)
     date = models.DateField()
     support_area = models.ForeignKey(SupportArea, on_delete=models.CASCADE, related_name="+")
     sessions = models.IntegerField()
@@ -925,7 +938,10 @@ class Offence(models.Model):
         COURT_RECORD = "COURT_RECORD", "Court record"
         SELF_REPORT = "SELF_REPORT", "Self-report"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="offences")
+    # Indexed by (client, offence_date) in Meta.indexes.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="offences", db_index=False
+    )
     offence_date = models.DateField()
     outcome_date = models.DateField(
         null=True, blank=True, help_text="Date of conviction or caution; empty while pending."
@@ -1021,6 +1037,16 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["-achieved_on"]
+        indexes = [
+            # The dashboards' "milestones achieved" in the last year, across a scope's
+            # clients: read from the index alone (a year is a sixth of the milestones)
+            # instead of every milestone's row. Also the admin's date filter.
+            models.Index(
+                fields=["achieved_on"],
+                include=["client", "kind"],
+                name="mentoring_milestone_achieved",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.client.reference}: {self.get_kind_display()} ({self.achieved_on:%d/%m/%Y})"
@@ -1211,8 +1237,13 @@ class AccessLog(models.Model):
     )
     username = models.CharField(max_length=150, help_text="Kept if the user is deleted.")
     # The reference is kept as text so the log outlives the client record.
+    # Indexed by (client, at) in Meta.indexes.
     client = models.ForeignKey(
-        Client, null=True, on_delete=models.SET_NULL, related_name="access_log"
+        Client,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="access_log",
+        db_index=False,
     )
     client_reference = models.CharField(max_length=20)
     action = models.CharField(max_length=10, choices=Action.choices)
