@@ -139,6 +139,36 @@ class TestAdminPagesWithDemoData:
         texts = [r["text"] for r in response.json()["results"]]
         assert texts and all(t.startswith("DOR-0000") for t in texts)
 
+    def test_borough_list_counts_its_clients(self):
+        """Each borough's columns equal a count of its clients, and sort by it."""
+        for order in ("", "-6", "7"):  # unsorted; by active clients, down; by all, up
+            response = self.client.get(admin_url(Borough, "changelist"), {"o": order})
+            rows = list(response.context["cl"].result_list)
+            assert len(rows) == Borough.objects.count()
+            for borough in rows:
+                clients = Client.objects.filter(borough=borough)
+                assert borough.clients_total_count == clients.count()
+                assert borough.active_clients_count == clients.filter(status="ACTIVE").count()
+        assert [b.clients_total_count for b in rows] == sorted(b.clients_total_count for b in rows)
+        assert any(b.clients_total_count for b in rows)
+
+    def test_mentor_list_shows_open_caseloads(self):
+        """Each mentor's caseload column counts open assignments only, and sorts by them."""
+        mentor = Mentor.objects.order_by("pk").first()
+        factories.AssignmentFactory(
+            mentor=mentor, ended_on=timezone.localdate(), end_reason="OTHER"
+        )
+        for order in ("", "-4"):
+            response = self.client.get(admin_url(Mentor, "changelist"), {"o": order})
+            rows = list(response.context["cl"].result_list)
+            assert len(rows) == Mentor.objects.count()
+            for m in rows:
+                assert m.open_caseload == m.assignments.filter(ended_on__isnull=True).count()
+        assert [m.open_caseload for m in rows] == sorted(
+            (m.open_caseload for m in rows), reverse=True
+        )
+        assert rows[0].open_caseload > 0
+
     def test_changelist_filters_answer_200(self):
         url = admin_url(Client, "changelist")
         for params in [
