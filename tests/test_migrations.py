@@ -56,3 +56,32 @@ def test_running_support_area_seed_again_adds_no_duplicates():
     SupportArea.objects.filter(slug="health").update(name="Renamed", sort_order=99)
     migration.add_support_areas(apps, schema_editor=None)
     assert list(SupportArea.objects.values_list("name", flat=True)) == DESIGN_SUPPORT_AREAS
+
+
+DROPPED_FK_INDEXES = importlib.import_module("mentoring.migrations.0015_drop_redundant_fk_indexes")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_name, field_name, covering", DROPPED_FK_INDEXES.COVERED)
+def test_covered_foreign_keys_have_only_the_index_that_leads_with_them(
+    model_name, field_name, covering
+):
+    """Migration 0015 left one index per covered foreign key: the composite one."""
+    from django.db import connection
+
+    model = apps.get_model("mentoring", model_name)
+    column = model._meta.get_field(field_name).column
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert constraints[covering]["columns"][0] == column
+    assert DROPPED_FK_INDEXES._own(constraints, column) == []
+
+
+@pytest.mark.django_db
+def test_dropping_an_index_without_its_covering_one_is_refused(monkeypatch):
+    """The migration drops no index unless the composite one is there to serve its lookups."""
+    from django.db import connection
+
+    monkeypatch.setattr(DROPPED_FK_INDEXES, "COVERED", [("offence", "client", "no_such_index")])
+    with pytest.raises(RuntimeError, match="no_such_index does not lead with client_id"):
+        DROPPED_FK_INDEXES.drop(apps, connection.schema_editor())
