@@ -268,6 +268,31 @@ class TestManager:
         }
         self.assert_no_client_names(response)
 
+    def test_borough_filter_lists_the_mentors_serving_it(self, mentor_a, borough_a, borough_b):
+        """Home or visiting: the visitor from B serves A, and is listed under both."""
+        served_a = self.client.get(LIST, {"borough": borough_a.slug})
+        assert set(served_a.context["mentors"]) == {mentor_a, self.team.spare, self.team.visitor}
+        assert f'<option value="{borough_a.slug}" selected>' in served_a.content.decode()
+        served_b = self.client.get(LIST, {"borough": borough_b.slug})
+        assert set(served_b.context["mentors"]) == {self.team.visitor, self.team.mentor_b}
+        # An unknown borough filters nothing rather than failing.
+        assert len(self.client.get(LIST, {"borough": "nowhere"}).context["mentors"]) == 4
+
+    def test_search_by_name_or_reference(self, mentor_a):
+        assert list(self.client.get(LIST, {"q": "visitor"}).context["mentors"]) == [
+            self.team.visitor
+        ]
+        by_reference = self.client.get(LIST, {"q": mentor_a.reference.lower()})
+        assert list(by_reference.context["mentors"]) == [mentor_a]
+        assert list(self.client.get(LIST, {"q": "ade obi"}).context["mentors"]) == []
+        nobody = self.client.get(LIST, {"q": "zzz", "show": "all"})
+        assert "No mentors match." in nobody.content.decode()
+
+    def test_former_mentors_checkbox_keeps_the_search(self):
+        response = self.client.get(LIST, {"q": "former", "show": "all"})
+        assert list(response.context["mentors"]) == [self.team.former]
+        assert 'name="show" value="all" checked' in response.content.decode()
+
     @pytest.mark.parametrize("mentor_attr", ["visitor", "mentor_b"])
     def test_mentor_page_gives_client_references_but_not_names(self, mentor_attr):
         mentor = getattr(self.team, mentor_attr)
@@ -310,8 +335,10 @@ def test_unknown_mentor_is_404(client, coordinator_a):
 
 # Fixed query counts -------------------------------------------------------------------
 
-# Measured with the fixed cast; see tests/test_views_clients.py.
-MENTOR_LIST_QUERIES = 5
+# Measured with the fixed cast; see tests/test_views_clients.py. The list: the user's
+# boroughs (for the filter), the count, the page's ids and the page's mentors with their
+# figures, after the 4 of every signed-in page.
+MENTOR_LIST_QUERIES = 8
 MENTOR_PAGE_QUERIES = 7
 
 
@@ -366,3 +393,24 @@ def test_mentor_page_runs_a_fixed_number_of_queries(
         response = client.get(detail_url(mentor_a))
     assert len(response.context["caseload"]) == 60
     assert small == MENTOR_PAGE_QUERIES
+
+
+def test_mentor_list_is_paged_in_a_stable_order_with_each_pages_figures(
+    client, manager, borough_a, borough_b
+):
+    """105 mentors: 100 then 5, each once, in borough and name order, figures per page."""
+    client.force_login(manager)
+    add_mentors(borough_a, borough_b, 105)
+    first = client.get(LIST)
+    second = client.get(LIST, {"page": 2})
+    listed = list(first.context["mentors"]) + list(second.context["mentors"])
+    assert [len(first.context["mentors"]), len(second.context["mentors"])] == [100, 5]
+    expected = sorted(listed, key=lambda m: (m.home_borough.name, m.last_name, m.first_name, m.pk))
+    assert listed == expected and len(set(listed)) == 105
+    assert "105 mentors" in first.content.decode()
+    assert "Page 2 of 2" in second.content.decode()
+    for m in second.context["mentors"]:
+        assert (m.open_caseload, m.sessions_28) == (1, 1)
+    # Out-of-range and malformed page numbers fall back to a real page.
+    assert client.get(LIST, {"page": 9}).context["page"].number == 2
+    assert client.get(LIST, {"page": "x"}).context["page"].number == 1
