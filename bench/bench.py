@@ -49,6 +49,7 @@ TARGET_P50_MS = {
     "coordinator home": 80,
     "client list": 80,
     "client list, deep page, filtered": 80,
+    "mentor list, all boroughs": 80,
     "client page (100+ sessions)": 80,
     "session log POST": 60,
 }
@@ -261,6 +262,8 @@ def measure(label, requests):
             f"/clients/?status=ACTIVE&page={deep_page}",
             None,
         ),
+        # Every borough's mentors, for a London-wide manager: a page of 100 of 788.
+        ("mentor list, all boroughs", manager.user, "get", "/mentors/", None),
         (
             "client page (100+ sessions)",
             coordinator.user,
