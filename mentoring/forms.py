@@ -130,7 +130,27 @@ class RecordAutocompleteMixin:
 
 
 class RecordAutocomplete(RecordAutocompleteMixin, AutocompleteSelect):
-    pass
+    """
+    ``known``: the record the row already holds (set by the admin's inlines, which fetch
+    it with the rows). Drawn from it when it is the value, rather than looked up again:
+    one query per row of an inline otherwise.
+    """
+
+    known = None
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(remote.field_name).attname
+        known = self.known
+        if known is None or [str(v) for v in value if v not in (None, "")] != [
+            str(getattr(known, key))
+        ]:
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        selected = {str(getattr(known, key))}
+        label = self.choices.field.label_from_instance(known)
+        options.append(self.create_option(name, getattr(known, key), label, selected, len(options)))
+        return [(None, options, 0)]
 
 
 class RecordsAutocomplete(RecordAutocompleteMixin, AutocompleteSelectMultiple):

@@ -2,11 +2,22 @@
 
 import pytest
 from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mentoring.admin import SearchThroughRelations
-from mentoring.models import AccessLog, Assignment, Borough, Client, Mentor, SupportSession
+from mentoring.admin import AssignmentInline, PlacementInline, SearchThroughRelations
+from mentoring.models import (
+    AccessLog,
+    Assignment,
+    Borough,
+    Client,
+    Employer,
+    Funder,
+    Mentor,
+    SupportSession,
+)
 
 from . import factories
 
@@ -343,3 +354,96 @@ class TestAccessLogAdmin:
         self.entry.refresh_from_db()
         assert self.entry.username == "coord_a"
         assert AccessLog.objects.count() == 1
+
+
+# Change pages with many rows --------------------------------------------------------
+
+
+def add_rows(person, employer, funder, n):
+    """``n`` more of every record a client's, an employer's, a funder's and a borough's
+    change pages list: assignments (ended), sessions, offences, milestones, goals,
+    placements, grants and mentors."""
+    for _ in range(n):
+        mentor = factories.MentorFactory(home_borough=person.borough)
+        factories.AssignmentFactory(
+            client=person, mentor=mentor, ended_on=person.started_on, end_reason="OTHER"
+        )
+        factories.SupportSessionFactory(client=person, mentor=mentor, date=person.started_on)
+        factories.OffenceFactory(client=person)
+        factories.MilestoneFactory(client=person, achieved_on=person.started_on)
+        factories.GoalFactory(client=person)
+        factories.PlacementFactory(client=person, employer=employer)
+        factories.GrantFactory(funder=funder, borough=person.borough)
+
+
+@pytest.mark.parametrize("page", ["client", "employer", "funder", "borough"])
+def test_change_pages_run_a_fixed_number_of_queries(
+    client, admin_user, borough_a, page, django_assert_num_queries
+):
+    """2 rows of each inline or 8: the same queries (a row's records come with it)."""
+    person = factories.ClientFactory(borough=borough_a, active=True)
+    employer, funder = factories.EmployerFactory(), factories.FunderFactory()
+    url = {
+        "client": admin_url(Client, "change", person.pk),
+        "employer": admin_url(Employer, "change", employer.pk),
+        "funder": admin_url(Funder, "change", funder.pk),
+        "borough": admin_url(Borough, "change", borough_a.pk),
+    }[page]
+    client.force_login(admin_user)
+    add_rows(person, employer, funder, 2)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_rows(person, employer, funder, 6)
+    with django_assert_num_queries(len(few)):
+        response = client.get(url)
+    shown = sum(len(i.formset.forms) for i in response.context["inline_admin_formsets"])
+    assert shown >= 8
+
+
+def test_client_page_lists_the_latest_sessions_and_links_to_all(client, admin_user, borough_a):
+    person = factories.ClientFactory(borough=borough_a, active=True)
+    mentor = factories.MentorFactory(home_borough=borough_a)
+    dates = [person.started_on + timezone.timedelta(days=n) for n in range(25)]
+    for day in dates:
+        factories.SupportSessionFactory(client=person, mentor=mentor, date=day)
+    client.force_login(admin_user)
+    body = client.get(admin_url(Client, "change", person.pk)).content.decode()
+    shown = [f"{day:%d/%m/%Y}" for day in reversed(dates)]
+    positions = [body.find(day) for day in shown[:20]]
+    assert -1 not in positions and positions == sorted(positions)  # newest first
+    assert shown[20] not in body
+    assert f"All 25 sessions of {person.reference}" in body
+    assert f'?q=%22{person.reference}%22"' in body
+
+
+@pytest.mark.parametrize(
+    "inline_class, name", [(AssignmentInline, "mentor"), (PlacementInline, "employer")]
+)
+def test_inline_rows_draw_their_autocomplete_from_the_record_they_hold(
+    rf, admin_user, borough_a, inline_class, name
+):
+    """The same HTML as Django's lookup, without the query; another value is looked up."""
+    person = factories.ClientFactory(borough=borough_a, active=True)
+    factories.AssignmentFactory(client=person)
+    factories.PlacementFactory(client=person)
+    request = rf.get("/")
+    request.user = admin_user
+    inline = inline_class(Client, admin.site)
+    formset = inline.get_formset(request, person)(
+        instance=person, queryset=inline.get_queryset(request), prefix="rows"
+    )
+    form = formset.forms[0]
+    widget = form.fields[name].widget.widget
+    held = getattr(form.instance, name)
+    with CaptureQueriesContext(connection) as drawing:
+        from_record = str(form[name])
+    assert widget.known == held and len(drawing) == 0
+    widget.known = None
+    with CaptureQueriesContext(connection) as drawing:
+        assert str(form[name]) == from_record
+    assert len(drawing) == 1
+    assert str(held) in from_record
+    # A record that is not the value is not drawn: the value is looked up.
+    widget.known = type(held).objects.exclude(pk=held.pk).first() or factories.MentorFactory()
+    assert str(form[name]) == from_record
