@@ -80,8 +80,8 @@ class RecordChoices:
 class RowsWithRelated:
     """
     For inlines: fetch with the rows the records each row's ``str()`` reads (the admin
-    prints it on every row of a tabular inline), not one query per row: a client with 292
-    sessions took 490 queries and 1.5 s to show.
+    prints it on every row of a tabular inline), not one query per row: the page of a
+    client with 350 sessions, 58 offences and 59 milestones ran 490 queries.
     """
 
     row_related = ()
@@ -264,9 +264,6 @@ class HomeMentorInline(ReadOnlyRows, RecordChoices, admin.TabularInline):
     fk_name = "home_borough"
     fields = ["reference", "first_name", "last_name", "started_on", "ended_on", "max_caseload"]
     verbose_name_plural = "mentors based here"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Borough)
@@ -515,8 +512,8 @@ class ClientAdmin(RecordChoices, SimpleHistoryAdmin):
         ),
     ]
 
-    # The newest sessions as a table with links, not an inline of forms: a client with 292
-    # sessions took a second to draw that way (the admin's template per field of each).
+    # The newest sessions as a table with links, not an inline of a row per session, whose
+    # cost grew with every session logged (350 sessions: 140 ms of the page).
     SESSIONS_SHOWN = 20
 
     @admin.display(description="latest sessions")
