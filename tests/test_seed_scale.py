@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count, F, Max, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from mentoring import metrics, scale, services, summaries
 from mentoring.demo import DEMO_PASSWORD
@@ -228,6 +229,16 @@ class TestScaleData:
             periods[client].append((start, end or TODAY, mentor))
         for client, mentor, day in SupportSession.objects.values_list("client", "mentor", "date"):
             assert any(s <= day <= e and m == mentor for s, e, m in periods[client])
+
+    def test_sessions_are_logged_on_their_day_in_working_hours(self):
+        """Not all at the moment of the build: the home page's "recently logged" relies on it."""
+        now = timezone.now()
+        logged = list(SupportSession.objects.values_list("date", "created_at", "updated_at"))
+        for day, created, updated in logged:
+            local = timezone.localtime(created)
+            assert created == updated and created <= now
+            assert local.date() == day and (9 <= local.hour < 18 or day == TODAY)
+        assert len({created for _day, created, _updated in logged}) > len(logged) // 2
 
     def test_session_shape_attendance_areas_and_long_cases(self):
         attendance = Counter(SupportSession.objects.values_list("attendance", flat=True))

@@ -190,6 +190,22 @@ class TestCoordinatorHome:
         assert other_session not in recent
         assert [s.pk for s in recent] == sorted((s.pk for s in recent), reverse=True)
 
+    def test_recent_sessions_are_those_logged_in_the_last_14_days(self, caseload):
+        """By when they were logged, not their date: a late entry for last month counts."""
+        SupportSession.objects.update(created_at=timezone.now() - datetime.timedelta(days=30))
+        person = caseload["seen"][0]
+        late_entry = factories.SupportSessionFactory(client=person, date=days_ago(40))
+        edge = factories.SupportSessionFactory(client=person, date=days_ago(14))
+        SupportSession.objects.filter(pk=edge.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=13, hours=23)
+        )
+        response = self.client.get(HOME)
+        assert list(response.context["recent_sessions"]) == [late_entry, edge]
+        assert "Sessions logged in the last 14 days" in response.content.decode()
+        SupportSession.objects.update(created_at=timezone.now() - datetime.timedelta(days=15))
+        body = self.client.get(HOME).content.decode()
+        assert "None logged in the last 14 days." in body
+
     def test_log_a_session_button_is_on_the_page(self):
         body = self.client.get(HOME).content.decode()
         assert f'href="{reverse("session_new")}">Log a session</a>' in body
