@@ -12,14 +12,17 @@ The same ``seed`` and ``today`` always give the same data. Rows are written with
 """
 
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from . import models as m
 from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
@@ -58,6 +61,44 @@ DEMO_USERS = [
     ("manager", "MANAGER", [], "manager: all areas, aggregates only"),
     ("mentor", "MENTOR", ["SWK"], "mentor in Southwark, their own clients"),
 ]
+
+
+def opening_time(day):
+    """9 o'clock on ``day``, local time: the start of the day sessions are logged in."""
+    return timezone.make_aware(datetime.combine(day, clock(9)))
+
+
+def logged_at(opening, key, now):
+    """
+    When a session was logged: in the nine working hours from ``opening`` (its day's
+    ``opening_time``), spread by ``key`` (any whole number), and never after ``now``.
+    Generated sessions are logged on their day, as in use, so that "recently logged"
+    means what it does on a real programme, not the moment of the build.
+    """
+    return min(opening + timedelta(minutes=key * 7919 % 540), now)
+
+
+@contextmanager
+def own_timestamps(model, names=None):
+    """
+    ``bulk_create`` keeps the rows' own auto_now(_add) values (of the fields ``names``, or
+    all) instead of "now".
+    """
+    stamped = [
+        f
+        for f in model._meta.concrete_fields
+        if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        and (names is None or f.name in names)
+    ]
+    flags = [(f, f.auto_now, f.auto_now_add) for f in stamped]
+    for f in stamped:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in flags:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
 
 FIRST_NAMES_MALE = [
     "Jamal", "Tyrone", "Kyle", "Reece", "Daniel", "Kwame", "Liam", "Mohammed", "Jordan",
@@ -410,7 +451,7 @@ class DemoBuilder:
         return self.rng.choice(candidates)
 
     def _assignments_and_sessions(self, planned):
-        rng, today = self.rng, self.today
+        rng, today, now = self.rng, self.today, timezone.now()
         assignments, sessions, session_areas = [], [], []
         for p in planned:
             c = p.client
@@ -460,11 +501,15 @@ class DemoBuilder:
                 )
                 covered = rng.sample(area_pool, min(len(area_pool), rng.randint(1, 2)))
                 session.notes = SESSION_NOTES[covered[0].slug].format(name=c.first_name)
+                session.created_at = session.updated_at = logged_at(
+                    opening_time(day), len(sessions), now
+                )
                 sessions.append(session)
                 session_areas.append(covered)
                 day += timedelta(days=rng.randint(4, 11))
         m.Assignment.objects.bulk_create(assignments, batch_size=2000)
-        m.SupportSession.objects.bulk_create(sessions, batch_size=2000)
+        with own_timestamps(m.SupportSession):
+            m.SupportSession.objects.bulk_create(sessions, batch_size=2000)
         through = m.SupportSession.support_areas.through
         through.objects.bulk_create(
             (

@@ -47,8 +47,7 @@ import time
 from array import array
 from bisect import bisect
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, timedelta
 from decimal import Decimal
 from heapq import heappop, heappush
 
@@ -430,18 +429,8 @@ class _OrmWriter(_Writer):
         model, names = table.model, table.fields + table.extra_fields
         extra = table.extra
         batch, count = [], 0
-        # The rows' own timestamps, as COPY writes them: bulk_create would stamp "now" over
-        # every auto_now and auto_now_add field it is given.
-        stamped = [
-            f
-            for f in model._meta.concrete_fields
-            if f.name in names
-            and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        ]
-        flags = [(f, f.auto_now, f.auto_now_add) for f in stamped]
-        for f in stamped:
-            f.auto_now = f.auto_now_add = False
-        try:
+        # The rows' own timestamps, as COPY writes them.
+        with demo.own_timestamps(model, names):
             for row in rows:
                 batch.append(model(**dict(zip(names, row + extra if extra else row, strict=True))))
                 if len(batch) >= BULK_BATCH:
@@ -453,9 +442,6 @@ class _OrmWriter(_Writer):
                 model.objects.bulk_create(batch)
                 count += len(batch)
                 on_rows(count)
-        finally:
-            for f, auto_now, auto_now_add in flags:
-                f.auto_now, f.auto_now_add = auto_now, auto_now_add
         return count
 
 
@@ -1237,8 +1223,8 @@ class ScaleBuilder:
         # Logged on the day of the session, in working hours (none later than now), as a
         # coordinator would: "recently logged" then means what it does in use, not the
         # moment of this build for two million sessions at once.
-        opening = [timezone.make_aware(datetime.combine(d, clock(9))) for d in dates]
-        minute = timedelta(minutes=1)
+        opening = [demo.opening_time(d) for d in dates]
+        logged_at = demo.logged_at
         sid = first_id
         position = 0
         add_session, add_area = session_ids.append, area_ids.append
@@ -1287,7 +1273,7 @@ class ScaleBuilder:
                     note,
                     rnd() < 0.01,
                     None,
-                    logged := min(opening[day - base] + (sid * 7919 % 540) * minute, now),
+                    logged := logged_at(opening[day - base], sid, now),
                     logged,
                     1,
                     f"{prefix}{position:012x}",

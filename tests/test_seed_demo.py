@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db.models import Count, Max, Q
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from mentoring import metrics
 from mentoring.demo import DEMO_PASSWORD, DemoBuilder
@@ -117,6 +118,16 @@ class TestDemoShape:
         assert not SupportSession.objects.filter(date__gt=TODAY).exists()
         started = Client.objects.filter(started_on__isnull=False).count()
         assert SupportSession.objects.count() > started * 10
+
+    def test_sessions_are_logged_on_their_day_in_working_hours(self):
+        """As in use, so that the home page's "logged in the last 14 days" is true to it."""
+        now = timezone.now()
+        for day, created, updated in SupportSession.objects.values_list(
+            "date", "created_at", "updated_at"
+        ):
+            local = timezone.localtime(created)
+            assert created == updated and created <= now
+            assert local.date() == day and (9 <= local.hour < 18 or day == TODAY)
 
     def test_every_reference_uses_its_borough_code(self):
         for code, reference in Client.objects.values_list("borough__code", "reference"):
