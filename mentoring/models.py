@@ -172,6 +172,16 @@ class PersonName(models.Model):
         return self.full_name
 
 
+def per_row(queryset, key, aggregate):
+    """
+    ``aggregate`` of the rows of ``queryset`` whose ``key`` is the outer row, as a subquery
+    per outer row (0 where it has none): read by ``key``'s index for the rows shown, where
+    a join would read every related row and multiply or group the outer ones.
+    """
+    rows = queryset.filter(**{key: OuterRef("pk")}).order_by().values(key)
+    return Coalesce(Subquery(rows.annotate(n=aggregate).values("n")), 0)
+
+
 class MentorQuerySet(models.QuerySet):
     def for_user(self, user):
         """Mentors serving a borough the user works in; a mentor sees only themself."""
@@ -202,14 +212,9 @@ class MentorQuerySet(models.QuerySet):
             open_on = Q(ended_on__isnull=True)
         else:
             open_on = Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
-        open_assignments = (
-            Assignment.objects.filter(open_on, mentor=OuterRef("pk"))
-            .order_by()
-            .values("mentor")
-            .annotate(n=Count("pk"))
-            .values("n")
+        return self.annotate(
+            open_caseload=per_row(Assignment.objects.filter(open_on), "mentor", Count("*"))
         )
-        return self.annotate(open_caseload=Coalesce(Subquery(open_assignments), 0))
 
 
 class Mentor(PersonName):

@@ -9,6 +9,7 @@ templates run no queries and each page costs a fixed number of them.
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,16 +19,13 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    OuterRef,
     Prefetch,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -54,6 +52,7 @@ from .models import (
     Goal,
     Mentor,
     SupportSession,
+    per_row,
 )
 
 CLIENTS_PER_PAGE = 25
@@ -134,7 +133,7 @@ def home(request):
         "recent_sessions": sessions.filter(
             created_at__gte=timezone.now() - timedelta(days=RECENT_DAYS)
         ).order_by("-created_at", "-pk")[:10],
-        "needs_contact_days": RECENT_DAYS,
+        "needs_contact_days": settings.SOS_NEEDS_CONTACT_DAYS,  # needing_contact's rule
         "recent_days": RECENT_DAYS,
     }
     if role == access.MENTOR:
@@ -697,15 +696,10 @@ def session_edit(request, pk):
 
 def _mentor_activity(queryset, today):
     """Open caseload, and attended sessions and minutes in the last 28 days, per mentor."""
-    recent = (
-        SupportSession.objects.attended_within(today, ACTIVITY_DAYS)
-        .filter(mentor=OuterRef("pk"))
-        .order_by()
-        .values("mentor")
-    )
+    recent = SupportSession.objects.attended_within(today, ACTIVITY_DAYS)
     return queryset.with_open_caseload().annotate(
-        sessions_28=Coalesce(Subquery(recent.annotate(n=Count("pk")).values("n")), 0),
-        minutes_28=Coalesce(Subquery(recent.annotate(n=Sum("duration_minutes")).values("n")), 0),
+        sessions_28=per_row(recent, "mentor", Count("*")),
+        minutes_28=per_row(recent, "mentor", Sum("duration_minutes")),
     )
 
 
