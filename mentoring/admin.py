@@ -655,6 +655,9 @@ class GoalAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
     show_full_result_count = False
     autocomplete_fields = ["client"]
     list_select_related = ["client", "support_area"]
+    # Newest first, as the other records' lists, rather than the model's order (status
+    # by name, then target date), which sorted every goal to show the first page.
+    ordering = ["-set_on", "-pk"]
 
 
 # Money and the employer network ----------------------------------------------------

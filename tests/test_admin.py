@@ -15,6 +15,7 @@ from mentoring.models import (
     Client,
     Employer,
     Funder,
+    Goal,
     Mentor,
     SupportSession,
 )
@@ -162,6 +163,15 @@ class TestAdminPagesWithDemoData:
                 assert borough.active_clients_count == clients.filter(status="ACTIVE").count()
         assert [b.clients_total_count for b in rows] == sorted(b.clients_total_count for b in rows)
         assert any(b.clients_total_count for b in rows)
+
+    def test_goal_list_shows_the_newest_goals_first(self):
+        """Goals newest set first (ties by newest record), as the other records' lists."""
+        response = self.client.get(admin_url(Goal, "changelist"))
+        rows = list(response.context["cl"].result_list)
+        assert len(rows) > 1
+        assert rows == sorted(rows, key=lambda g: (g.set_on, g.pk), reverse=True)
+        newest = Goal.objects.order_by("-set_on", "-pk")[0]
+        assert rows[0] == newest
 
     def test_mentor_list_shows_open_caseloads(self):
         """Each mentor's caseload column counts open assignments only, and sorts by them."""
