@@ -26,6 +26,7 @@ from . import services
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
+    LongSelect,
     RecordAutocomplete,
     RecordsAutocomplete,
     RecordsChoiceField,
@@ -58,14 +59,25 @@ class RecordChoices:
     """
     For every admin page and inline: choices of records that answer a value no record
     can have (``x``, ``1.0``, a number beyond 64 bits) with the form's error, not a 500
-    (see RecordsChoiceField and RecordAutocomplete in forms.py).
+    (see RecordsChoiceField and RecordAutocomplete in forms.py). Drop-down lists, of
+    choices or of records, are drawn by ``LongSelect`` (the same HTML as Django's, without
+    a template per option): a client's page with 29 offences and 30 milestones drew 1,483
+    options through templates.
     """
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name not in self.radio_fields:
+            kwargs["widget"] = LongSelect
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = RecordAutocomplete(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
+        if "widget" not in kwargs:
+            if db_field.name in self.get_autocomplete_fields(request):
+                kwargs["widget"] = RecordAutocomplete(
+                    db_field, self.admin_site, using=kwargs.get("using")
+                )
+            elif db_field.name not in (*self.raw_id_fields, *self.radio_fields):
+                kwargs["widget"] = LongSelect
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -1,6 +1,9 @@
 """The Django admin: every page answers for an admin, search works, writes keep the rules."""
 
+import re
+
 import pytest
+from django import forms
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring.admin import AssignmentInline, PlacementInline, SearchThroughRelations
+from mentoring.forms import LongSelect
 from mentoring.models import (
     AccessLog,
     Assignment,
@@ -17,6 +21,7 @@ from mentoring.models import (
     Funder,
     Goal,
     Mentor,
+    Offence,
     SupportSession,
 )
 
@@ -457,3 +462,50 @@ def test_inline_rows_draw_their_autocomplete_from_the_record_they_hold(
     # A record that is not the value is not drawn: the value is looked up.
     widget.known = type(held).objects.exclude(pk=held.pk).first() or factories.MentorFactory()
     assert str(form[name]) == from_record
+
+
+def _without_per_response_values(html):
+    """A page's HTML without its CSRF tokens and CSP nonces, new on every response."""
+    return re.sub(r'(name="csrfmiddlewaretoken" value|nonce)="[^"]*"', "", html)
+
+
+@pytest.mark.parametrize("page", ["client", "goal", "offence", "funder"])
+def test_drop_down_lists_are_drawn_by_long_select_as_django_draws_them(
+    client, admin_user, borough_a, monkeypatch, page
+):
+    """
+    The admin's lists of choices and of records (an offence's type, a milestone's kind, a
+    goal's support area, a funder's kind) come from LongSelect, and each page is the same
+    HTML, byte for byte, as with Django's own Select.
+    """
+    person = factories.ClientFactory(borough=borough_a, active=True, last_name="O'Neil & <Co>")
+    for _ in range(2):
+        factories.OffenceFactory(client=person)
+        factories.MilestoneFactory(client=person)
+        factories.GoalFactory(client=person)
+    grant = factories.GrantFactory(borough=borough_a)
+    url = {
+        "client": admin_url(Client, "change", person.pk),
+        "goal": admin_url(Goal, "change", person.goals.first().pk),
+        "offence": admin_url(Offence, "change", person.offences.first().pk),
+        "funder": admin_url(Funder, "change", grant.funder.pk),
+    }[page]
+    client.force_login(admin_user)
+    response = client.get(url)
+    forms_shown = [response.context["adminform"].form] + [
+        form for inline in response.context["inline_admin_formsets"] for form in inline.formset
+    ]
+    widgets = [
+        getattr(field.widget, "widget", field.widget)  # inside a related-record wrapper
+        for form in forms_shown
+        for field in form.fields.values()
+    ]
+    lists = [
+        w
+        for w in widgets
+        if type(w) in (forms.Select, LongSelect)  # not autocompletes or multiple choices
+    ]
+    assert lists and all(type(w) is LongSelect for w in lists)
+    ours = _without_per_response_values(response.content.decode())
+    monkeypatch.setattr(LongSelect, "render", forms.Select.render)
+    assert _without_per_response_values(client.get(url).content.decode()) == ours
