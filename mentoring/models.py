@@ -440,6 +440,9 @@ class Client(PersonName):
             models.Index(
                 fields=["borough", "-referred_on", "reference"], name="mentoring_client_referred"
             ),
+            # The same order across every borough: the admin's clients list, whose first
+            # page sorted all 100,000 clients (36 ms of a 110 ms page).
+            models.Index(fields=["-referred_on", "reference"], name="mentoring_client_newest"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -590,7 +593,12 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["-started_on"]
-        indexes = [models.Index(fields=["mentor", "ended_on"], name="mentoring_assign_mentor_open")]
+        indexes = [
+            models.Index(fields=["mentor", "ended_on"], name="mentoring_assign_mentor_open"),
+            # The admin's assignments list, newest first: its first page sorted all 100,000
+            # assignments (56 ms of a 130-150 ms page).
+            models.Index(fields=["started_on", "id"], name="mentoring_assign_started"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["client"],
