@@ -5,17 +5,27 @@ django-simple-history keeps a snapshot of a record after every save or delete (b
 writes by ``import_records`` included, through ``bulk_create_with_history`` and
 ``bulk_update_with_history``). This module turns the snapshots of a client and of its
 assignments, sessions, offences, milestones and goals into a readable list of changes,
-each one the difference between a snapshot and the one before it.
+each one the difference between a snapshot and the one before it. A client's support needs
+and a session's support areas are compared too, from the links each snapshot recorded
+(``snapshots``).
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 
-from .models import Assignment, Client, Goal, Mentor, Milestone, Offence, SupportSession
+from .models import (
+    Assignment,
+    Client,
+    Goal,
+    Mentor,
+    Milestone,
+    Offence,
+    SupportSession,
+)
 
 # Each tracked model and how to find its snapshots for one client.
 TRACKED = [
@@ -30,6 +40,7 @@ TRACKED = [
 HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 EMPTY = "—"
+UNKNOWN = object()  # links a snapshot did not record (see ``snapshots``)
 
 
 @dataclass
@@ -60,6 +71,8 @@ def _display(model_field, value, names):
         return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     if isinstance(value, date):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return str(value)
 
 
@@ -87,6 +100,25 @@ def _fields(model):
     ]
 
 
+def _link_fields(model):
+    """The many-to-many fields whose links the model's snapshots keep."""
+    if not hasattr(model.history.model, "many_to_many"):
+        return []
+    return list(model._meta.many_to_many)
+
+
+def _links(snapshot, f):
+    if snapshot.many_to_many is None or f.name not in snapshot.many_to_many:
+        return UNKNOWN
+    return tuple(snapshot.many_to_many[f.name])
+
+
+def _display_links(f, ids, names):
+    if not ids:
+        return EMPTY
+    return ", ".join(sorted(names.get((f.related_model, pk), f"#{pk}") for pk in ids))
+
+
 def _names(snapshots_by_model):
     """Readable names for the objects the snapshots point at: one query per kind."""
     User = get_user_model()
@@ -96,6 +128,11 @@ def _names(snapshots_by_model):
             if isinstance(f, models.ForeignKey):
                 ids = {getattr(s, f.attname) for s in snapshots} - {None}
                 wanted.setdefault(f.related_model, set()).update(ids)
+        for f in _link_fields(model):
+            for s in snapshots:
+                links = _links(s, f)
+                if links is not UNKNOWN:
+                    wanted.setdefault(f.related_model, set()).update(links)
         wanted.setdefault(User, set()).update({s.history_user_id for s in snapshots} - {None})
     names = {}
     for related, ids in wanted.items():
@@ -122,7 +159,9 @@ def client_changes(client):
     changes = []
     for model, snapshots in snapshots_by_model.items():
         fields = _fields(model)
+        link_fields = _link_fields(model)
         previous = {}
+        known_links = {}  # (record id, field name): the last links recorded
         for snapshot in snapshots:
             before = previous.get(snapshot.id)
             previous[snapshot.id] = snapshot
@@ -141,6 +180,24 @@ def client_changes(client):
                         str(f.verbose_name).capitalize(),
                         _display(f, old, names),
                         _display(f, new, names),
+                    )
+                )
+            for f in link_fields:
+                # A snapshot that did not record the links (older ones, bulk updates)
+                # leaves the last known ones standing; a change is shown only between two
+                # recorded states, or from nothing when the record was created.
+                new = _links(snapshot, f)
+                if new is UNKNOWN or snapshot.history_type == "-":
+                    continue
+                old = known_links.get((snapshot.id, f.name), UNKNOWN if before is not None else ())
+                known_links[snapshot.id, f.name] = new
+                if old is UNKNOWN or old == new:
+                    continue
+                rows.append(
+                    (
+                        str(f.verbose_name).capitalize(),
+                        _display_links(f, old, names),
+                        _display_links(f, new, names),
                     )
                 )
             if snapshot.history_type == "~" and not rows:

@@ -805,18 +805,53 @@ class RecordImport:
 
     # Writing ---------------------------------------------------------------------------
 
-    def _bulk_create(self, model, objects, label):
+    def _bulk_create(self, model, objects, label, links=None):
+        """
+        Insert ``objects``. Case records keep a change history, imports included; ``links``
+        is what their snapshots record of their many-to-many fields (new clients have no
+        needs yet, see ``snapshots``).
+        """
         if len(objects) >= self.progress_every:
             self.progress(f"Writing {len(objects):,} {label}")
         if hasattr(model, "history"):
-            # Case records keep a change history, imports included.
+            if links is None and hasattr(model.history.model, "many_to_many"):
+                links = {f.name: [] for f in model._meta.many_to_many}
             return bulk_create_with_history(
                 objects,
                 model,
                 batch_size=BATCH_SIZE,
                 default_change_reason=self.change_reason,
+                custom_historical_attrs=None if links is None else {"many_to_many": links},
             )
         return model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+
+    def _create_sessions(self, sessions_new):
+        """
+        New sessions and their support areas: written in groups of sessions with the same
+        areas, so each group's snapshots record those areas.
+        """
+        if len(sessions_new) >= self.progress_every:
+            self.progress(f"Writing {len(sessions_new):,} support sessions")
+        groups = {}
+        for session, areas in sessions_new:
+            groups.setdefault(tuple(sorted(set(areas))), []).append(session)
+        through = SupportSession.support_areas.through
+        for areas, sessions in groups.items():
+            created = bulk_create_with_history(
+                sessions,
+                SupportSession,
+                batch_size=BATCH_SIZE,
+                default_change_reason=self.change_reason,
+                custom_historical_attrs={"many_to_many": {"support_areas": list(areas)}},
+            )
+            through.objects.bulk_create(
+                (
+                    through(supportsession_id=session.pk, supportarea_id=area)
+                    for session in created
+                    for area in areas
+                ),
+                batch_size=BATCH_SIZE * 2,
+            )
 
     @property
     def change_reason(self):
@@ -866,18 +901,7 @@ class RecordImport:
             default_change_reason=self.change_reason,
         )
         self._bulk_create(Assignment, plan.assignments_new, "assignments")
-        sessions = self._bulk_create(
-            SupportSession, [s for s, _areas in plan.sessions_new], "support sessions"
-        )
-        through = SupportSession.support_areas.through
-        through.objects.bulk_create(
-            (
-                through(supportsession_id=session.pk, supportarea_id=area)
-                for session, (_s, areas) in zip(sessions, plan.sessions_new, strict=True)
-                for area in areas
-            ),
-            batch_size=BATCH_SIZE * 2,
-        )
+        self._create_sessions(plan.sessions_new)
         self._bulk_create(Offence, plan.offences_new, "offences")
         self._advance_reference_counters(plan.clients_new, plan.mentors_new)
 

@@ -19,6 +19,8 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .snapshots import HistoricalRecordsWithLinks
+
 DURATION_MIN_MINUTES = 5
 DURATION_MAX_MINUTES = 720
 
@@ -403,7 +405,9 @@ class Client(PersonName):
         max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM
     )
     gang_affiliated = models.BooleanField(default=False)
-    needs = models.ManyToManyField(SupportArea, blank=True, related_name="clients")
+    needs = models.ManyToManyField(
+        SupportArea, blank=True, related_name="clients", verbose_name="support needs"
+    )
     consent_recorded_on = models.DateField(
         null=True, blank=True, help_text="When the client agreed to their data being held."
     )
@@ -429,7 +433,7 @@ class Client(PersonName):
     )
 
     objects = ClientQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+    history = HistoricalRecordsWithLinks(excluded_fields=["version", "updated_at"])
 
     class Meta:
         ordering = ["-referred_on", "reference"]
@@ -723,7 +727,7 @@ class SupportSession(models.Model):
     submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     objects = SupportSessionQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+    history = HistoricalRecordsWithLinks(excluded_fields=["version", "updated_at"])
 
     class Meta:
         ordering = ["-date", "-start_time", "-pk"]

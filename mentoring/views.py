@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -238,8 +239,9 @@ def client_new(request):
     if request.method == "POST" and form.is_valid():
         client = form.save(commit=False)
         client.status = Client.Status.REFERRED
-        services.client_save(client=client, by=request.user)
-        form.save_m2m()
+        with transaction.atomic():  # the record and its needs, together or not at all
+            services.client_save(client=client, by=request.user)
+            form.save_m2m()
         messages.success(request, f"Referral saved: {client.reference} {client.full_name}.")
         return redirect("client_detail", reference=client.reference)
     return render(
@@ -478,13 +480,14 @@ def client_edit(request, reference):
     form = ClientEditForm(_posted(request), instance=client, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_update(
-                client=form.save(commit=False), expected_version=form.cleaned_data["version"]
-            )
+            with transaction.atomic():  # the record and its needs, together or not at all
+                services.client_update(
+                    client=form.save(commit=False), expected_version=form.cleaned_data["version"]
+                )
+                form.save_m2m()
         except services.EditConflict as conflict:
             _refuse_crossed_edit(form, conflict.current, "client")
         else:
-            form.save_m2m()
             messages.success(request, "Client details saved.")
             return redirect("client_detail", reference=client.reference)
     return render(

@@ -8,6 +8,7 @@ access export.
 # The ``case`` fixture is shared with the client page tests.
 # ruff: noqa: F811
 
+import importlib
 import io
 import json
 import shutil
@@ -20,9 +21,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mentoring import history
-from mentoring.models import Client, Offence, SupportSession
+from mentoring.models import Client, Offence, SupportArea, SupportSession
 
 from . import factories
+from .test_admin import client_post_data
 from .test_views_clients import case, client_form_data, dmy, today  # noqa: F401
 from .test_views_sessions import correction_data, session_data
 
@@ -201,3 +203,188 @@ def test_subject_access_export_includes_the_history(client, case, coordinator_a)
     )
     page = client.get(reverse("client_export", args=[case.active.reference]))
     assert "Okafor-Smith" in page.content.decode()
+
+
+# Many-to-many links: a client's support needs and a session's support areas ---------------
+
+
+def areas(*names):
+    return [SupportArea.objects.get(name=name) for name in names]
+
+
+def area_names():
+    return list(SupportArea.objects.order_by("name").values_list("name", flat=True))
+
+
+def snapshots(record):
+    return type(record).history.filter(id=record.pk).count()
+
+
+def test_a_change_of_needs_is_one_change_with_the_other_fields(client, case, coordinator_a):
+    first, second, third = areas(*area_names()[:3])
+    case.active.needs.set([first, second])
+    client.force_login(coordinator_a)
+    before = snapshots(case.active)
+    case.active.refresh_from_db()
+    response = client.post(
+        reverse("client_edit", args=[case.active.reference]),
+        client_form_data(case.active, risk_level="HIGH", needs=[first.pk, third.pk]),
+    )
+    assert response.status_code == 302
+    assert snapshots(case.active) == before + 1  # the form's save and its needs: one change
+    latest = changes_of(case.active)[0]
+    fields = {label: (old, new) for label, old, new in latest.fields}
+    assert fields["Support needs"] == (
+        f"{first.name}, {second.name}",
+        f"{first.name}, {third.name}",
+    )
+    assert fields["Risk level"][1] == "High"
+    assert latest.who == "coord_a"
+
+
+def test_a_session_records_its_areas_when_logged_and_when_corrected(client, case, coordinator_a):
+    first, second = areas(*area_names()[:2])
+    client.force_login(coordinator_a)
+    client.post(
+        reverse("client_session_new", args=[case.active.reference]),
+        session_data(
+            mentor=case.active.assignments.get().mentor_id, support_areas=[first.pk, second.pk]
+        ),
+    )
+    session = SupportSession.objects.get(client=case.active)
+    assert snapshots(session) == 1
+    created = changes_of(case.active)[0]
+    assert created.action == "Created"
+    assert ("Support areas", "—", f"{first.name}, {second.name}") in created.fields
+
+    client.post(
+        reverse("session_edit", args=[session.pk]),
+        correction_data(session, start_time="14:30", support_areas=[second.pk]),
+    )
+    assert snapshots(session) == 2
+    corrected = changes_of(case.active)[0]
+    assert (corrected.action, corrected.who) == ("Changed", "coord_a")
+    assert corrected.fields == [("Support areas", f"{first.name}, {second.name}", second.name)]
+
+
+def test_an_admin_change_of_needs_is_recorded(client, borough_a, admin_user):
+    first, second = areas(*area_names()[:2])
+    record = factories.ClientFactory(borough=borough_a)
+    record.needs.set([first])
+    client.force_login(admin_user)
+    url = reverse("admin:mentoring_client_change", args=[record.pk])
+    data = client_post_data(
+        client.get(url), borough_a, version=record.version, needs=[first.pk, second.pk]
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = changes_of(record)[0]
+    assert latest.who == "sos_admin"
+    assert ("Support needs", first.name, f"{first.name}, {second.name}") in latest.fields
+
+
+def test_links_changed_without_a_save_are_a_change_of_their_own(
+    case, django_capture_on_commit_callbacks
+):
+    first, second, third = areas(*area_names()[:3])
+    fresh = Client.objects.get(pk=case.active.pk)  # no snapshot taken through this object
+    before = snapshots(fresh)
+    with django_capture_on_commit_callbacks(execute=True):  # each in its own transaction
+        fresh.needs.add(first, second)
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh.needs.remove(first)
+    assert snapshots(fresh) == before + 2
+    latest, earlier = changes_of(case.active)[:2]
+    assert latest.fields == [("Support needs", f"{first.name}, {second.name}", second.name)]
+    assert earlier.fields == [("Support needs", "—", f"{first.name}, {second.name}")]
+    assert latest.who == "system"
+    # set() takes some away and adds others in one transaction: one change.
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh.needs.set([third])
+    assert snapshots(fresh) == before + 3
+    assert changes_of(case.active)[0].fields == [("Support needs", second.name, third.name)]
+
+
+def test_links_changed_from_the_other_side_are_recorded(case):
+    [area] = areas(area_names()[0])
+    before = snapshots(case.active)
+    area.clients.add(case.active)
+    assert snapshots(case.active) == before + 1
+    assert changes_of(case.active)[0].fields == [("Support needs", "—", area.name)]
+    area.clients.clear()
+    assert changes_of(case.active)[0].fields == [("Support needs", area.name, "—")]
+
+
+def test_a_committed_save_is_not_amended_by_a_later_change_of_links(
+    case, django_capture_on_commit_callbacks
+):
+    [area] = areas(area_names()[0])
+    record = Client.objects.get(pk=case.active.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        record.risk_level = Client.RiskLevel.HIGH
+        record.save()
+    before = snapshots(record)
+    record.needs.add(area)  # after the save's transaction: a change of its own
+    assert snapshots(record) == before + 1
+    latest, saved = changes_of(case.active)[:2]
+    assert latest.fields == [("Support needs", "—", area.name)]
+    assert [label for label, _old, _new in saved.fields] == ["Risk level"]
+
+
+def test_imported_sessions_record_their_areas_and_bulk_updates_keep_the_last_known(
+    tmp_path, client, coordinator_a
+):
+    folder = tmp_path / "batch"
+    shutil.copytree(CLEAN, folder)
+    call_command("import_records", str(folder), stdout=io.StringIO())
+    with_areas = SupportSession.objects.filter(support_areas__isnull=False).distinct()
+    assert with_areas.exists()
+    for session in with_areas:
+        [snapshot] = session.history.all()
+        held = sorted(session.support_areas.values_list("pk", flat=True))
+        assert snapshot.many_to_many == {"support_areas": held}
+    imported = Client.objects.get(reference="SWK-00002")
+    assert imported.history.get().many_to_many == {"needs": []}
+
+    # A re-import's bulk update does not record links; the last known ones stand.
+    clients_csv = folder / "clients.csv"
+    clients_csv.write_text(clients_csv.read_text().replace("Kyle,Brown", "Kyle,Browne"))
+    call_command("import_records", str(folder), stdout=io.StringIO())
+    assert imported.history.latest().many_to_many is None
+    [area] = areas(area_names()[0])
+    Client.objects.get(pk=imported.pk).needs.add(area)
+    assert changes_of(imported)[0].fields == [("Support needs", "—", area.name)]
+
+
+def test_the_migration_records_todays_links_without_showing_a_change(case):
+    from django.apps import apps
+
+    record_links = importlib.import_module(
+        "mentoring.migrations.0019_history_of_links"
+    ).record_links
+    [area] = areas(area_names()[0])
+    record = Client.objects.get(pk=case.active.pk)
+    record.needs.add(area)
+    Client.history.filter(id=record.pk).update(many_to_many=None)  # as before 0019
+    shown = len(changes_of(case.active))
+    record_links(apps, None)
+    baseline = Client.history.filter(id=record.pk).latest()
+    assert baseline.many_to_many == {"needs": [area.pk]}
+    assert baseline.history_change_reason.startswith("links recorded")
+    assert len(changes_of(case.active)) == shown  # nothing visible changed
+    Client.objects.get(pk=record.pk).needs.clear()
+    assert changes_of(case.active)[0].fields == [("Support needs", area.name, "—")]
+
+
+def test_the_subject_access_export_includes_changes_of_needs(client, case, coordinator_a):
+    [area] = areas(area_names()[0])
+    Client.objects.get(pk=case.active.pk).needs.add(area)
+    client.force_login(coordinator_a)
+    response = client.get(reverse("client_export", args=[case.active.reference]) + "?format=json")
+    data = json.loads(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    assert any(
+        {"field": "Support needs", "from": "—", "to": area.name} in c["changes"]
+        for c in data["change history"]
+    )
