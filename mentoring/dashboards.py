@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from . import access, charts, metrics, replica
-from .models import Borough
+from .models import Borough, borough_ids_for
 
 EARLIEST_AS_OF = date(2000, 1, 1)
 BENCHMARK_COST = 2000
@@ -53,11 +53,21 @@ def _csv_response(filename, columns, rows):
     return response
 
 
-def _report_csv(filename, data):
+def _report_csv(filename, data, total_name):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    metrics.write_report_csv(data, response)
+    metrics.write_report_csv(data, response, total_name)
     return response
+
+
+def scope_name(user, boroughs):
+    """
+    What a user's network page covers: "All boroughs" for those who see every one, else
+    the boroughs by name: a coordinator's overview is not the whole network's.
+    """
+    if borough_ids_for(user) is None:
+        return metrics.NETWORK_NAME
+    return " + ".join(b["name"] for b in boroughs) or "No boroughs"
 
 
 TABLES = {
@@ -157,7 +167,7 @@ def _rate_rows(boroughs):
     ]
 
 
-def _dashboard_page(request, scope, template, filename, extra):
+def _dashboard_page(request, scope, template, filename, extra, total_name):
     try:
         as_of = parse_as_of(request.GET.get("as_of"), timezone.localdate())
     except BadAsOf as error:
@@ -167,7 +177,9 @@ def _dashboard_page(request, scope, template, filename, extra):
     data = replica.on_replica(metrics.dashboard, scope, as_of)
     download = request.GET.get("download")
     if download == "figures":
-        return _report_csv(f"{filename}-{as_of}.csv", data)
+        return _report_csv(
+            f"{filename}-{as_of}.csv", data, total_name(data) if total_name else None
+        )
     if download in TABLES:
         return _csv_response(
             f"{filename}-{download}-{as_of}.csv", TABLES[download], _table_rows(data, download)
@@ -207,13 +219,17 @@ def network_dashboard(request):
         for b in boroughs:
             b["load"] = load.get(b["slug"], {"mentors": 0, "open": 0, "cap": 0})
         return {
+            "scope_name": scope_name(request.user, boroughs),
+            "whole_network": borough_ids_for(request.user) is None,
             "rows": boroughs,
             "total_load": {
                 key: sum(entry[key] for entry in load.values())
                 for key in ("mentors", "open", "cap")
             },
             "rate_chart": charts.interval_chart(
-                _rate_rows([*boroughs, {**data["network"], "name": metrics.NETWORK_NAME}]),
+                _rate_rows(
+                    [*boroughs, {**data["network"], "name": scope_name(request.user, boroughs)}]
+                ),
                 [(b["label"], b["rate"]) for b in data["baselines"]],
                 title="12-month proven reoffending by borough, with 95% intervals",
                 description=(
@@ -224,7 +240,14 @@ def network_dashboard(request):
         }
 
     scope = Borough.objects.for_user(request.user)
-    return _dashboard_page(request, scope, "mentoring/dashboard_network.html", "sos-network", extra)
+    return _dashboard_page(
+        request,
+        scope,
+        "mentoring/dashboard_network.html",
+        "sos-network",
+        extra,
+        total_name=lambda data: scope_name(request.user, data["boroughs"]),
+    )
 
 
 @access.roles_required(*access.DASHBOARD_ROLES)
@@ -250,6 +273,12 @@ def borough_dashboard(request, slug):
             ),
         }
 
+    # One borough: its row is the whole report, with no total repeating it.
     return _dashboard_page(
-        request, borough, "mentoring/dashboard_borough.html", f"sos-{borough.slug}", extra
+        request,
+        borough,
+        "mentoring/dashboard_borough.html",
+        f"sos-{borough.slug}",
+        extra,
+        total_name=None,
     )

@@ -1575,9 +1575,14 @@ def dashboard(scope, as_of):
 # Export -------------------------------------------------------------------------------------
 
 
-def report_rows(report):
-    """The report as rows of ``REPORT_COLUMNS``: the network first, then each borough."""
-    yield {"scope": "network", "slug": "", "name": NETWORK_NAME, **report["network"]}
+def report_rows(report, total_name=NETWORK_NAME):
+    """
+    The report as rows of ``REPORT_COLUMNS``: the boroughs together first, named
+    ``total_name`` (a report of part of the network names the boroughs it covers; with
+    None, as for one borough, that row is left out), then each borough.
+    """
+    if total_name is not None:
+        yield {"scope": "network", "slug": "", "name": total_name, **report["network"]}
     for borough in report["boroughs"]:
         yield {"scope": "borough", **borough}
 
@@ -1614,9 +1619,9 @@ def _csv_value(value):
     return value
 
 
-def write_report_csv(report, stream):
+def write_report_csv(report, stream, total_name=NETWORK_NAME):
     """The report as CSV, one row per scope: empty cells where a figure has no value."""
     writer = csv.writer(stream)
     writer.writerow(REPORT_COLUMNS)
-    for row in report_rows(report):
+    for row in report_rows(report, total_name):
         writer.writerow([_csv_value(row[column]) for column in REPORT_COLUMNS])

@@ -185,6 +185,43 @@ class TestAgreement:
         assert len(list(csv.reader(io.StringIO(response.content.decode())))) > 1
 
 
+class TestScopeNames:
+    """A total is named by what it covers: the whole network only when it is."""
+
+    def figures_csv(self, client, user, url):
+        response = get(client, user, url, as_of=AS_OF, download="figures")
+        return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+    def test_a_coordinators_overview_is_named_by_their_borough(
+        self, client, coordinator_a, two_boroughs
+    ):
+        borough_a, _ = two_boroughs
+        response = get(client, coordinator_a, reverse("network_dashboard"), as_of=AS_OF)
+        html = response.content.decode()
+        assert f"Overview: {borough_a.name}" in html
+        assert "Network overview" not in html
+        assert metrics.NETWORK_NAME not in html
+        rows = self.figures_csv(client, coordinator_a, reverse("network_dashboard"))
+        assert [(r["scope"], r["name"]) for r in rows] == [
+            ("network", borough_a.name),
+            ("borough", borough_a.name),
+        ]
+
+    def test_the_whole_network_is_all_boroughs(self, client, manager, two_boroughs):
+        html = get(client, manager, reverse("network_dashboard"), as_of=AS_OF).content.decode()
+        assert "Network overview" in html
+        rows = self.figures_csv(client, manager, reverse("network_dashboard"))
+        assert (rows[0]["scope"], rows[0]["name"]) == ("network", metrics.NETWORK_NAME)
+        assert len(rows) == 3
+
+    def test_a_boroughs_figures_are_its_own_row_alone(self, client, manager, two_boroughs):
+        borough_a, _ = two_boroughs
+        rows = self.figures_csv(
+            client, manager, reverse("borough_dashboard", args=[borough_a.slug])
+        )
+        assert [(r["scope"], r["slug"]) for r in rows] == [("borough", borough_a.slug)]
+
+
 class TestQueryCounts:
     def queries(self, client, user, url):
         client.force_login(user)
