@@ -1,6 +1,7 @@
 """Subject access export: everything about one client, nothing about anyone else, logged."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -73,6 +74,21 @@ def test_readable_page_shows_the_records(client, coordinator_a, two_clients):
     page = response.content.decode()
     assert "Everything held about" in page
     assert "Helped with her CV" in page
+
+
+def test_readable_page_writes_values_as_a_person_reads_them(client, coordinator_a, two_clients):
+    mine, _other = two_clients
+    first, second = SupportArea.objects.order_by("name")[:2]
+    mine.needs.set([first, second])
+    mine.gang_affiliated = True
+    mine.save()
+    page = export(client, coordinator_a, mine).content.decode()
+    assert '<dd class="col-sm-8">Yes</dd>' in page  # gang affiliated
+    assert f"{first.name}, {second.name}".replace("&", "&amp;") in page
+    assert mine.referred_on.strftime("%d/%m/%Y") in page
+    values = re.findall(r"<dd[^>]*>(.*?)</dd>", page, flags=re.S)
+    assert values
+    assert [v for v in values if v in ("True", "False", "None") or v.startswith("[")] == []
 
 
 @pytest.mark.parametrize("who, status", [("coordinator_b", 404), ("manager", 403)])
