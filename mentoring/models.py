@@ -22,6 +22,8 @@ from simple_history.models import HistoricalRecords
 from .snapshots import HistoricalRecordsWithLinks
 
 DURATION_MIN_MINUTES = 5
+# England and Wales: no one under 10 can be convicted or cautioned.
+AGE_OF_CRIMINAL_RESPONSIBILITY = 10
 DURATION_MAX_MINUTES = 720
 
 
@@ -544,8 +546,21 @@ class Client(PersonName):
             value = getattr(self, field)
             if value and value > today:
                 errors.setdefault(field, "This date is in the future.")
+        if (
+            self.consent_recorded_on
+            and self.date_of_birth
+            and self.consent_recorded_on <= self.date_of_birth
+        ):
+            errors.setdefault(
+                "consent_recorded_on", "Consent cannot be recorded before the client was born."
+            )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def release_is_future(self):
+        """Support started in custody and the client is not out yet."""
+        return bool(self.release_date and self.release_date > timezone.localdate())
 
     @property
     def index_date(self):
@@ -1003,6 +1018,14 @@ class Offence(models.Model):
         today = timezone.localdate()
         if self.offence_date and self.offence_date > today:
             errors["offence_date"] = "The offence date is in the future."
+        elif self.offence_date and self.client_id and self.client.date_of_birth:
+            born = self.client.date_of_birth
+            if age_on(born, self.offence_date) < AGE_OF_CRIMINAL_RESPONSIBILITY:
+                errors["offence_date"] = (
+                    f"The client (born {born:%d/%m/%Y}) was under "
+                    f"{AGE_OF_CRIMINAL_RESPONSIBILITY} on that date, below the age of criminal "
+                    "responsibility: check the date."
+                )
         if self.outcome_date:
             if self.outcome_date > today:
                 errors["outcome_date"] = "The outcome date is in the future."
@@ -1110,8 +1133,19 @@ class Goal(models.Model):
         return f"{self.client.reference}: {self.description}"
 
     def clean(self):
+        errors = {}
+        if self.set_on:
+            if self.set_on > timezone.localdate():
+                errors["set_on"] = "This date is in the future."
+            elif self.client_id and self.set_on < self.client.referred_on:
+                errors["set_on"] = (
+                    f"The goal is set before the client's referral on "
+                    f"{self.client.referred_on:%d/%m/%Y}."
+                )
         if self.set_on and self.target_date and self.target_date < self.set_on:
-            raise ValidationError({"target_date": "The target date is before the goal was set."})
+            errors["target_date"] = "The target date is before the goal was set."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Funder(models.Model):

@@ -1226,3 +1226,47 @@ def test_mentor_sees_records_of_assigned_clients_only(factory, mentor_a, client_
     mine = factory(client=client_a)
     factory(client=other_client)
     assert list(type(mine).objects.for_user(mentor_a.user)) == [mine]
+
+
+@pytest.mark.django_db
+def test_goal_cannot_be_set_in_the_future_or_before_the_referral():
+    goal = factories.GoalFactory()
+    goal.set_on = tomorrow()
+    goal.target_date = None
+    assert_invalid(goal, {"set_on": ["This date is in the future."]})
+    goal.set_on = goal.client.referred_on - ONE_DAY
+    referred = goal.client.referred_on.strftime("%d/%m/%Y")
+    assert_invalid(
+        goal, {"set_on": [f"The goal is set before the client's referral on {referred}."]}
+    )
+
+
+@pytest.mark.django_db
+def test_offence_cannot_be_before_the_age_of_criminal_responsibility():
+    offence = factories.OffenceFactory()
+    born = datetime.date(2008, 5, 20)
+    Client.objects.filter(pk=offence.client_id).update(date_of_birth=born)
+    offence.client.refresh_from_db()
+    offence.offence_date = datetime.date(2018, 5, 19)
+    offence.outcome_date = None
+    offence.disposal = Offence.Disposal.PENDING
+    assert_invalid(
+        offence,
+        {
+            "offence_date": [
+                f"The client (born {born:%d/%m/%Y}) was under 10 on that date, below the age "
+                "of criminal responsibility: check the date."
+            ]
+        },
+    )
+    offence.offence_date = datetime.date(2018, 5, 20)  # the 10th birthday
+    offence.full_clean()
+
+
+@pytest.mark.django_db
+def test_consent_cannot_be_recorded_before_birth():
+    client = factories.ClientFactory()
+    client.consent_recorded_on = client.date_of_birth
+    assert_invalid(
+        client, {"consent_recorded_on": ["Consent cannot be recorded before the client was born."]}
+    )
