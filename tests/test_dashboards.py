@@ -131,6 +131,13 @@ class TestHonestNumbers:
         low, high = metrics.wilson_interval(3, 12)
         assert f"({low * 100:.0f}%\u2013{high * 100:.0f}%)" in page
 
+    def test_programme_length_and_cost_read_as_sentences(self, client, manager, two_boroughs):
+        page = get(
+            client, manager, reverse("borough_dashboard", args=["southwark"]), as_of=AS_OF
+        ).content.decode()
+        assert re.search(r"\d+% reach 6 months, \d+% reach 12 months", page)
+        assert "the case study's £2,000 benchmark" in page
+
     def test_baselines_are_labelled_as_context(self, client, manager, two_boroughs):
         page = get(client, manager, reverse("network_dashboard"), as_of=AS_OF).content.decode()
         for label, _rate in metrics.BASELINES:

@@ -331,6 +331,22 @@ def test_mentor_opens_their_own_clients_page(client, case, mentor_a):
     assert reverse("client_edit", args=[case.active.reference]) not in response.content.decode()
 
 
+def test_client_page_shows_the_address_and_a_release_still_to_come(client, case, coordinator_a):
+    active = case.active
+    Client.objects.filter(pk=active.pk).update(
+        address="Flat 2, 10 Walworth Road\nLondon SE17",
+        release_date=today() + datetime.timedelta(days=30),
+    )
+    client.force_login(coordinator_a)
+    html = client.get(reverse("client_detail", args=[active.reference])).content.decode()
+    assert "Flat 2, 10 Walworth Road<br>London SE17" in html
+    assert "Due for release" in html
+    assert ">Released<" not in html
+    Client.objects.filter(pk=active.pk).update(release_date=active.started_on)
+    html = client.get(reverse("client_detail", args=[active.reference])).content.decode()
+    assert ">Released<" in html
+
+
 @pytest.mark.parametrize("client_attr", ["unassigned", "referred", "other"])
 def test_mentor_gets_404_for_a_client_not_assigned_to_them(client, case, mentor_a, client_attr):
     """A borough A client with another mentor (or none) does not exist for mentor_a."""
@@ -603,6 +619,15 @@ class TestStartAndDecline:
             ("error", "Only a referral that has not started can be declined.")
         ]
         assert snapshot() == before
+
+    def test_declining_asks_for_a_second_click_that_names_the_client(self):
+        page = self.client.get(reverse("client_detail", args=[self.case.referred.reference]))
+        html = page.content.decode()
+        summary = html.index("Decline referral…</summary>")
+        form = html.index(reverse("client_decline", args=[self.case.referred.reference]))
+        button = html.index("Yes, decline the referral")
+        assert html.rindex("<details", 0, summary) < summary < form < button
+        assert f"Decline the referral of {self.case.referred.display_name}?" in html
 
     def test_decline_by_get_is_not_allowed(self):
         """A link (or a prefetching browser) cannot decline a referral."""
