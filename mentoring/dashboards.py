@@ -49,7 +49,7 @@ def _csv_response(filename, columns, rows):
     writer = csv.writer(response)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        writer.writerow([metrics.csv_value(row.get(c), float_places=6) for c in columns])
     return response
 
 

@@ -1609,13 +1609,20 @@ def report_json(report, indent=2):
     return _MONEY.sub(r"\1", json.dumps(report, default=_json_value, indent=indent))
 
 
-def _csv_value(value):
+def csv_value(value, float_places=None):
+    """
+    A cell of the CSVs the app writes: empty for no value, true/false, money to the penny;
+    fractions whole (the report agrees with its JSON to the last digit) or, for the tables
+    under the charts, to ``float_places`` decimals.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return f"{value.quantize(CENTS)}"
+    if isinstance(value, float) and float_places is not None:
+        return round(value, float_places)
     return value
 
 
@@ -1624,4 +1631,4 @@ def write_report_csv(report, stream, total_name=NETWORK_NAME):
     writer = csv.writer(stream)
     writer.writerow(REPORT_COLUMNS)
     for row in report_rows(report, total_name):
-        writer.writerow([_csv_value(row[column]) for column in REPORT_COLUMNS])
+        writer.writerow([csv_value(row[column]) for column in REPORT_COLUMNS])

@@ -182,14 +182,27 @@ class TestAgreement:
             assert int(row["cohort"]) == by_slug[row["slug"]]["cohort"]
 
     @pytest.mark.parametrize(
-        "table", ["monthly", "closures", "mentors", "support_areas", "milestones"]
+        "table",
+        [
+            "monthly",
+            "closures",
+            "mentors",
+            "support_areas",
+            "milestones",
+            "reoffending_curve",
+            "programme_length",
+        ],
     )
     def test_every_table_downloads_as_csv(self, client, manager, two_boroughs, table):
         url = reverse("borough_dashboard", args=["southwark"])
         response = get(client, manager, url, as_of=AS_OF, download=table)
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith("attachment;")
-        assert len(list(csv.reader(io.StringIO(response.content.decode())))) > 1
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert len(rows) > 1
+        cells = [cell for row in rows[1:] for cell in row]
+        assert not [c for c in cells if c in ("True", "False", "None")]
+        assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d{7,}", c)]
 
 
 class TestScopeNames:
