@@ -13,12 +13,13 @@ from django.conf import settings
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .models import (
     DURATION_MAX_MINUTES,
+    DURATION_MESSAGE,
     DURATION_MIN_MINUTES,
     Assignment,
     Borough,
@@ -525,10 +526,14 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
         self.user = user
         editing = self.instance.pk is not None
         self.fields["support_areas"].queryset = SupportArea.objects.all()
-        # The model field's own minimum (0) would otherwise win over the widget's.
-        self.fields["duration_minutes"].widget.attrs.update(
-            min=DURATION_MIN_MINUTES, max=DURATION_MAX_MINUTES
-        )
+        # The model field's own minimum (0) would otherwise win over the widget's, and
+        # answer -5 with "greater than or equal to 0" instead of the programme's rule.
+        duration = self.fields["duration_minutes"]
+        duration.widget.attrs.update(min=DURATION_MIN_MINUTES, max=DURATION_MAX_MINUTES)
+        duration.validators = [
+            MinValueValidator(DURATION_MIN_MINUTES, message=DURATION_MESSAGE),
+            MaxValueValidator(DURATION_MAX_MINUTES, message=DURATION_MESSAGE),
+        ]
         if editing:
             client = self.instance.client
             self.fields["version"].initial = self.instance.version

@@ -25,6 +25,7 @@ DURATION_MIN_MINUTES = 5
 # England and Wales: no one under 10 can be convicted or cautioned.
 AGE_OF_CRIMINAL_RESPONSIBILITY = 10
 DURATION_MAX_MINUTES = 720
+DURATION_MESSAGE = "A session lasts between 5 minutes and 12 hours (720)."
 
 
 def age_on(date_of_birth, on):
@@ -803,7 +804,7 @@ class SupportSession(models.Model):
         if self.duration_minutes is not None and not (
             DURATION_MIN_MINUTES <= self.duration_minutes <= DURATION_MAX_MINUTES
         ):
-            errors["duration_minutes"] = "A session lasts between 5 minutes and 12 hours (720)."
+            errors["duration_minutes"] = DURATION_MESSAGE
         if errors:
             raise ValidationError(errors)
 

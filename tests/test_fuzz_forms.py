@@ -613,7 +613,9 @@ def offence_data(w):
             "notes": NOTES,
         }
     )
-    offence_dates = st.dates(min_value=date(1990, 1, 1), max_value=w.today)
+    # From the client's 10th birthday: no one younger can be convicted or cautioned.
+    born = w.active.date_of_birth
+    offence_dates = st.dates(min_value=born.replace(year=born.year + 10), max_value=w.today)
 
     @st.composite
     def valid(draw):

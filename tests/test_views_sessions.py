@@ -459,6 +459,11 @@ class TestLogSession:
                 "A session lasts between 5 minutes and 12 hours (720).",
             ),
             (
+                {"duration_minutes": "-5"},
+                "duration_minutes",
+                "A session lasts between 5 minutes and 12 hours (720).",
+            ),
+            (
                 {"duration_minutes": "721"},
                 "duration_minutes",
                 "A session lasts between 5 minutes and 12 hours (720).",
@@ -479,6 +484,7 @@ class TestLogSession:
         ],
         ids=[
             "4-minutes",
+            "negative-minutes",
             "721-minutes",
             "no-duration",
             "before-referral",
