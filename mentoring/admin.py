@@ -624,7 +624,15 @@ class SupportSessionAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAd
     autocomplete_fields = ["client", "mentor"]
     filter_horizontal = ["support_areas"]
     list_select_related = ["client", "mentor"]
-    readonly_fields = ["logged_by", "created_at", "updated_at", "submission_token"]
+    readonly_fields = [
+        "logged_by",
+        "created_at",
+        "updated_at",
+        "submission_token",
+        "safeguarding_handled_at",
+        "safeguarding_handled_by",
+        "safeguarding_action",
+    ]
 
     def save_model(self, request, obj, form, change):
         if obj.logged_by_id is None:

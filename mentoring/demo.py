@@ -63,6 +63,17 @@ DEMO_USERS = [
 ]
 
 
+# A safeguarding concern raised in a session dated more than this many days ago has been
+# followed up (a coordinator recorded what was done); later ones are still open.
+SAFEGUARDING_OPEN_DAYS = 14
+SAFEGUARDING_ACTIONS = [
+    "Discussed with the mentor and the youth offending team's safeguarding lead; plan agreed.",
+    "Referred to children's social care; the mentor checks in twice a week meanwhile.",
+    "Spoke to the young person and their family; no further action needed.",
+    "Police informed; the mentor and the young person's caseworker agreed a safety plan.",
+]
+
+
 def opening_time(day):
     """9 o'clock on ``day``, local time: the start of the day sessions are logged in."""
     return timezone.make_aware(datetime.combine(day, clock(9)))
@@ -499,6 +510,11 @@ class DemoBuilder:
                     attendance=_weighted(rng, ATTENDANCE_WEIGHTS),
                     safeguarding_concern=rng.random() < 0.01,
                 )
+                if session.safeguarding_concern and day <= today - timedelta(
+                    days=SAFEGUARDING_OPEN_DAYS
+                ):
+                    session.safeguarding_handled_at = opening_time(day + timedelta(days=1))
+                    session.safeguarding_action = rng.choice(SAFEGUARDING_ACTIONS)
                 covered = rng.sample(area_pool, min(len(area_pool), rng.randint(1, 2)))
                 session.notes = SESSION_NOTES[covered[0].slug].format(name=c.first_name)
                 session.created_at = session.updated_at = logged_at(
@@ -730,6 +746,12 @@ class DemoBuilder:
             if role != "ADMIN":
                 profile = m.StaffProfile.objects.create(user=user, role=role)
                 profile.boroughs.set([self.areas[c] for c in codes])
+            if role == "COORDINATOR":
+                # The concerns followed up in their boroughs were theirs to follow up.
+                m.SupportSession.objects.filter(
+                    safeguarding_handled_at__isnull=False,
+                    client__borough__in=[self.areas[c] for c in codes],
+                ).update(safeguarding_handled_by=user)
             created.append((username, description))
         # The demo mentor login belongs to the Southwark mentor with the most current clients.
         busiest = (

@@ -632,3 +632,16 @@ class GoalStatusForm(forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["status"]
+
+
+class SafeguardingFollowUpForm(forms.Form):
+    action = forms.CharField(
+        label="What was done about the concern",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=(
+            "Who was told and what happens next: for example, referred to the youth "
+            "offending team's safeguarding lead, police informed, or talked through with "
+            "the mentor and no further action."
+        ),
+    )

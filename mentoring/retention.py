@@ -35,7 +35,7 @@ CLIENT_FIELDS = {
     "address": "",
 }
 RELATED_FIELDS = [
-    (SupportSession, {"notes": ""}),
+    (SupportSession, {"notes": "", "safeguarding_action": ""}),
     (Offence, {"notes": ""}),
     (Milestone, {"evidence": ""}),
     (Goal, {"description": REMOVED_TEXT}),

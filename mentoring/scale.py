@@ -1183,8 +1183,8 @@ class ScaleBuilder:
             m.SupportSession,
             _fields("""
             id client_id mentor_id date start_time duration_minutes kind mode attendance notes
-            safeguarding_concern logged_by_id created_at updated_at version
-            submission_token"""),
+            safeguarding_concern safeguarding_handled_at safeguarding_action logged_by_id
+            created_at updated_at version submission_token"""),
             self._session_rows(first_id, session_ids, area_ids),
             total=total,
         )
@@ -1225,6 +1225,11 @@ class ScaleBuilder:
         # moment of this build for two million sessions at once.
         opening = [demo.opening_time(d) for d in dates]
         logged_at = demo.logged_at
+        # Concerns raised more than 14 days ago were followed up by the next day; later
+        # ones are still open on the coordinators' home pages.
+        followed_up_by = self.today.toordinal() - demo.SAFEGUARDING_OPEN_DAYS
+        follow_up = demo.SAFEGUARDING_ACTIONS[0]
+        next_day = timedelta(days=1)
         sid = first_id
         position = 0
         add_session, add_area = session_ids.append, area_ids.append
@@ -1271,7 +1276,9 @@ class ScaleBuilder:
                     prison if day < release else modes[bisect(mode_cum, rnd() * mode_total)],
                     attendances[bisect(att_cum, rnd() * att_total)],
                     note,
-                    rnd() < 0.01,
+                    concern := rnd() < 0.01,
+                    opening[day - base] + next_day if concern and day <= followed_up_by else None,
+                    follow_up if concern and day <= followed_up_by else "",
                     None,
                     logged := logged_at(opening[day - base], sid, now),
                     logged,

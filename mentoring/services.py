@@ -7,6 +7,7 @@ so the same rules hold whichever door a change comes in by.
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from .models import AccessLog, Assignment, Borough, Client, SupportSession
 
@@ -178,6 +179,37 @@ def session_update(*, session, support_areas, expected_version):
     session.refresh_from_db(fields=["version"])
     session.support_areas.set(support_areas)
     return session
+
+
+class AlreadyHandled(Exception):
+    """Someone recorded the follow-up of this safeguarding concern first."""
+
+    def __init__(self, session):
+        super().__init__(session)
+        self.session = session
+
+
+@transaction.atomic
+def safeguarding_handle(*, session, action, by):
+    """
+    Record what was done about the safeguarding concern a session raised, by whom and
+    when. The row is locked so that two coordinators cannot both record a follow-up.
+    """
+    current = SupportSession.objects.select_for_update().get(pk=session.pk)
+    if current.safeguarding_handled_at is not None:
+        raise AlreadyHandled(current)
+    current.safeguarding_handled_at = timezone.now()
+    current.safeguarding_handled_by = by
+    current.safeguarding_action = action
+    current.save(
+        update_fields=[
+            "safeguarding_handled_at",
+            "safeguarding_handled_by",
+            "safeguarding_action",
+            "updated_at",
+        ]
+    )
+    return current
 
 
 def access_record(*, user, client, action, path=""):

@@ -22,6 +22,11 @@ urlpatterns = [
     path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
+    path(
+        "sessions/<int:pk>/safeguarding/",
+        views.safeguarding_follow_up,
+        name="safeguarding_follow_up",
+    ),
     path("mentors/", views.mentor_list, name="mentor_list"),
     path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
     path("dashboard/", dashboards.network_dashboard, name="network_dashboard"),

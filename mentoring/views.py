@@ -42,6 +42,7 @@ from .forms import (
     MilestoneForm,
     OffenceForm,
     ReferralForm,
+    SafeguardingFollowUpForm,
     StartSupportForm,
     SupportSessionForm,
 )
@@ -57,6 +58,7 @@ from .models import (
 )
 
 CLIENTS_PER_PAGE = 25
+SAFEGUARDING_FOLLOWED_UP_SHOWN = 10
 MENTORS_PER_PAGE = 100
 # The home page lists the clients longest without contact, up to this many, and links to
 # all of them in the client list: a London borough's coordinator may have hundreds.
@@ -126,9 +128,17 @@ def home(request):
         "needing_contact_total": (
             needing_contact[0].needing_contact_total if needing_contact else 0
         ),
+        # Open concerns, however old, the longest waiting first; and those followed up
+        # lately, to see what was done.
         "safeguarding": sessions.filter(
-            safeguarding_concern=True, date__gt=today - timedelta(days=RECENT_DAYS)
-        ).order_by("-date", "-pk"),
+            safeguarding_concern=True, safeguarding_handled_at__isnull=True
+        ).order_by("date", "pk"),
+        "safeguarding_followed_up": sessions.filter(
+            safeguarding_handled_at__gte=timezone.now() - timedelta(days=RECENT_DAYS)
+        )
+        .select_related("safeguarding_handled_by")
+        .order_by("-safeguarding_handled_at", "-pk")[:SAFEGUARDING_FOLLOWED_UP_SHOWN],
+        "can_follow_up": access.can_manage_cases(request.user),
         # Logged in the last 14 days: the walk down the created_at index stops there, so
         # a borough with few sessions lately does not read every session ever logged.
         "recent_sessions": sessions.filter(
@@ -276,7 +286,7 @@ def _timeline_page(client, session_count, number):
     number = min(max(number, 1), pages)
     # The first number * TIMELINE_PAGE entries hold at most that many sessions.
     sessions = (
-        client.sessions.select_related("mentor", "logged_by")
+        client.sessions.select_related("mentor", "logged_by", "safeguarding_handled_by")
         .prefetch_related("support_areas")
         .order_by("-date", "-pk")[: number * TIMELINE_PAGE]
     )
@@ -692,6 +702,47 @@ def session_edit(request, pk):
             messages.success(request, "Session corrected.")
             return redirect("client_detail", reference=session.client.reference)
     return _session_form_page(request, form, session.client, "Correct a session")
+
+
+def _already_followed_up(request, session):
+    who = session.safeguarding_handled_by
+    messages.info(
+        request,
+        "This concern was already followed up"
+        + (f" by {who.get_username()}" if who else "")
+        + f" on {timezone.localtime(session.safeguarding_handled_at):%d/%m/%Y at %H:%M}.",
+    )
+    return redirect("client_detail", reference=session.client.reference)
+
+
+@access.case_management
+def safeguarding_follow_up(request, pk):
+    """Record what was done about a session's safeguarding concern: it then leaves the
+    coordinators' list of open concerns."""
+    session = access.get_session_or_404(request.user, pk)
+    if not session.safeguarding_concern:
+        raise Http404("This session raised no safeguarding concern.")
+    if session.safeguarding_handled_at is not None:
+        return _already_followed_up(request, session)
+    form = SafeguardingFollowUpForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.safeguarding_handle(
+                session=session, action=form.cleaned_data["action"], by=request.user
+            )
+        except services.AlreadyHandled as handled:
+            return _already_followed_up(request, handled.session)
+        messages.success(
+            request,
+            f"Safeguarding concern of {session.date:%d/%m/%Y} for {session.client.reference} "
+            "marked as followed up.",
+        )
+        return redirect("home")
+    return render(
+        request,
+        "mentoring/safeguarding_form.html",
+        {"form": form, "session": session, "client": session.client},
+    )
 
 
 # Mentors ------------------------------------------------------------------------------

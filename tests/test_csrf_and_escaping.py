@@ -80,7 +80,10 @@ def cast(borough_a, coordinator_a):
         "active": active,
         "mentor": assignment.mentor,
         "session": factories.SupportSessionFactory(
-            client=active, mentor=assignment.mentor, logged_by=coordinator_a
+            client=active,
+            mentor=assignment.mentor,
+            logged_by=coordinator_a,
+            safeguarding_concern=True,  # so that its follow-up page opens
         ),
         "goal": factories.GoalFactory(client=active),
         "borough": borough_a,
@@ -98,7 +101,11 @@ def url_for(name, route, cast):
         "uidb64": urlsafe_base64_encode(force_bytes(cast["coordinator"].pk)),
         "token": default_token_generator.make_token(cast["coordinator"]),
     }
-    pks = {"goal_status": cast["goal"].pk, "session_edit": cast["session"].pk}
+    pks = {
+        "goal_status": cast["goal"].pk,
+        "session_edit": cast["session"].pk,
+        "safeguarding_follow_up": cast["session"].pk,
+    }
     pks["mentor_detail"] = cast["mentor"].pk
     if "pk" in params:
         assert name in pks, f"teach this test which record {name}'s pk is"
@@ -167,6 +174,7 @@ def test_the_walk_finds_every_form():
         "client_session_new",
         "session_new",
         "session_edit",
+        "safeguarding_follow_up",
         "offence_new",
         "milestone_new",
         "goal_new",

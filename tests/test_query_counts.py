@@ -35,7 +35,9 @@ def world(borough_a, borough_b, coordinator_a, manager, mentor_a):
     active = factories.ClientFactory(borough=borough_a, active=True)
     factories.AssignmentFactory(client=active, mentor=mentor_a)
     referred = factories.ClientFactory(borough=borough_a)
-    session = factories.SupportSessionFactory(client=active, mentor=mentor_a, date=today())
+    session = factories.SupportSessionFactory(
+        client=active, mentor=mentor_a, date=today(), safeguarding_concern=True
+    )
     goal = factories.GoalFactory(client=active)
     return {
         "active": active,
@@ -98,6 +100,11 @@ def pages(world):
         ("goal_new", reverse("goal_new", args=[active]), "coordinator_a"),
         ("session_new", reverse("session_new"), "coordinator_a"),
         ("session_edit", reverse("session_edit", args=[world["session"].pk]), "coordinator_a"),
+        (
+            "safeguarding_follow_up",
+            reverse("safeguarding_follow_up", args=[world["session"].pk]),
+            "coordinator_a",
+        ),
         ("mentor_list", reverse("mentor_list"), "coordinator_a"),
         ("mentor_detail", reverse("mentor_detail", args=[world["mentor"].pk]), "coordinator_a"),
         ("network_dashboard", reverse("network_dashboard"), "manager"),

@@ -163,6 +163,8 @@ EXPECTED = {
     "client_session_new": same(CASEWORK_ON_A),
     "session_new": same(CASEWORK),
     "session_edit": same(CASEWORK_ON_A),
+    # Following up a safeguarding concern is the coordinators' (and admins') job.
+    "safeguarding_follow_up": same(CASE_MANAGEMENT_ON_A),
     # Mentors and dashboards.
     "mentor_list": same(EVERY_SIGNED_IN),
     "mentor_detail": same(MENTOR_ON_A),
@@ -608,7 +610,12 @@ REGEX_ARGUMENT = re.compile(r"\((?:\?P<(?P<name>\w+)>)?[^)]*\)")
 # What the unnamed groups of a regex route are, in order, per admin page.
 POSITIONAL_ARGUMENTS = {"simple_history": ["object_id", "history_id"]}
 # Which record an <int:pk> means, per page.
-PK_RECORDS = {"goal_status": "goal", "session_edit": "session", "mentor_detail": "mentor"}
+PK_RECORDS = {
+    "goal_status": "goal",
+    "session_edit": "session",
+    "safeguarding_follow_up": "session",  # the world's sessions raise a concern
+    "mentor_detail": "mentor",
+}
 # Pages about a referral (not yet started) rather than an active client.
 REFERRAL_PAGES = {"client_start", "client_decline"}
 

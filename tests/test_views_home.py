@@ -14,7 +14,13 @@ from django.utils import timezone
 from mentoring import urls, views
 from mentoring.models import Client, SupportSession
 
-from . import factories, test_views_clients, test_views_mentors, test_views_sessions
+from . import (
+    factories,
+    test_safeguarding,
+    test_views_clients,
+    test_views_mentors,
+    test_views_sessions,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +50,7 @@ def test_every_page_is_walked_by_an_access_test():
         | test_views_clients.URL_NAMES
         | test_views_sessions.URL_NAMES
         | test_views_mentors.URL_NAMES
+        | test_safeguarding.URL_NAMES
     )
     assert pages == walked
 
@@ -164,7 +171,7 @@ class TestCoordinatorHome:
         assert reverse("client_session_new", args=[forty.reference]) in body
         assert caseload["other"].last_name not in body
 
-    def test_safeguarding_concerns_of_the_last_14_days_only(self, caseload, mentor_a):
+    def test_open_safeguarding_concerns_of_the_borough_oldest_first(self, caseload, mentor_a):
         person = caseload["seen"][0]
 
         def concern(days):
@@ -174,14 +181,18 @@ class TestCoordinatorHome:
 
         today_concern = concern(0)
         thirteen = concern(13)
-        concern(14)
-        concern(30)
+        old = concern(300)
+        followed_up = concern(30)
+        SupportSession.objects.filter(pk=followed_up.pk).update(
+            safeguarding_handled_at=timezone.now(), safeguarding_action="Done."
+        )
         factories.SupportSessionFactory(client=person, mentor=mentor_a, date=days_ago(1))
         factories.SupportSessionFactory(
             client=caseload["other"], date=days_ago(1), safeguarding_concern=True
         )
         response = self.client.get(HOME)
-        assert list(response.context["safeguarding"]) == [today_concern, thirteen]
+        assert list(response.context["safeguarding"]) == [old, thirteen, today_concern]
+        assert list(response.context["safeguarding_followed_up"]) == [followed_up]
 
     def test_recent_sessions_are_the_boroughs_newest_logged_first(self, caseload):
         other_session = factories.SupportSessionFactory(client=caseload["other"], date=days_ago(0))
@@ -275,8 +286,8 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 # Fixed query counts -------------------------------------------------------------------
 
 # Measured with the fixed cast; see tests/test_views_clients.py.
-COORDINATOR_HOME_QUERIES = 7
-MENTOR_HOME_QUERIES = 7
+COORDINATOR_HOME_QUERIES = 8
+MENTOR_HOME_QUERIES = 8
 
 
 def add_caseload(borough, mentor, count):
