@@ -1,7 +1,7 @@
 """
 The programme's outcome figures, computed in SQL for a scope of boroughs as of a date.
 
-Definitions are in DESIGN.md ("Outcome metrics"). Every date window is counted in whole
+Definitions: README.md, "How the figures are defined". Every date window is counted in whole
 days through ``EpochDay`` (days since 1970-01-01), so that SQLite, PostgreSQL and Python
 agree to the day: no timestamp arithmetic, no time zones.
 
