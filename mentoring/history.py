@@ -17,15 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 
-from .models import (
-    Assignment,
-    Client,
-    Goal,
-    Mentor,
-    Milestone,
-    Offence,
-    SupportSession,
-)
+from .models import Assignment, Client, Goal, Mentor, Milestone, Offence, SupportSession
 
 # Each tracked model and how to find its snapshots for one client.
 TRACKED = [
