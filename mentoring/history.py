@@ -57,6 +57,17 @@ def _display(model_field, value, names):
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
         return names.get((model_field.related_model, value), f"#{value}")
+    return readable(value)
+
+
+def readable(value):
+    """
+    A stored value as a person reads it: Yes/No, dates as 26/11/2026, lists joined by
+    commas, an em dash for nothing. The change history and the subject access page (which
+    goes to the young person themself) both write values so.
+    """
+    if value is None or value == "" or value == []:
+        return EMPTY
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
@@ -65,6 +76,8 @@ def _display(model_field, value, names):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
     return str(value)
 
 

@@ -1,11 +1,11 @@
 """Display helpers for SOS templates: money, rates, badges and sortable column links."""
 
-from datetime import date, datetime, time
 from decimal import Decimal
 
 from django import template
-from django.utils import formats, timezone
 from django.utils.http import urlencode
+
+from mentoring import history
 
 register = template.Library()
 
@@ -40,26 +40,7 @@ def percent(value, places=0):
     return f"{value * 100:.{int(places)}f}%"
 
 
-@register.filter
-def readable(value):
-    """
-    A stored value as a person reads it: Yes/No, dates as 26/11/2026, lists joined by
-    commas, an em dash for nothing. For pages such as the subject access export, which go
-    to the young person themself.
-    """
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    if isinstance(value, date):
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+register.filter("readable", history.readable)
 
 
 @register.filter
