@@ -3,11 +3,12 @@ Safeguarding concerns stay open until a coordinator records what was done about 
 
 Before this, the home page showed the concerns of the last 14 days and then let them go,
 and what was done was kept nowhere. Concerns from sessions dated in the last 14 days were
-still on the home page: they stay open, to be followed up. Older ones are marked as
-handled before SOS kept follow-ups, by nobody, so that they do not all come back at once.
+still on the home page: they stay open, to be followed up. Older ones are closed as of
+the day they left the home page (the session's date + 14 days), by nobody, with a note
+saying so: they do not all come back at once, nor crowd the list of recent follow-ups.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import django.db.models.deletion
 from django.conf import settings
@@ -16,7 +17,10 @@ from django.utils import timezone
 
 from mentoring import summaries
 
-BEFORE_FOLLOW_UPS = "Raised before SOS recorded what was done about concerns (migration 0020)."
+BEFORE_FOLLOW_UPS = (
+    "Left the home page after 14 days, before SOS recorded what was done about "
+    "concerns (migration 0020)."
+)
 SHOWN_FOR_DAYS = 14
 
 
@@ -32,11 +36,20 @@ def install_triggers(apps, schema_editor):
 
 def close_old_concerns(apps, schema_editor):
     session = apps.get_model("mentoring", "SupportSession")
-    session.objects.filter(
+    old = session.objects.filter(
         safeguarding_concern=True,
         safeguarding_handled_at__isnull=True,
         date__lte=timezone.localdate() - timedelta(days=SHOWN_FOR_DAYS),
-    ).update(safeguarding_handled_at=timezone.now(), safeguarding_action=BEFORE_FOLLOW_UPS)
+    ).only("pk", "date")
+    closed = []
+    for concern in old.iterator(chunk_size=2000):
+        left = concern.date + timedelta(days=SHOWN_FOR_DAYS)
+        concern.safeguarding_handled_at = timezone.make_aware(datetime.combine(left, time(0)))
+        concern.safeguarding_action = BEFORE_FOLLOW_UPS
+        closed.append(concern)
+    session.objects.bulk_update(
+        closed, ["safeguarding_handled_at", "safeguarding_action"], batch_size=1000
+    )
 
 
 class Migration(migrations.Migration):
