@@ -236,8 +236,11 @@ class SOSUserAdmin(RecordChoices, UserAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(RecordChoices, admin.ModelAdmin):
+class StaffProfileAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = ["user", "role", "borough_list"]
+    # Its History page is the record of access: each change of role or boroughs, with
+    # who made it and when, and the boroughs held from then on.
+    history_list_display = ["role", "boroughs_held"]
     list_filter = ["role", "boroughs"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user"]
@@ -249,6 +252,14 @@ class StaffProfileAdmin(RecordChoices, admin.ModelAdmin):
     @admin.display(description="boroughs")
     def borough_list(self, profile):
         return ", ".join(b.name for b in profile.boroughs.all()) or "All (manager) / none"
+
+    @admin.display(description="boroughs from then on")
+    def boroughs_held(self, snapshot):
+        links = (snapshot.many_to_many or {}).get("boroughs")
+        if links is None:
+            return "not recorded"
+        names = Borough.objects.in_bulk(links)
+        return ", ".join(sorted(str(names.get(pk, f"#{pk}")) for pk in links)) or "none"
 
 
 # Reference data ---------------------------------------------------------------------

@@ -134,6 +134,8 @@ class StaffProfile(models.Model):
         related_name="staff",
         help_text="Coordinators work in these boroughs. A manager with none listed sees all.",
     )
+    # Who could see which boroughs, when, and who changed it: with the boroughs' links.
+    history = HistoricalRecordsWithLinks()
 
     class Meta:
         ordering = ["user__username"]

@@ -388,3 +388,42 @@ def test_the_subject_access_export_includes_changes_of_needs(client, case, coord
         {"field": "Support needs", "from": "—", "to": area.name} in c["changes"]
         for c in data["change history"]
     )
+
+
+# Access: who could see which boroughs, and who changed it ---------------------------------
+
+
+def test_a_change_of_a_coordinators_boroughs_is_kept_with_who_and_when(
+    client, admin_user, coordinator_a, borough_a, borough_b
+):
+    profile = coordinator_a.staff_profile
+    client.force_login(admin_user)
+    url = reverse("admin:mentoring_staffprofile_change", args=[profile.pk])
+    response = client.post(
+        url,
+        {"user": coordinator_a.pk, "role": profile.role, "boroughs": [borough_a.pk, borough_b.pk]},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = profile.history.latest()
+    assert latest.history_user == admin_user
+    assert latest.many_to_many == {"boroughs": sorted([borough_a.pk, borough_b.pk])}
+    assert profile.history.count() == 2  # created, then this change: one snapshot each
+
+    page = client.get(reverse("admin:mentoring_staffprofile_history", args=[profile.pk]))
+    html = page.content.decode()
+    assert ", ".join(sorted([borough_a.name, borough_b.name])) in html
+    assert "sos_admin" in html
+
+
+def test_the_migration_gives_each_profile_a_first_snapshot_of_its_access(coordinator_a, borough_a):
+    from django.apps import apps
+
+    record_access = importlib.import_module(
+        "mentoring.migrations.0021_staff_access_history"
+    ).record_access
+    profile = coordinator_a.staff_profile
+    profile.history.all().delete()  # as before 0021
+    record_access(apps, None)
+    [first] = profile.history.all()
+    assert first.many_to_many == {"boroughs": [borough_a.pk]}
+    assert first.role == profile.role
