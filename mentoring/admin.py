@@ -240,7 +240,7 @@ class StaffProfileAdmin(RecordChoices, SimpleHistoryAdmin):
     list_display = ["user", "role", "borough_list"]
     # Its History page is the record of access: each change of role or boroughs, with
     # who made it and when, and the boroughs held from then on.
-    history_list_display = ["role", "boroughs_held"]
+    history_list_display = ["role", "boroughs"]
     list_filter = ["role", "boroughs"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user"]
@@ -254,7 +254,7 @@ class StaffProfileAdmin(RecordChoices, SimpleHistoryAdmin):
         return ", ".join(b.name for b in profile.boroughs.all()) or "All (manager) / none"
 
     @admin.display(description="boroughs from then on")
-    def boroughs_held(self, snapshot):
+    def boroughs(self, snapshot):
         links = (snapshot.many_to_many or {}).get("boroughs")
         if links is None:
             return "not recorded"
