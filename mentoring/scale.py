@@ -1051,6 +1051,7 @@ class ScaleBuilder:
         m.Grant,
         m.StaffProfile,
         m.StaffProfile.boroughs.through,
+        m.StaffProfile.history.model,  # the logins' access is recorded like anyone's
     )
 
     def _loaded_tables(self):
