@@ -218,8 +218,9 @@ def network_dashboard(request):
             entry["cap"] += mentor["max_caseload"]
         for b in boroughs:
             b["load"] = load.get(b["slug"], {"mentors": 0, "open": 0, "cap": 0})
+        name = scope_name(request.user, boroughs)
         return {
-            "scope_name": scope_name(request.user, boroughs),
+            "scope_name": name,
             "whole_network": borough_ids_for(request.user) is None,
             "rows": boroughs,
             "total_load": {
@@ -227,9 +228,7 @@ def network_dashboard(request):
                 for key in ("mentors", "open", "cap")
             },
             "rate_chart": charts.interval_chart(
-                _rate_rows(
-                    [*boroughs, {**data["network"], "name": scope_name(request.user, boroughs)}]
-                ),
+                _rate_rows([*boroughs, {**data["network"], "name": name}]),
                 [(b["label"], b["rate"]) for b in data["baselines"]],
                 title="12-month proven reoffending by borough, with 95% intervals",
                 description=(

@@ -805,16 +805,17 @@ class RecordImport:
 
     # Writing ---------------------------------------------------------------------------
 
-    def _bulk_create(self, model, objects, label, links=None):
+    def _bulk_create(self, model, objects, label):
         """
-        Insert ``objects``. Case records keep a change history, imports included; ``links``
-        is what their snapshots record of their many-to-many fields (new clients have no
-        needs yet, see ``snapshots``).
+        Insert ``objects``. Case records keep a change history, imports included; the
+        snapshots of new records record no many-to-many links (a new client has no needs
+        yet; sessions and their areas go through ``_create_sessions``).
         """
         if len(objects) >= self.progress_every:
             self.progress(f"Writing {len(objects):,} {label}")
         if hasattr(model, "history"):
-            if links is None and hasattr(model.history.model, "many_to_many"):
+            links = None
+            if hasattr(model.history.model, "many_to_many"):
                 links = {f.name: [] for f in model._meta.many_to_many}
             return bulk_create_with_history(
                 objects,
