@@ -1168,6 +1168,11 @@ class Goal(models.Model):
                     f"The goal is set before the client's referral on "
                     f"{self.client.referred_on:%d/%m/%Y}."
                 )
+            elif self.client_id and self.client.ended_on and self.set_on > self.client.ended_on:
+                errors["set_on"] = (
+                    f"The case was closed on {self.client.ended_on:%d/%m/%Y}: "
+                    "a goal cannot be set after that."
+                )
         if self.set_on and self.target_date and self.target_date < self.set_on:
             errors["target_date"] = "The target date is before the goal was set."
         if errors:

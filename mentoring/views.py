@@ -17,9 +17,11 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     Sum,
@@ -63,7 +65,12 @@ MENTORS_PER_PAGE = 100
 # The home page lists the clients longest without contact, up to this many, and links to
 # all of them in the client list: a London borough's coordinator may have hundreds.
 NEEDS_CONTACT_SHOWN = 25
+# The coordinator's two queues (referrals to decide on, active clients with no mentor)
+# show the longest waiting, up to this many, and link to the rest in the client list.
+QUEUE_SHOWN = 10
 RECENT_DAYS = 14
+# The client list's mentor filter for clients with no open assignment.
+NO_MENTOR = "none"
 ACTIVITY_DAYS = 28
 
 CLIENT_SORTS = {
@@ -72,11 +79,12 @@ CLIENT_SORTS = {
     "borough": "borough__name",
     "status": "status",
     "referred": "referred_on",
+    "started": "started_on",
     "last_contact": "last_attended_on",
     "risk": "risk_rank",
 }
-# Sorts on values that may be empty (no attended session yet, no risk recorded).
-NULLABLE_SORTS = {"last_contact", "risk"}
+# Sorts on values that may be empty (no attended session yet, no risk recorded, not started).
+NULLABLE_SORTS = {"last_contact", "risk", "started"}
 # Risk sorts by severity, not alphabetically.
 RISK_RANK = Case(
     *(When(risk_level=level, then=Value(rank)) for rank, level in enumerate(Client.RiskLevel)),
@@ -146,7 +154,10 @@ def home(request):
         ).order_by("-created_at", "-pk")[:10],
         "needs_contact_days": settings.SOS_NEEDS_CONTACT_DAYS,  # needing_contact's rule
         "recent_days": RECENT_DAYS,
+        "today": today,
     }
+    if context["can_follow_up"]:
+        context.update(_queues(clients))
     if role == access.MENTOR:
         context["my_clients"] = (
             clients.filter(status=Client.Status.ACTIVE)
@@ -155,6 +166,30 @@ def home(request):
             .order_by("last_name", "first_name")
         )
     return render(request, "mentoring/home.html", context)
+
+
+def _queues(clients):
+    """
+    The coordinator's work waiting on them: referrals not yet started or declined, oldest
+    first, and active clients with no mentor, longest first; each with its full count,
+    taken in the same query by a window over the rows before the limit.
+    """
+    waiting = clients.select_related("borough").annotate(waiting_total=Window(Count("pk")))
+    open_assignment = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True)
+    queues = {
+        "awaiting_decision": waiting.filter(status=Client.Status.REFERRED).order_by(
+            "referred_on", "reference"
+        ),
+        "without_mentor": waiting.filter(status=Client.Status.ACTIVE)
+        .filter(~Exists(open_assignment))
+        .order_by("started_on", "reference"),
+    }
+    context = {}
+    for name, queryset in queues.items():
+        shown = list(queryset[:QUEUE_SHOWN])
+        context[name] = shown
+        context[f"{name}_total"] = shown[0].waiting_total if shown else 0
+    return context
 
 
 # Clients ------------------------------------------------------------------------------
@@ -193,7 +228,9 @@ def client_list(request):
     if (risk := params.get("risk")) in Client.RiskLevel.values:
         clients = clients.filter(risk_level=risk)
     mentors = list(Mentor.objects.for_user(user).order_by("last_name", "first_name"))
-    if (mentor := _id_param(params.get("mentor"))) is not None:
+    if params.get("mentor") == NO_MENTOR:
+        clients = clients.filter(current_mentor_id__isnull=True)
+    elif (mentor := _id_param(params.get("mentor"))) is not None:
         clients = clients.filter(current_mentor_id=mentor)
     if params.get("needs_contact") == "1":
         clients = clients.filter(pk__in=Client.objects.needing_contact(_today()).values("pk"))
@@ -226,6 +263,7 @@ def client_list(request):
             "sort": sort,
             "boroughs": boroughs,
             "mentors": mentors,
+            "no_mentor": NO_MENTOR,
             "statuses": Client.Status.choices,
             "risks": Client.RiskLevel.choices,
             "filters": params,
@@ -266,12 +304,19 @@ TIMELINE_PAGE = 50
 
 def _timeline_page(client, session_count, number):
     """
-    One page of the client's timeline (sessions, offences, milestones, goals and mentor
-    changes, newest first) and its Page-like facts. Only the sessions up to this page are
-    loaded: a client of several years has hundreds, and drawing them all made the page
-    slow (bench/bench.py). The other kinds are few and come whole.
+    One page of the client's timeline (referral, start and closure, sessions, offences,
+    milestones, goals and mentor changes, newest first) and its Page-like facts. Only the
+    sessions up to this page are loaded: a client of several years has hundreds, and
+    drawing them all made the page slow (bench/bench.py). The other kinds are few and
+    come whole.
     """
-    entries = []
+    # The case's own steps: referred first on its day, closed last (the sort below is
+    # newest first, and within a day by this second number, smallest first).
+    entries = [(client.referred_on, 9, 0, "referred", client)]
+    if client.started_on:
+        entries.append((client.started_on, 8, 0, "started", client))
+    if client.ended_on:
+        entries.append((client.ended_on, -1, 0, "closed", client))
     for o in client.offences.all():
         entries.append((o.offence_date, 1, o.pk, "offence", o))
     for m in client.milestones.all():

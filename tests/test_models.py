@@ -1242,6 +1242,20 @@ def test_goal_cannot_be_set_in_the_future_or_before_the_referral():
 
 
 @pytest.mark.django_db
+def test_goal_cannot_be_set_after_the_case_was_closed():
+    goal = factories.GoalFactory(client=factories.ClientFactory(closed=True))
+    closed = goal.client.ended_on
+    goal.set_on = closed
+    goal.target_date = None
+    goal.full_clean()
+    goal.set_on = closed + ONE_DAY
+    assert_invalid(
+        goal,
+        {"set_on": [f"The case was closed on {closed:%d/%m/%Y}: a goal cannot be set after that."]},
+    )
+
+
+@pytest.mark.django_db
 def test_offence_cannot_be_before_the_age_of_criminal_responsibility():
     offence = factories.OffenceFactory()
     born = datetime.date(2008, 5, 20)

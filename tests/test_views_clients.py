@@ -1098,8 +1098,33 @@ class TestClientPage:
             (datetime.date(2021, 4, 1), "milestone"),
             (datetime.date(2021, 3, 1), "session"),
             (datetime.date(2020, 6, 15), "assignment_start"),
+            (datetime.date(2020, 6, 15), "started"),
             (datetime.date(2020, 6, 1), "goal"),
+            (datetime.date(2020, 6, 1), "referred"),
         ]
+
+    def test_timeline_shows_the_referral_the_start_and_the_closure(self, borough_a):
+        closed = factories.ClientFactory(borough=borough_a, closed=True)
+        response = self.client.get(reverse("client_detail", args=[closed.reference]))
+        body, timeline = response.content, response.context["timeline"]
+        steps = [(e["date"], e["kind"]) for e in timeline if e["item"] == closed]
+        assert steps == [
+            (closed.ended_on, "closed"),
+            (closed.started_on, "started"),
+            (closed.referred_on, "referred"),
+        ]
+        text = body.decode()
+        assert f"Case closed ({closed.get_closure_reason_display().lower()})" in text
+        assert f"Referred by {closed.get_referral_source_display().lower()}" in text
+        assert "Support started" in text
+
+    def test_closed_case_offers_no_new_goal(self, borough_a):
+        closed = factories.ClientFactory(borough=borough_a, closed=True)
+        page = self.client.get(reverse("client_detail", args=[closed.reference]))
+        assert reverse("goal_new", args=[closed.reference]) not in page.content.decode()
+        assert reverse("goal_new", args=[self.case.active.reference]) in (
+            self.client.get(self.url).content.decode()
+        )
 
     def test_summary_shows_current_mentor_and_last_contact(self, mentor_a):
         seen = today() - datetime.timedelta(days=3)
@@ -1400,7 +1425,8 @@ class TestQueryCounts:
         with django_assert_num_queries(small):
             response = self.client.get(url)
         assert len(response.context["timeline"]) == 50
-        assert response.context["timeline_page"]["pages"] == 5  # 200 sessions and 13 others
+        # 200 sessions and 15 others (referral, start, assignment and 4 each of the rest)
+        assert response.context["timeline_page"]["pages"] == 5
         assert small == CLIENT_PAGE_QUERIES
         with django_assert_num_queries(small):
             self.client.get(url, {"timeline": 5})
@@ -1423,7 +1449,7 @@ class TestQueryCounts:
         url = reverse("client_detail", args=[person.reference])
         first = self.client.get(url)
         pages = first.context["timeline_page"]["pages"]
-        assert pages == 3  # 120 sessions, 6 offences, 6 milestones, 1 goal... in pages of 50
+        assert pages == 3  # 120 sessions, 6 offences, 6 milestones, referral... in pages of 50
         seen = []
         for number in range(1, pages + 1):
             response = self.client.get(url, {"timeline": number})

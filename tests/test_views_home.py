@@ -224,6 +224,64 @@ class TestCoordinatorHome:
     def test_coordinator_has_no_my_clients_section(self, caseload):
         assert "my_clients" not in self.client.get(HOME).context
 
+    def test_referrals_awaiting_a_decision_oldest_first_in_their_boroughs(
+        self, caseload, borough_a, borough_b
+    ):
+        older = factories.ClientFactory(borough=borough_a, referred_on=datetime.date(2019, 2, 1))
+        factories.ClientFactory(borough=borough_b, last_name="Otherborough")
+        factories.ClientFactory(borough=borough_a, last_name="Declined", status="DECLINED")
+        response = self.client.get(HOME)
+        listed = response.context["awaiting_decision"]
+        assert references(listed) == [older.reference, caseload["not_active"][0].reference]
+        assert response.context["awaiting_decision_total"] == 2
+        body = response.content.decode()
+        assert "Otherborough" not in body and "Declined</a>" not in body
+        assert "referred 01/02/2019" in body
+
+    def test_active_clients_without_a_mentor_longest_first_with_an_assign_button(
+        self, caseload, borough_a, mentor_a
+    ):
+        ended = factories.ClientFactory(
+            borough=borough_a, active=True, referred_on=datetime.date(2018, 1, 1)
+        )
+        factories.AssignmentFactory(
+            client=ended,
+            mentor=mentor_a,
+            ended_on=datetime.date(2018, 6, 1),
+            end_reason="MENTOR_LEFT",
+        )
+        response = self.client.get(HOME)
+        listed = response.context["without_mentor"]
+        # A mentor who has ended leaves the client without one; the others have theirs.
+        assert references(listed) == [ended.reference, caseload["unassigned"].reference]
+        assert response.context["without_mentor_total"] == 2
+        body = response.content.decode()
+        assert reverse("client_assign", args=[ended.reference]) in body
+        assert caseload["other"].last_name not in body
+
+    def test_queues_show_the_longest_waiting_and_link_to_them_all(self, borough_a):
+        for n in range(views.QUEUE_SHOWN + 2):
+            factories.ClientFactory(borough=borough_a, referred_on=days_ago(100 - n))
+            factories.ClientFactory(borough=borough_a, active=True, referred_on=days_ago(300 - n))
+        response = self.client.get(HOME)
+        for name in ["awaiting_decision", "without_mentor"]:
+            assert len(response.context[name]) == views.QUEUE_SHOWN
+            assert response.context[f"{name}_total"] == views.QUEUE_SHOWN + 2
+        body = response.content.decode()
+        assert f'?status=REFERRED&amp;sort=referred">See all {views.QUEUE_SHOWN + 2}' in body
+        assert '?status=ACTIVE&amp;mentor=none&amp;sort=started">See all' in body
+        listed = self.client.get(
+            reverse("client_list"), {"status": "ACTIVE", "mentor": "none", "sort": "started"}
+        ).context["page"]
+        assert listed.paginator.count == views.QUEUE_SHOWN + 2
+        starts = [c.started_on for c in listed]
+        assert starts == sorted(starts)
+
+    def test_empty_queues_say_so(self):
+        body = self.client.get(HOME).content.decode()
+        assert "No referrals waiting." in body
+        assert "Every active client has a mentor." in body
+
 
 class TestMentorHome:
     @pytest.fixture(autouse=True)
@@ -239,6 +297,11 @@ class TestMentorHome:
         body = response.content.decode()
         for person in [caseload["other"], caseload["unassigned"], *caseload["not_active"]]:
             assert person.last_name not in body
+
+    def test_mentor_has_no_coordinators_queues(self, caseload):
+        response = self.client.get(HOME)
+        assert "awaiting_decision" not in response.context
+        assert "Referrals awaiting a decision" not in response.content.decode()
 
     def test_mentors_needs_contact_is_their_own_clients(self, caseload):
         listed = references(self.client.get(HOME).context["needing_contact"])
@@ -286,7 +349,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 # Fixed query counts -------------------------------------------------------------------
 
 # Measured with the fixed cast; see tests/test_views_clients.py.
-COORDINATOR_HOME_QUERIES = 8
+COORDINATOR_HOME_QUERIES = 10
 MENTOR_HOME_QUERIES = 8
 
 
@@ -300,6 +363,9 @@ def add_caseload(borough, mentor, count):
         factories.SupportSessionFactory(
             client=person, mentor=mentor, date=days_ago(n % 5), safeguarding_concern=True
         )
+        # And the coordinator's queues: a referral and an active client with no mentor.
+        factories.ClientFactory(borough=borough, referred_on=days_ago(n))
+        factories.ClientFactory(borough=borough, active=True, referred_on=days_ago(n + 30))
 
 
 def count_queries(client):
