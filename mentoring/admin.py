@@ -5,6 +5,7 @@ New clients and mentors get their references from the services module, and sessi
 record who logged them, whether they arrive through their own page or an inline.
 """
 
+import threading
 from collections import defaultdict
 
 from django import forms
@@ -222,6 +223,27 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """
+    simple_history's admin with a History page of fixed queries. Its "Object" column draws
+    each snapshot's ``history_object``, a model instance built afresh on each read with
+    only the foreign keys' ids: a ``__str__`` that names a related record (a staff
+    profile's user, a session's client) read it once a row. The page's snapshots come
+    with those records already (``get_history_queryset`` selects them); here each
+    snapshot's instance is built once, given them, and kept for the template.
+    """
+
+    def set_history_delta_changes(self, request, historical_records, *args, **kwargs):
+        super().set_history_delta_changes(request, historical_records, *args, **kwargs)
+        for record in historical_records:
+            instance = record.history_object
+            for field in instance._meta.concrete_fields:
+                if field.is_relation and field.is_cached(record):
+                    field.set_cached_value(instance, field.get_cached_value(record))
+            # The descriptor has no __set__: the instance's own attribute wins from now.
+            record.__dict__["history_object"] = instance
+
+
 @admin.register(User)
 class SOSUserAdmin(RecordChoices, UserAdmin):
     inlines = [StaffProfileInline]
@@ -236,11 +258,12 @@ class SOSUserAdmin(RecordChoices, UserAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(RecordChoices, SimpleHistoryAdmin):
+class StaffProfileAdmin(RecordChoices, HistoryAdmin):
     list_display = ["user", "role", "borough_list"]
     # Its History page is the record of access: each change of role or boroughs, with
     # who made it and when, and the boroughs held from then on.
     history_list_display = ["role", "boroughs"]
+    _page = threading.local()  # this thread's History page: the boroughs' names
     list_filter = ["role", "boroughs"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user"]
@@ -253,13 +276,26 @@ class StaffProfileAdmin(RecordChoices, SimpleHistoryAdmin):
     def borough_list(self, profile):
         return ", ".join(b.name for b in profile.boroughs.all()) or "All (manager) / none"
 
-    @admin.display(description="boroughs from then on")
+    def history_view(self, request, object_id, extra_context=None):
+        # The History page calls role() and boroughs() once per snapshot before it draws:
+        # the boroughs' names are read once for the page, not once a row.
+        self._page.names = dict(Borough.objects.values_list("pk", "name"))
+        try:
+            return super().history_view(request, object_id, extra_context)
+        finally:
+            del self._page.names
+
+    # The History page's columns, one call per snapshot (simple_history sets each on the
+    # row under the column's name).
+    def role(self, snapshot):
+        return snapshot.get_role_display()
+
     def boroughs(self, snapshot):
         links = (snapshot.many_to_many or {}).get("boroughs")
         if links is None:
             return "not recorded"
-        names = Borough.objects.in_bulk(links)
-        return ", ".join(sorted(str(names.get(pk, f"#{pk}")) for pk in links)) or "none"
+        names = self._page.names
+        return ", ".join(sorted(names.get(pk, f"#{pk}") for pk in links)) or "none"
 
 
 # Reference data ---------------------------------------------------------------------
@@ -446,7 +482,7 @@ class PlacementInline(RowsWithRelated, RecordChoices, admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(RecordChoices, SimpleHistoryAdmin):
+class ClientAdmin(RecordChoices, HistoryAdmin):
     form = ClientAdminForm
     list_display = [
         "reference",
@@ -588,7 +624,7 @@ class ClientAdmin(RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
+class AssignmentAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
     form = AssignmentAdminForm
     list_display = ["client", "mentor", "started_on", "ended_on", "end_reason"]
     list_filter = [OpenClosedFilter, "end_reason", "client__borough"]
@@ -603,7 +639,7 @@ class AssignmentAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin)
 
 
 @admin.register(SupportSession)
-class SupportSessionAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
+class SupportSessionAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = [
         "date",
         "client",
@@ -652,7 +688,7 @@ class SupportSessionAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAd
 
 
 @admin.register(Offence)
-class OffenceAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
+class OffenceAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
     list_filter = ["disposal", "offence_type", "source", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -662,7 +698,7 @@ class OffenceAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
+class MilestoneAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "kind", "achieved_on", "verified"]
     list_filter = ["kind", "verified", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -672,7 +708,7 @@ class MilestoneAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
 
 
 @admin.register(Goal)
-class GoalAdmin(SearchThroughRelations, RecordChoices, SimpleHistoryAdmin):
+class GoalAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
     # By date through a filter, not date_hierarchy, as for sessions: its year list
     # repeated a search of the descriptions (243,000 at 100,000 clients) on every view.
