@@ -61,6 +61,14 @@ DEMO_USERS = [
     ("manager", "MANAGER", [], "manager: all areas, aggregates only"),
     ("mentor", "MENTOR", ["SWK"], "mentor in Southwark, their own clients"),
 ]
+# The people behind the demo logins (the mentor login takes its mentor's name), so that
+# the pages greet and the change history names someone.
+DEMO_NAMES = {
+    "admin": ("Sam", "Okoye"),
+    "coordinator": ("Grace", "Mensah"),
+    "coordinator.sw": ("Rhian", "Evans"),
+    "manager": ("Adaeze", "Clarke"),
+}
 
 
 # A safeguarding concern raised in a session dated more than this many days ago has been
@@ -738,7 +746,8 @@ class DemoBuilder:
         usable = DEMO_PASSWORD if settings.DEV_MODE else None
         created = []
         for username, role, codes, description in DEMO_USERS:
-            user = User(username=username, first_name=username.split(".")[0].title())
+            first, last = DEMO_NAMES.get(username, (username.title(), ""))
+            user = User(username=username, first_name=first, last_name=last)
             user.set_password(usable) if usable else user.set_unusable_password()
             if role == "ADMIN":
                 user.is_staff = user.is_superuser = True
@@ -760,6 +769,9 @@ class DemoBuilder:
             .order_by("-open", "reference")
             .first()
         )
-        busiest.user = User.objects.get(username="mentor")
+        login = User.objects.get(username="mentor")
+        login.first_name, login.last_name = busiest.first_name, busiest.last_name
+        login.save(update_fields=["first_name", "last_name"])
+        busiest.user = login
         busiest.save(update_fields=["user"])
         return created

@@ -155,6 +155,19 @@ class TestDemoShape:
         mentor = Mentor.objects.get(user__username="mentor")
         assert mentor.assignments.filter(ended_on__isnull=True).exists()
 
+    def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
+        names = dict(
+            get_user_model()
+            .objects.values_list("username", "first_name")
+            .filter(username__in=["admin", "coordinator", "coordinator.sw", "manager"])
+        )
+        assert len(set(names.values())) == 4 and all(names.values())
+        mentor = Mentor.objects.select_related("user").get(user__username="mentor")
+        assert (mentor.user.first_name, mentor.user.last_name) == (
+            mentor.first_name,
+            mentor.last_name,
+        )
+
 
 def test_same_seed_gives_same_data_and_another_seed_differs(db):
     seed("--scale", "0.3", "--seed", "7")
