@@ -416,54 +416,10 @@ def test_a_change_of_a_coordinators_boroughs_is_kept_with_who_and_when(
     assert f"<td>{profile.get_role_display()}</td>" in html
 
 
-def test_staff_access_history_reads_the_boroughs_names_once_a_page(
-    client, admin_user, coordinator_a, borough_a, borough_b
-):
-    """Two snapshots or twelve: the same queries (the names are read once, not per row)."""
-    profile = coordinator_a.staff_profile
+def assert_history_page_queries_stay_fixed(client, admin_user, record, edit):
+    """The record's admin History page costs the same with 2 snapshots as with 12."""
     client.force_login(admin_user)
-    url = reverse("admin:mentoring_staffprofile_history", args=[profile.pk])
-
-    def change_boroughs(times):
-        for n in range(times):
-            profile.boroughs.set([borough_a, borough_b] if n % 2 else [borough_b])
-            profile.save()
-
-    def queries():
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
-
-    change_boroughs(1)
-    queries()  # the first also fills Django's content type cache
-    few = queries()
-    change_boroughs(10)
-    assert profile.history.count() >= 12
-    assert queries() == few
-
-
-@pytest.mark.parametrize(
-    ("model", "make", "change"),
-    [
-        ("supportsession", factories.SupportSessionFactory, "notes"),
-        ("assignment", factories.AssignmentFactory, "notes"),
-        ("offence", factories.OffenceFactory, "notes"),
-        ("milestone", factories.MilestoneFactory, "notes"),
-        ("goal", factories.GoalFactory, "description"),
-    ],
-)
-def test_admin_history_pages_run_the_same_queries_for_2_snapshots_or_12(
-    client, admin_user, model, make, change
-):
-    """Each snapshot's name (its client's reference, its mentor) is not read once a row."""
-    record = make()
-    client.force_login(admin_user)
-    url = reverse(f"admin:mentoring_{model}_history", args=[record.pk])
-
-    def edit(times):
-        for n in range(times):
-            setattr(record, change, f"Edited {n}")
-            record.save()
+    url = reverse(f"admin:mentoring_{record._meta.model_name}_history", args=[record.pk])
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -474,8 +430,46 @@ def test_admin_history_pages_run_the_same_queries_for_2_snapshots_or_12(
     queries()  # the first also fills Django's content type cache
     few = queries()
     edit(10)
-    assert record.history.count() == 12
+    assert record.history.count() >= 12
     assert queries() == few
+
+
+def test_staff_access_history_reads_the_boroughs_names_once_a_page(
+    client, admin_user, coordinator_a, borough_a, borough_b
+):
+    """The boroughs' names are read once for the page, not once a snapshot."""
+    profile = coordinator_a.staff_profile
+
+    def change_boroughs(times):
+        for n in range(times):
+            profile.boroughs.set([borough_a, borough_b] if n % 2 else [borough_b])
+            profile.save()
+
+    assert_history_page_queries_stay_fixed(client, admin_user, profile, change_boroughs)
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [
+        (factories.SupportSessionFactory, "notes"),
+        (factories.AssignmentFactory, "notes"),
+        (factories.OffenceFactory, "notes"),
+        (factories.MilestoneFactory, "notes"),
+        (factories.GoalFactory, "description"),
+    ],
+)
+def test_admin_history_pages_run_the_same_queries_for_2_snapshots_or_12(
+    client, admin_user, make, change
+):
+    """Each snapshot's name (its client's reference, its mentor) is not read once a row."""
+    record = make()
+
+    def edit(times):
+        for n in range(times):
+            setattr(record, change, f"Edited {n}")
+            record.save()
+
+    assert_history_page_queries_stay_fixed(client, admin_user, record, edit)
 
 
 def test_the_migration_gives_each_profile_a_first_snapshot_of_its_access(coordinator_a, borough_a):
