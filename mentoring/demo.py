@@ -377,8 +377,10 @@ class DemoBuilder:
             referred = sorted(
                 launched + timedelta(days=int(span * rng.random() ** 0.5) - 1) for _ in range(n)
             )
-            # Every area took its first referral within weeks of launching.
+            # Every area took its first referral within weeks of launching, and its
+            # latest yesterday: a referral awaiting a decision on the coordinator's home.
             referred[0] = launched + timedelta(days=rng.randint(7, 60))
+            referred[-1] = self.today - timedelta(days=1)
             referred.sort()
             for number, referred_on in enumerate(referred, start=1):
                 planned.append(self._plan_client(borough, code, number, referred_on))

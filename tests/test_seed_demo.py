@@ -155,6 +155,12 @@ class TestDemoShape:
         mentor = Mentor.objects.get(user__username="mentor")
         assert mentor.assignments.filter(ended_on__isnull=True).exists()
 
+    def test_every_area_has_a_referral_awaiting_a_decision(self):
+        waiting = Client.objects.filter(status=Client.Status.REFERRED)
+        assert set(waiting.values_list("borough__code", flat=True)) == set(
+            Client.objects.values_list("borough__code", flat=True)
+        )
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()
