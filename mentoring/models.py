@@ -311,9 +311,17 @@ class ClientQuerySet(models.QuerySet):
         )
         return self.annotate(last_attended_on=Subquery(latest))
 
+    @staticmethod
+    def _open_assignment():
+        return Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True)
+
+    def without_mentor(self):
+        """Clients with no open assignment (an anti-join on the one-open-per-client index)."""
+        return self.filter(~Exists(self._open_assignment()))
+
     def with_current_mentor(self):
         """Annotate ``current_mentor_id`` and ``current_mentor_name`` from the open assignment."""
-        current = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True)
+        current = self._open_assignment()
         return self.annotate(
             current_mentor_id=Subquery(current.values("mentor")[:1]),
             current_mentor_name=Subquery(

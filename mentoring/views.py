@@ -17,11 +17,9 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
-    OuterRef,
     Prefetch,
     Q,
     Sum,
@@ -175,16 +173,15 @@ def _queues(clients):
     taken in the same query by a window over the rows before the limit.
     """
     waiting = clients.select_related("borough").annotate(waiting_total=Window(Count("pk")))
-    open_assignment = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True)
     queues = {
         "awaiting_decision": waiting.filter(status=Client.Status.REFERRED).order_by(
             "referred_on", "reference"
         ),
         "without_mentor": waiting.filter(status=Client.Status.ACTIVE)
-        .filter(~Exists(open_assignment))
+        .without_mentor()
         .order_by("started_on", "reference"),
     }
-    context = {}
+    context = {"no_mentor": NO_MENTOR}
     for name, queryset in queues.items():
         shown = list(queryset[:QUEUE_SHOWN])
         context[name] = shown
@@ -229,7 +226,7 @@ def client_list(request):
         clients = clients.filter(risk_level=risk)
     mentors = list(Mentor.objects.for_user(user).order_by("last_name", "first_name"))
     if params.get("mentor") == NO_MENTOR:
-        clients = clients.filter(current_mentor_id__isnull=True)
+        clients = clients.without_mentor()
     elif (mentor := _id_param(params.get("mentor"))) is not None:
         clients = clients.filter(current_mentor_id=mentor)
     if params.get("needs_contact") == "1":
