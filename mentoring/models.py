@@ -792,10 +792,9 @@ class SupportSession(models.Model):
             # 186 ms sort of its 268,000 sessions).
             models.Index(fields=["created_at", "id"], name="mentoring_session_created"),
             # The home page's open safeguarding concerns, however old: the index holds
-            # only those (one session in a hundred raises a concern, and most are handled).
-            # It leads with the client: the planner cannot know how few are open (the
-            # two conditions are correlated), so it reaches a borough's concerns client by
-            # client, and each probe here is of this small index, not of every session.
+            # only those (one session in a hundred raises a concern, and most are handled),
+            # and the home page reads it whole (views._open_concerns). It leads with the
+            # client for a look-up of one client's open concerns.
             models.Index(
                 fields=["client", "date"],
                 condition=Q(safeguarding_concern=True, safeguarding_handled_at__isnull=True),
