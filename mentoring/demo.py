@@ -474,6 +474,7 @@ class DemoBuilder:
     def _assignments_and_sessions(self, planned):
         rng, today, now = self.rng, self.today, timezone.now()
         assignments, sessions, session_areas = [], [], []
+        between_mentors = set()
         for p in planned:
             c = p.client
             if not c.started_on:
@@ -493,6 +494,19 @@ class DemoBuilder:
                 p.mentor_plan = [
                     (first, c.started_on, c.ended_on, "CASE_CLOSED" if c.ended_on else "")
                 ]
+            # In each area one current client is between mentors: they asked for a change
+            # four days ago and are waiting for a new match, so the coordinator's home
+            # shows its queue of active clients without a mentor. (No draw from the random
+            # generator: the rest of the demo stays as it was.)
+            if (
+                not c.ended_on
+                and c.borough_id not in between_mentors
+                and len(p.mentor_plan) == 1
+                and (today - c.started_on).days > 60
+            ):
+                between_mentors.add(c.borough_id)
+                mentor, start, _stop, _reason = p.mentor_plan[0]
+                p.mentor_plan = [(mentor, start, today - timedelta(days=4), "CLIENT_REQUEST")]
             for mentor, start, stop, reason in p.mentor_plan:
                 assignments.append(
                     m.Assignment(
@@ -503,6 +517,8 @@ class DemoBuilder:
             last = end
             if not c.ended_on and rng.random() < 0.2:
                 last = today - timedelta(days=rng.randint(15, 40))
+            if p.mentor_plan[-1][2] and not c.ended_on:  # no sessions without a mentor
+                last = min(last, p.mentor_plan[-1][2] - timedelta(days=1))
             day = c.started_on
             while day <= last:
                 mentor = next(x for x, s, e, _ in reversed(p.mentor_plan) if s <= day)

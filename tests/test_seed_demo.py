@@ -161,6 +161,18 @@ class TestDemoShape:
             Client.objects.values_list("borough__code", flat=True)
         )
 
+    def test_every_area_has_one_active_client_waiting_for_a_new_mentor(self):
+        """Their assignment ended at their request four days ago; no session since."""
+        waiting = Client.objects.filter(status=Client.Status.ACTIVE).without_mentor()
+        assert sorted(waiting.values_list("borough__code", flat=True)) == sorted(
+            Borough.objects.values_list("code", flat=True)
+        )
+        for person in waiting:
+            ended = person.assignments.get()
+            assert ended.end_reason == "CLIENT_REQUEST"
+            assert ended.ended_on == TODAY - timedelta(days=4)
+            assert not person.sessions.filter(date__gte=ended.ended_on).exists()
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()
