@@ -412,7 +412,8 @@ def table(results):
         lines.append(
             f"{r['label']}: {c['clients']:,} clients, {c['sessions']:,} sessions, "
             f"{c['boroughs']} boroughs; client page has {r['busy_client_sessions']} sessions; "
-            f"deep page {r['deep_page']}"
+            f"deep page {r['deep_page']}; database {r['database_mb']:,} MB, "
+            f"shared_buffers {r['shared_buffers_mb']:,} MB"
         )
     return "\n".join(lines), sizes
 
@@ -472,19 +473,21 @@ def main():
         sys.path.insert(0, str(ROOT))
         print(json.dumps(measure(args.child, args.requests)))
         return 0
+    sys.path.insert(0, str(ROOT / "bench"))
+    import datasets
+
     specs = list(args.db or [])
     if args.sizes:
-        sys.path.insert(0, str(ROOT / "bench"))
-        import datasets
-
         specs += [f"{label}={datasets.ensure(label)}" for label in args.sizes]
     if not specs:
         parser.error("give --sizes 10k 100k, or --db LABEL=DATABASE_URL")
     results = []
     for spec in specs:
         label, _, url = spec.partition("=")
+        buffers, size = datasets.warn_if_buffers_small(url)
         print(f"Measuring {label} ({url}) ...", flush=True)
         results.append(run_one(label, url, args.requests))
+        results[-1].update(shared_buffers_mb=buffers >> 20, database_mb=size >> 20)
     text, _sizes = table(results)
     print()
     print(text)

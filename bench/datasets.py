@@ -49,6 +49,37 @@ def _clients_in(url):
         return None
 
 
+def memory(url):
+    """(shared_buffers, the database's size), in bytes, of the server holding ``url``."""
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting::bigint * current_setting('block_size')::bigint, "
+            "pg_database_size(current_database()) FROM pg_settings WHERE name = 'shared_buffers'"
+        )
+        return cursor.fetchone()
+
+
+def warn_if_buffers_small(url):
+    """
+    Say so when PostgreSQL's own cache cannot hold the data set: its pages are then read
+    from the operating system's page cache, which a virtual machine may hand back to its
+    host. Seen here on 2026-12-06 with the default 128 MB: the host took back most of
+    the 1.5 GB data set between runs, and the same page's time varied by half from one
+    run to the next.
+    """
+    buffers, size = memory(url)
+    if buffers < size:
+        mb = 1024 * 1024
+        print(
+            f"Warning: PostgreSQL's shared_buffers ({buffers // mb:,} MB) is smaller than "
+            f"{urlsplit(url).path.lstrip('/')} ({size // mb:,} MB), so its figures will vary "
+            "from run to run. Give it a quarter of memory, as in production (README): "
+            "ALTER SYSTEM SET shared_buffers = '4GB'; then restart PostgreSQL.",
+            flush=True,
+        )
+    return buffers, size
+
+
 def ensure(label, clients=None, rebuild=False):
     """Create, migrate and seed the data set ``label`` unless it is already there."""
     clients = clients or SIZES[label]

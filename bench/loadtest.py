@@ -184,6 +184,7 @@ def main():
         import datasets
 
         args.database_url = datasets.ensure("100k")
+        datasets.warn_if_buffers_small(args.database_url)
     env = django_env(args.database_url)
     if args.figures_cache:
         env["SOS_FIGURES_CACHE"] = args.figures_cache

@@ -618,13 +618,21 @@ def client_assign(request, reference):
     title = "Reassign mentor" if current else "Assign a mentor"
     return render(
         request,
-        "mentoring/form_page.html",
+        "mentoring/assign.html",
         {
             "form": form,
             "client": client,
             "title": title,
             "submit": title,
             "intro": f"Current mentor: {current.mentor.full_name}" if current else "",
+            # What matching needs in view: the client's needs, and who they were with
+            # before and why it ended (not the mentor they asked to change from).
+            "needs": list(client.needs.all()),
+            "past": list(
+                client.assignments.filter(ended_on__isnull=False)
+                .select_related("mentor")
+                .order_by("-ended_on", "-pk")
+            ),
         },
     )
 

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from mentoring.models import (
     Assignment,
@@ -686,6 +687,30 @@ class TestAssignMentor:
             for _value, label in self.client.get(self.url).context["form"].fields["mentor"].choices
         ]
         assert f"{mentor_a.display_name} ({mentor_a.reference}) — 1 of 8 clients" in labels
+
+    def test_the_page_shows_the_needs_and_the_mentors_before(self, mentor_a):
+        """To match well: what the client needs, and who they were with and why it ended."""
+        areas = list(SupportArea.objects.order_by("sort_order", "name")[:2])
+        self.newcomer.needs.set(areas)
+        factories.AssignmentFactory(
+            client=self.newcomer,
+            mentor=mentor_a,
+            started_on=self.newcomer.started_on,
+            ended_on=today(),
+            end_reason=Assignment.EndReason.CLIENT_REQUEST,
+        )
+        body = self.client.get(self.url).content.decode()
+        assert escape(f"{areas[0].name}; {areas[1].name}") in body
+        assert (
+            f"{mentor_a.full_name} ({mentor_a.reference}), "
+            f"{self.newcomer.started_on:%d/%m/%Y} to {today():%d/%m/%Y}: "
+            "client asked for a change"
+        ) in body
+
+    def test_a_first_match_says_there_was_no_mentor_before(self):
+        body = self.client.get(self.url).content.decode()
+        assert "Mentors before</dt>" in body
+        assert "None recorded" in body  # no needs recorded either
 
     def test_assigning_a_mentor_opens_an_assignment(self):
         response = self.post(self.case.spare)
