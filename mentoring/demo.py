@@ -549,6 +549,7 @@ class DemoBuilder:
                 sessions.append(session)
                 session_areas.append(covered)
                 day += timedelta(days=rng.randint(4, 11))
+        self._open_concern_in_every_area(sessions)
         m.Assignment.objects.bulk_create(assignments, batch_size=2000)
         with own_timestamps(m.SupportSession):
             m.SupportSession.objects.bulk_create(sessions, batch_size=2000)
@@ -563,6 +564,28 @@ class DemoBuilder:
         )
         self.counts["assignments"] = len(assignments)
         self.counts["sessions"] = len(sessions)
+
+    def _open_concern_in_every_area(self, sessions):
+        """
+        Every area's coordinator has a safeguarding concern to follow up on the home
+        page: where none of the area's sessions of the last two weeks raised one, its
+        latest attended session does. (No draw from the random generator.)
+        """
+        since = self.today - timedelta(days=SAFEGUARDING_OPEN_DAYS)
+        latest, raised = {}, set()
+        for session in sessions:
+            if session.date <= since:
+                continue
+            area = session.client.borough_id
+            if session.safeguarding_concern:
+                raised.add(area)
+            elif session.attendance in m.SupportSession.ATTENDED_VALUES and (
+                area not in latest or session.date >= latest[area].date
+            ):
+                latest[area] = session
+        for area, session in latest.items():
+            if area not in raised:
+                session.safeguarding_concern = True
 
     # Offences --------------------------------------------------------------------------
 

@@ -173,6 +173,15 @@ class TestDemoShape:
             assert ended.ended_on == TODAY - timedelta(days=4)
             assert not person.sessions.filter(date__gte=ended.ended_on).exists()
 
+    def test_every_area_has_a_safeguarding_concern_to_follow_up(self):
+        open_concerns = SupportSession.objects.filter(
+            safeguarding_concern=True, safeguarding_handled_at__isnull=True
+        )
+        assert set(open_concerns.values_list("client__borough__code", flat=True)) == set(
+            Borough.objects.values_list("code", flat=True)
+        )
+        assert not open_concerns.filter(date__lte=TODAY - timedelta(days=14)).exists()
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()
