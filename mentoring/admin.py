@@ -9,7 +9,7 @@ import threading
 from collections import defaultdict
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
@@ -420,7 +420,15 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
         return f"{mentor.open_caseload} / {mentor.max_caseload}"
 
     def save_model(self, request, obj, form, change):
-        services.mentor_save(mentor=obj)
+        ended = services.mentor_save(mentor=obj)
+        if ended:
+            self.message_user(
+                request,
+                f"{obj.full_name} has left: {len(ended)} open assignment"
+                f"{'s' if len(ended) != 1 else ''} ended on {obj.ended_on:%d/%m/%Y}. "
+                "Those clients now wait for a new mentor on their coordinators' home page.",
+                messages.WARNING,
+            )
 
 
 # Clients and their records ----------------------------------------------------------

@@ -279,6 +279,32 @@ class Mentor(PersonName):
     def clean(self):
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": "A mentor cannot finish before they started."})
+        if self.ended_on and self.pk:
+            # Leaving ends the mentor's open assignments on this day (services.mentor_save).
+            open_assignments = self.assignments.filter(ended_on__isnull=True)
+            later = (
+                open_assignments.filter(started_on__gt=self.ended_on)
+                .select_related("client")
+                .order_by("started_on", "pk")
+                .first()
+            )
+            if later:
+                raise ValidationError(
+                    {
+                        "ended_on": f"{self.full_name} started with {later.client.reference} "
+                        f"on {later.started_on:%d/%m/%Y}, after this date: reassign that "
+                        "client first, or give a later date."
+                    }
+                )
+            if self.ended_on > timezone.localdate() and open_assignments.exists():
+                raise ValidationError(
+                    {
+                        "ended_on": f"{self.full_name} still has clients: enter the date on "
+                        "or after the day they leave. Their assignments then end on that "
+                        "day, and the clients wait for a new mentor on their coordinators' "
+                        "home page."
+                    }
+                )
 
     def serves(self, borough):
         return (

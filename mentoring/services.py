@@ -58,12 +58,28 @@ def client_save(*, client, by=None):
 
 
 @transaction.atomic
+@transaction.atomic
 def mentor_save(*, mentor):
-    """Save a new or changed mentor, giving a new one a reference in their home borough."""
+    """
+    Save a new or changed mentor, giving a new one a reference in their home borough. A
+    mentor who has left (an end date) has their open assignments ended on that day,
+    "Mentor left the programme", so that their clients show as without a mentor on their
+    coordinators' home page instead of staying with someone who has gone. Returns the
+    assignments it ended.
+    """
     if mentor._state.adding and not mentor.reference:
         [mentor.reference] = allocate_mentor_references(mentor.home_borough)
     mentor.save()
-    return mentor
+    ended = []
+    if mentor.ended_on:
+        for assignment in Assignment.objects.select_for_update().filter(
+            mentor=mentor, ended_on__isnull=True
+        ):
+            assignment.ended_on = max(mentor.ended_on, assignment.started_on)
+            assignment.end_reason = Assignment.EndReason.MENTOR_LEFT
+            assignment.save()
+            ended.append(assignment)
+    return ended
 
 
 class EditConflict(Exception):

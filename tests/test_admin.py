@@ -1,5 +1,6 @@
 """The Django admin: every page answers for an admin, search works, writes keep the rules."""
 
+import datetime
 import re
 
 import pytest
@@ -332,6 +333,62 @@ class TestAdminWrites:
         )
         assert response.status_code == 302, response.context["adminform"].form.errors
         assert Mentor.objects.get(last_name="Peer").reference == "M-SWK-001"
+
+    def post_mentor_end(self, mentor, ended_on):
+        return self.client.post(
+            admin_url(Mentor, "change", mentor.pk),
+            {
+                "first_name": mentor.first_name,
+                "last_name": mentor.last_name,
+                "home_borough": mentor.home_borough_id,
+                "started_on": mentor.started_on.strftime("%d/%m/%Y"),
+                "ended_on": ended_on.strftime("%d/%m/%Y"),
+                "max_caseload": mentor.max_caseload,
+            },
+            follow=True,
+        )
+
+    def test_a_mentor_who_leaves_hands_their_clients_back_to_the_coordinators(self):
+        mentor = factories.MentorFactory(home_borough=self.borough, last_name="Leaving")
+        clients = [factories.ClientFactory(borough=self.borough, active=True) for _ in range(2)]
+        for person in clients:
+            factories.AssignmentFactory(client=person, mentor=mentor)
+        left = timezone.localdate() - datetime.timedelta(days=1)
+        response = self.post_mentor_end(mentor, left)
+        assert response.status_code == 200
+        assert (
+            f"{mentor.full_name} has left: 2 open assignments ended on {left:%d/%m/%Y}. "
+            "Those clients now wait for a new mentor on their coordinators' home page."
+        ) in [str(m) for m in response.context["messages"]]
+        ended = Assignment.objects.filter(mentor=mentor)
+        assert {(a.ended_on, a.end_reason) for a in ended} == {(left, "MENTOR_LEFT")}
+        waiting = Client.objects.filter(status=Client.Status.ACTIVE).without_mentor()
+        assert set(waiting) == set(clients)
+
+    def test_a_mentor_cannot_leave_before_a_client_they_still_have_started(self):
+        mentor = factories.MentorFactory(home_borough=self.borough)
+        person = factories.ClientFactory(borough=self.borough, active=True)
+        factories.AssignmentFactory(client=person, mentor=mentor)
+        start = Assignment.objects.get(mentor=mentor).started_on
+        response = self.post_mentor_end(mentor, start - datetime.timedelta(days=1))
+        assert response.context["adminform"].form.errors["ended_on"] == [
+            f"{mentor.full_name} started with {person.reference} on {start:%d/%m/%Y}, after "
+            "this date: reassign that client first, or give a later date."
+        ]
+        assert Assignment.objects.get(mentor=mentor).ended_on is None
+
+    def test_a_leaving_date_still_to_come_waits_while_they_have_clients(self):
+        mentor = factories.MentorFactory(home_borough=self.borough)
+        factories.AssignmentFactory(
+            client=factories.ClientFactory(borough=self.borough, active=True), mentor=mentor
+        )
+        response = self.post_mentor_end(mentor, timezone.localdate() + datetime.timedelta(days=7))
+        assert (
+            "still has clients: enter the date on or after the day they leave"
+            in (response.context["adminform"].form.errors["ended_on"][0])
+        )
+        mentor.refresh_from_db()
+        assert mentor.ended_on is None
 
 
 @pytest.mark.parametrize("user_fixture", ["coordinator_a", "manager", "mentor_a"])

@@ -1,8 +1,11 @@
 """Reference allocation and the client/mentor save services."""
 
-import pytest
+from datetime import timedelta
 
-from mentoring.models import Borough, Client
+import pytest
+from django.utils import timezone
+
+from mentoring.models import Assignment, Borough, Client
 from mentoring.services import (
     allocate_client_references,
     allocate_mentor_references,
@@ -110,3 +113,27 @@ def test_mentor_save_gives_new_mentor_reference_in_home_borough(borough_a):
     mentor_save(mentor=mentor)
     assert mentor.pk is not None
     assert mentor.reference == "M-SWK-001"
+
+
+def test_mentor_save_ends_a_leaving_mentors_open_assignments_only(borough_a):
+    """Ended on the day they left, "Mentor left"; an assignment already ended is kept."""
+    mentor = factories.MentorFactory(home_borough=borough_a)
+    current = factories.AssignmentFactory(
+        client=factories.ClientFactory(borough=borough_a, active=True), mentor=mentor
+    )
+    earlier = factories.AssignmentFactory(
+        client=factories.ClientFactory(borough=borough_a, active=True),
+        mentor=mentor,
+        ended_on=timezone.localdate() - timedelta(days=3),
+        end_reason=Assignment.EndReason.CLIENT_REQUEST,
+    )
+    mentor.ended_on = timezone.localdate()
+    assert mentor_save(mentor=mentor) == [current]
+    current.refresh_from_db()
+    earlier.refresh_from_db()
+    assert (current.ended_on, current.end_reason) == (mentor.ended_on, "MENTOR_LEFT")
+    assert (earlier.ended_on, earlier.end_reason) == (
+        timezone.localdate() - timedelta(days=3),
+        "CLIENT_REQUEST",
+    )
+    assert mentor_save(mentor=mentor) == []  # saving again changes nothing
