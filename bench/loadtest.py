@@ -218,7 +218,7 @@ def main():
         args.database_url = datasets.ensure("100k")
         datasets.warn_if_buffers_small(args.database_url)
     env = django_env(args.database_url)
-    before = last_session(env)
+    before = last_session(env) if own_data_set else None
     if args.figures_cache:
         env["SOS_FIGURES_CACHE"] = args.figures_cache
     users = users_and_password(env, args.coordinators, args.managers)

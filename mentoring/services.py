@@ -58,7 +58,6 @@ def client_save(*, client, by=None):
 
 
 @transaction.atomic
-@transaction.atomic
 def mentor_save(*, mentor):
     """
     Save a new or changed mentor, giving a new one a reference in their home borough. A
@@ -75,11 +74,16 @@ def mentor_save(*, mentor):
         for assignment in Assignment.objects.select_for_update().filter(
             mentor=mentor, ended_on__isnull=True
         ):
-            assignment.ended_on = max(mentor.ended_on, assignment.started_on)
-            assignment.end_reason = Assignment.EndReason.MENTOR_LEFT
-            assignment.save()
+            _end_assignment(assignment, mentor.ended_on, Assignment.EndReason.MENTOR_LEFT)
             ended.append(assignment)
     return ended
+
+
+def _end_assignment(assignment, day, reason):
+    """End an open assignment on ``day`` (never before it started) for ``reason``."""
+    assignment.ended_on = max(day, assignment.started_on)
+    assignment.end_reason = reason
+    assignment.save()
 
 
 class EditConflict(Exception):
@@ -129,9 +133,7 @@ def client_close(*, client, ended_on, reason):
     client.full_clean()
     open_assignment = client.assignments.filter(ended_on__isnull=True).first()
     if open_assignment:
-        open_assignment.ended_on = max(ended_on, open_assignment.started_on)
-        open_assignment.end_reason = Assignment.EndReason.CASE_CLOSED
-        open_assignment.save()
+        _end_assignment(open_assignment, ended_on, Assignment.EndReason.CASE_CLOSED)
     return client_save(client=client)
 
 
@@ -147,9 +149,7 @@ def assignment_change(*, client, mentor, started_on, end_reason=None):
     if current:
         if current.mentor_id == mentor.pk:
             return current
-        current.ended_on = max(started_on, current.started_on)
-        current.end_reason = end_reason or Assignment.EndReason.REASSIGNED
-        current.save()
+        _end_assignment(current, started_on, end_reason or Assignment.EndReason.REASSIGNED)
     assignment = Assignment(client=client, mentor=mentor, started_on=started_on)
     assignment.full_clean()
     assignment.save()
