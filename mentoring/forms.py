@@ -484,6 +484,54 @@ class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
         return cleaned
 
 
+class EndAssignmentForm(NotInFutureMixin, forms.Form):
+    """
+    End the client's match with their mentor without naming a successor yet: the client
+    then waits on the coordinators' home page ("Active clients without a mentor").
+    """
+
+    not_in_future = ("ended_on",)
+    ended_on = forms.DateField(label="Match ended on", widget=DateInput())
+    end_reason = forms.ChoiceField(
+        label="Why it ended",
+        choices=[
+            ("", "Choose a reason"),
+            *(
+                (value, label)
+                for value, label in Assignment.EndReason.choices
+                # Closing the case and reassigning have their own pages.
+                if value not in (Assignment.EndReason.CASE_CLOSED, Assignment.EndReason.REASSIGNED)
+            ),
+        ],
+    )
+
+    def __init__(self, *args, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+        self.fields["ended_on"].initial = timezone.localdate()
+
+    def clean_ended_on(self):
+        ended = self.cleaned_data["ended_on"]
+        current = self.current
+        if ended < current.started_on:
+            raise forms.ValidationError(
+                f"{current.mentor.full_name} started with this client on "
+                f"{current.started_on:%d/%m/%Y}: the match cannot end before that."
+            )
+        last = (
+            current.client.sessions.filter(mentor_id=current.mentor_id, date__gt=ended)
+            .order_by("-date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        if last is not None:
+            raise forms.ValidationError(
+                f"{current.mentor.full_name} had a session with this client on "
+                f"{last:%d/%m/%Y}: the match cannot end before its last session."
+            )
+        return ended
+
+
 class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
     """
     Log or correct a support session. ``client`` is chosen in the form only when logging

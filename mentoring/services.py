@@ -156,6 +156,24 @@ def assignment_change(*, client, mentor, started_on, end_reason=None):
     return assignment
 
 
+@transaction.atomic
+def assignment_end(*, assignment, ended_on, reason):
+    """
+    End ``assignment`` on ``ended_on`` for ``reason`` without a successor. Returns it, or
+    None when it is no longer open: someone ended or replaced it since the form was read,
+    and their change stands.
+    """
+    current = (
+        Assignment.objects.select_for_update()
+        .filter(pk=assignment.pk, ended_on__isnull=True)
+        .first()
+    )
+    if current is None:
+        return None
+    _end_assignment(current, ended_on, reason)
+    return current
+
+
 class SubmissionReused(Exception):
     """A session form's one-time token was already used by another person."""
 

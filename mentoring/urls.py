@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/<str:reference>/start/", views.client_start, name="client_start"),
     path("clients/<str:reference>/decline/", views.client_decline, name="client_decline"),
     path("clients/<str:reference>/assign/", views.client_assign, name="client_assign"),
+    path("clients/<str:reference>/assign/end/", views.assignment_end, name="assignment_end"),
     path("clients/<str:reference>/close/", views.client_close, name="client_close"),
     path("clients/<str:reference>/sessions/new/", views.session_new, name="client_session_new"),
     path("clients/<str:reference>/offences/new/", views.offence_new, name="offence_new"),

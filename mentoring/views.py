@@ -37,6 +37,7 @@ from .forms import (
     AssignMentorForm,
     ClientEditForm,
     CloseCaseForm,
+    EndAssignmentForm,
     GoalForm,
     GoalStatusForm,
     MilestoneForm,
@@ -633,6 +634,49 @@ def client_assign(request, reference):
                 .select_related("mentor")
                 .order_by("-ended_on", "-pk")
             ),
+        },
+    )
+
+
+@access.case_management
+def assignment_end(request, reference):
+    """End the client's match with their mentor, leaving them to wait for a new one."""
+    client = access.get_client_or_404(request.user, reference)
+    current = client.assignments.filter(ended_on__isnull=True).select_related("mentor").first()
+    if client.status != Client.Status.ACTIVE or current is None:
+        messages.error(request, "This client has no mentor now: there is no match to end.")
+        return redirect("client_detail", reference=client.reference)
+    current.client = client
+    form = EndAssignmentForm(_posted(request), current=current)
+    if request.method == "POST" and form.is_valid():
+        ended = services.assignment_end(
+            assignment=current,
+            ended_on=form.cleaned_data["ended_on"],
+            reason=form.cleaned_data["end_reason"],
+        )
+        if ended is None:
+            messages.error(
+                request,
+                "Someone else changed this client's mentor while you were on the form: "
+                "nothing was ended. Check the mentor below.",
+            )
+        else:
+            messages.success(
+                request,
+                f"{current.mentor.full_name} no longer mentors {client.reference}. The client "
+                "waits for a new mentor on the home page.",
+            )
+        return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {
+            "form": form,
+            "client": client,
+            "title": f"End the match with {current.mentor.full_name}",
+            "submit": "End the match",
+            "intro": f"Mentor since {current.started_on:%d/%m/%Y}. The client keeps their "
+            "case open and waits for a new mentor; the mentor no longer sees their record.",
         },
     )
 

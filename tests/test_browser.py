@@ -632,6 +632,7 @@ def _screens(role, cast):
         Screen("start support", f"/clients/{leah}/start/"),
         Screen("assign mentor", f"/clients/{kai}/assign/"),
         Screen("reassign mentor", f"/clients/{jordan}/assign/"),
+        Screen("end match", f"/clients/{jordan}/assign/end/"),
         Screen("close case", f"/clients/{jordan}/close/"),
         Screen("close case with errors", f"/clients/{jordan}/close/", submit="Close case"),
         Screen("add offence", f"/clients/{jordan}/offences/new/"),

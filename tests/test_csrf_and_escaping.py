@@ -170,6 +170,7 @@ def test_the_walk_finds_every_form():
         "client_start",
         "client_decline",
         "client_assign",
+        "assignment_end",
         "client_close",
         "client_session_new",
         "session_new",

@@ -93,6 +93,7 @@ def pages(world):
         ("client_history", reverse("client_history", args=[active]), "coordinator_a"),
         ("client_start", reverse("client_start", args=[referred]), "coordinator_a"),
         ("client_assign", reverse("client_assign", args=[active]), "coordinator_a"),
+        ("assignment_end", reverse("assignment_end", args=[active]), "coordinator_a"),
         ("client_close", reverse("client_close", args=[active]), "coordinator_a"),
         ("client_session_new", reverse("client_session_new", args=[active]), "coordinator_a"),
         ("offence_new", reverse("offence_new", args=[active]), "coordinator_a"),

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from mentoring import services
 from mentoring.models import (
     Assignment,
     Client,
@@ -46,6 +47,7 @@ CLIENT_PAGES = {
     "client_start": SimpleNamespace(client="referred", roles="manage", get=True, post=True),
     "client_decline": SimpleNamespace(client="referred", roles="manage", get=False, post=True),
     "client_assign": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "assignment_end": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "client_close": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "offence_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "milestone_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
@@ -200,6 +202,10 @@ def valid_post(name, case):
         "client_assign": lambda: {
             "mentor": case.spare.pk,
             "started_on": dmy(today()),
+            "end_reason": Assignment.EndReason.CLIENT_REQUEST,
+        },
+        "assignment_end": lambda: {
+            "ended_on": dmy(today()),
             "end_reason": Assignment.EndReason.CLIENT_REQUEST,
         },
         "client_close": lambda: {
@@ -797,6 +803,136 @@ class TestAssignMentor:
             ("error", "A mentor can only be assigned to an active client.")
         ]
         assert snapshot() == before
+
+
+# End a match without a successor ------------------------------------------------------
+
+
+class TestEndMatch:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, case, mentor_a):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.case = case
+        self.mentor = mentor_a
+        self.url = reverse("assignment_end", args=[case.active.reference])
+
+    def post(self, **data):
+        return self.client.post(
+            self.url,
+            {"ended_on": dmy(today()), "end_reason": Assignment.EndReason.CLIENT_REQUEST, **data},
+        )
+
+    def test_the_page_names_the_mentor_and_offers_only_reasons_that_fit(self):
+        response = self.client.get(self.url)
+        assert f"End the match with {self.mentor.full_name}" in response.content.decode()
+        reasons = [value for value, _ in response.context["form"].fields["end_reason"].choices]
+        assert reasons == [
+            "",
+            Assignment.EndReason.MENTOR_LEFT,
+            Assignment.EndReason.CLIENT_REQUEST,
+            Assignment.EndReason.OTHER,
+        ]
+
+    def test_the_client_page_offers_it_only_while_there_is_a_mentor(self):
+        detail = reverse("client_detail", args=[self.case.active.reference])
+        assert self.url in self.client.get(detail).content.decode()
+        self.post()
+        assert self.url not in self.client.get(detail).content.decode()
+
+    def test_ending_the_match_leaves_the_client_waiting_for_a_mentor(self):
+        response = self.post()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("client_detail", args=[self.case.active.reference])
+        assert messages_of(response) == [
+            (
+                "success",
+                f"{self.mentor.full_name} no longer mentors {self.case.active.reference}. "
+                "The client waits for a new mentor on the home page.",
+            )
+        ]
+        ended = Assignment.objects.get(client=self.case.active)
+        assert (ended.ended_on, ended.end_reason) == (
+            today(),
+            Assignment.EndReason.CLIENT_REQUEST,
+        )
+        assert ended.history.latest().history_type == "~"
+        self.case.active.refresh_from_db()
+        assert self.case.active.status == Client.Status.ACTIVE  # the case stays open
+        home = self.client.get(reverse("home")).content.decode()
+        assert reverse("client_assign", args=[self.case.active.reference]) in home
+
+    def test_the_mentor_no_longer_sees_the_client(self, client):
+        self.post()
+        client.force_login(self.mentor.user)
+        detail = reverse("client_detail", args=[self.case.active.reference])
+        assert client.get(detail).status_code == 404
+
+    def test_a_date_before_the_match_started_is_a_form_error(self):
+        started = Assignment.objects.get(client=self.case.active).started_on
+        before = snapshot()
+        response = self.post(ended_on=dmy(started - datetime.timedelta(days=1)))
+        assert response.status_code == 200
+        assert response.context["form"].errors["ended_on"] == [
+            f"{self.mentor.full_name} started with this client on {dmy(started)}: the match "
+            "cannot end before that."
+        ]
+        assert snapshot() == before
+
+    def test_a_date_before_the_mentors_last_session_is_a_form_error(self):
+        last = today() - datetime.timedelta(days=2)
+        factories.SupportSessionFactory(client=self.case.active, mentor=self.mentor, date=last)
+        before = snapshot()
+        response = self.post(ended_on=dmy(last - datetime.timedelta(days=1)))
+        assert response.context["form"].errors["ended_on"] == [
+            f"{self.mentor.full_name} had a session with this client on {dmy(last)}: the "
+            "match cannot end before its last session."
+        ]
+        assert snapshot() == before
+        assert self.post(ended_on=dmy(last)).status_code == 302
+
+    def test_a_future_date_or_a_missing_reason_is_a_form_error(self):
+        before = snapshot()
+        response = self.post(ended_on=dmy(today() + datetime.timedelta(days=1)), end_reason="")
+        assert response.context["form"].errors == {
+            "ended_on": ["This date is in the future."],
+            "end_reason": ["This field is required."],
+        }
+        response = self.post(end_reason=Assignment.EndReason.CASE_CLOSED)
+        assert "end_reason" in response.context["form"].errors
+        assert snapshot() == before
+
+    def test_a_client_without_a_mentor_is_sent_back_with_a_message(self):
+        services.assignment_end(
+            assignment=Assignment.objects.get(client=self.case.active),
+            ended_on=today(),
+            reason=Assignment.EndReason.OTHER,
+        )
+        before = snapshot()
+        for response in (self.client.get(self.url), self.post()):
+            assert response.status_code == 302
+            assert messages_of(response)[-1] == (
+                "error",
+                "This client has no mentor now: there is no match to end.",
+            )
+        assert snapshot() == before
+
+    def test_a_change_made_meanwhile_by_someone_else_stands(self):
+        """The form was read with one mentor; another coordinator reassigned first."""
+        current = Assignment.objects.get(client=self.case.active)
+        services.assignment_change(
+            client=self.case.active, mentor=self.case.spare, started_on=today()
+        )
+        assert (
+            services.assignment_end(
+                assignment=current, ended_on=today(), reason=Assignment.EndReason.OTHER
+            )
+            is None
+        )
+        new = Assignment.objects.get(client=self.case.active, ended_on=None)
+        assert new.mentor == self.case.spare
+        current.refresh_from_db()
+        assert current.end_reason == Assignment.EndReason.REASSIGNED
 
 
 # Close --------------------------------------------------------------------------------
