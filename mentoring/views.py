@@ -6,6 +6,7 @@ through ``services`` in one transaction. Querysets carry everything a template s
 templates run no queries and each page costs a fixed number of them.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django import forms
@@ -344,18 +345,36 @@ def _timeline_page(client, session_count, number):
     pages = max(1, -(-(session_count + len(entries)) // TIMELINE_PAGE))
     number = min(max(number, 1), pages)
     # The first number * TIMELINE_PAGE entries hold at most that many sessions.
-    sessions = (
-        client.sessions.select_related("mentor", "logged_by", "safeguarding_handled_by")
-        .prefetch_related("support_areas")
-        .order_by("-date", "-pk")[: number * TIMELINE_PAGE]
-    )
+    sessions = client.sessions.select_related(
+        "mentor", "logged_by", "safeguarding_handled_by"
+    ).order_by("-date", "-pk")[: number * TIMELINE_PAGE]
     entries += [(s.date, 0, s.pk, "session", s) for s in sessions]
     entries.sort(key=lambda e: (e[0], -e[1], e[2]), reverse=True)
     shown = entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE]
+    _attach_area_names([item for _d, _o, _pk, kind, item in shown if kind == "session"])
     return (
         [{"date": d, "kind": kind, "item": item} for d, _order, _pk, kind, item in shown],
         {"number": number, "pages": pages, "previous": number - 1, "next": number + 1},
     )
+
+
+def _attach_area_names(sessions):
+    """
+    Give each session ``area_names``, its support areas' names in the areas' order, in one
+    query. A prefetch did the same with a related manager per session built three times
+    over by the template (about 150 on a page, 7 ms), and read the areas of every session
+    fetched rather than of the page's.
+    """
+    if not sessions:
+        return
+    names = defaultdict(list)
+    links = SupportSession.support_areas.through.objects.filter(
+        supportsession_id__in=[s.pk for s in sessions]
+    ).order_by("supportarea__sort_order", "supportarea__name")
+    for session_id, name in links.values_list("supportsession_id", "supportarea__name"):
+        names[session_id].append(name)
+    for session in sessions:
+        session.area_names = names[session.pk]
 
 
 def _page_number(request, name):
