@@ -1194,6 +1194,15 @@ class Goal(models.Model):
     def __str__(self):
         return f"{self.client.reference}: {self.description}"
 
+    @property
+    def is_overdue(self):
+        """Still open after its target date (the support plan flags it for review)."""
+        return (
+            self.status == self.Status.OPEN
+            and self.target_date is not None
+            and self.target_date < timezone.localdate()
+        )
+
     def clean(self):
         errors = {}
         if self.set_on:

@@ -20,6 +20,7 @@ from mentoring.models import (
     Borough,
     CaseShardVersion,
     Client,
+    Goal,
     Mentor,
     Offence,
     SessionAreaDay,
@@ -915,6 +916,17 @@ def test_goal_target_cannot_be_before_it_was_set():
     goal = factories.GoalFactory()
     goal.target_date = goal.set_on - ONE_DAY
     assert_invalid(goal, {"target_date": ["The target date is before the goal was set."]})
+
+
+def test_a_goal_is_overdue_only_while_open_after_its_target():
+    today = timezone.localdate()
+    goal = Goal(status=Goal.Status.OPEN, target_date=today - ONE_DAY)
+    assert goal.is_overdue
+    for status in set(Goal.Status) - {Goal.Status.OPEN}:
+        goal.status = status
+        assert not goal.is_overdue, status
+    for target in (today, None):
+        assert not Goal(status=Goal.Status.OPEN, target_date=target).is_overdue
 
 
 @pytest.mark.django_db

@@ -1234,6 +1234,34 @@ class TestClientPage:
         self.case = case
         self.url = reverse("client_detail", args=[case.active.reference])
 
+    def test_the_support_plan_flags_open_goals_past_their_target(self):
+        """Only open goals past their date, and only while the case is open."""
+        late = factories.GoalFactory(
+            client=self.case.active,
+            description="Register with a GP",
+            target_date=today() - datetime.timedelta(days=1),
+        )
+        factories.GoalFactory(
+            client=self.case.active,
+            description="Open a bank account",
+            target_date=today() - datetime.timedelta(days=1),
+            status=Goal.Status.ACHIEVED,
+        )
+        factories.GoalFactory(
+            client=self.case.active, description="Find a college course", target_date=today()
+        )
+        body = self.client.get(self.url).content.decode()
+        assert body.count("Past its target") == 1
+        flagged = body.index("Past its target")
+        assert body.rindex("Register with a GP", 0, flagged) > body.rindex("</div>", 0, flagged)
+        Client.objects.filter(pk=self.case.active.pk).update(
+            status=Client.Status.CLOSED,
+            ended_on=today(),
+            closure_reason=Client.ClosureReason.COMPLETED,
+        )
+        assert late.is_overdue
+        assert "Past its target" not in self.client.get(self.url).content.decode()
+
     def test_each_session_shows_its_support_areas_in_the_areas_order(self, mentor_a):
         first, second, third = SupportArea.objects.order_by("sort_order", "name")[:3]
         with_areas = factories.SupportSessionFactory(
