@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import smart_split, unescape_string_literal
@@ -207,6 +208,24 @@ class OpenClosedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VettingFilter(admin.SimpleListFilter):
+    """Mentors whose vetting check is current, or missing or due for renewal."""
+
+    title = "vetting check"
+    parameter_name = "vetting"
+
+    def lookups(self, request, model_admin):
+        return [("current", "Current"), ("due", "Missing or due for renewal")]
+
+    def queryset(self, request, queryset):
+        not_current = Mentor.objects.vetting_not_current(timezone.localdate()).values("pk")
+        if self.value() == "current":
+            return queryset.exclude(pk__in=not_current)
+        if self.value() == "due":
+            return queryset.filter(pk__in=not_current)
+        return queryset
+
+
 # Users and staff profiles -----------------------------------------------------------
 
 
@@ -379,11 +398,13 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
         "caseload",
         "lived_experience",
         "listener_trained",
+        "vetting_checked_on",
         "started_on",
         "ended_on",
     ]
     list_filter = [
         OpenClosedFilter,
+        VettingFilter,
         "home_borough",
         "lived_experience",
         "listener_trained",

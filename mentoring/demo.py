@@ -335,8 +335,10 @@ class DemoBuilder:
                         lived_experience=rng.random() < 0.85,
                         listener_trained=rng.random() < 0.4,
                         qualification=rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
-                        vetting_checked_on=min(
-                            self.today, started + timedelta(days=rng.randrange(0, 60))
+                        vetting_checked_on=self._vetting(
+                            min(self.today, started + timedelta(days=rng.randrange(0, 60))),
+                            ended,
+                            lapsed=i == 1,
                         ),
                         started_on=started,
                         ended_on=ended,
@@ -362,6 +364,23 @@ class DemoBuilder:
         return mentors
 
     # Clients ---------------------------------------------------------------------------
+
+    def _vetting(self, first, ended, *, lapsed):
+        """
+        The last vetting check of a mentor first checked on ``first``: renewed two weeks
+        before each falls due while they mentor. In each area one long-serving mentor
+        (``lapsed``) is three weeks past renewal, so the flags and the confirmation show.
+        """
+        years = settings.SOS_VETTING_RENEWAL_YEARS
+        until = ended or self.today
+        checked = first
+        while (renewed := m.years_after(checked, years) - timedelta(days=14)) <= until:
+            checked = renewed
+        if lapsed and ended is None:
+            overdue = m.years_before(self.today - timedelta(days=21), years)
+            if first <= overdue:
+                checked = overdue
+        return checked
 
     def _clients(self):
         rng = self.rng

@@ -258,7 +258,29 @@ class ClientAdminForm(ClientAgeCheckMixin, forms.ModelForm):
         field_classes = {"needs": RecordsChoiceField}
 
 
-class AssignmentCapacityCheckMixin(ConfirmWarningsMixin):
+class MentorChecksMixin(ConfirmWarningsMixin):
+    """
+    What to confirm before giving a client ``mentor``: a full caseload, and a vetting check
+    missing or due for renewal. The form declares ``confirm_over_capacity`` and
+    ``confirm_vetting``.
+    """
+
+    def check_mentor(self, mentor, caseload):
+        if caseload >= mentor.max_caseload:
+            self.warn(
+                "confirm_over_capacity",
+                f"{mentor.full_name} already has {caseload} open clients "
+                f"(maximum {mentor.max_caseload}). Tick the box to assign anyway.",
+            )
+        if problem := mentor.vetting_problem():
+            self.warn(
+                "confirm_vetting",
+                f"{mentor.full_name} has {problem}. A mentor works one to one with young "
+                "people: tick the box to assign anyway.",
+            )
+
+
+class AssignmentCapacityCheckMixin(MentorChecksMixin):
     def clean(self):
         cleaned = super().clean()
         mentor = cleaned.get("mentor")
@@ -267,18 +289,13 @@ class AssignmentCapacityCheckMixin(ConfirmWarningsMixin):
             mentor, "pk", None
         )
         if mentor and opening and changed_mentor:
-            caseload = mentor.assignments.filter(ended_on__isnull=True).count()
-            if caseload >= mentor.max_caseload:
-                self.warn(
-                    "confirm_over_capacity",
-                    f"{mentor.full_name} already has {caseload} open clients "
-                    f"(maximum {mentor.max_caseload}). Tick the box to assign anyway.",
-                )
+            self.check_mentor(mentor, mentor.assignments.filter(ended_on__isnull=True).count())
         return cleaned
 
 
 class AssignmentAdminForm(AssignmentCapacityCheckMixin, forms.ModelForm):
     confirm_over_capacity = confirmation_field("Confirm: assign above the mentor's capacity")
+    confirm_vetting = confirmation_field("Confirm: assign without a current vetting check")
 
     class Meta:
         model = Assignment
@@ -423,13 +440,18 @@ class CloseCaseForm(NotInFutureMixin, forms.Form):
 
 class MentorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, mentor):
-        return (
+        label = (
             f"{mentor.display_name} ({mentor.reference}) — "
             f"{mentor.open_caseload} of {mentor.max_caseload} clients"
         )
+        if mentor.vetting_checked_on is None:
+            return f"{label} — no vetting check"
+        if not mentor.vetting_current:
+            return f"{label} — vetting renewal due"
+        return label
 
 
-class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
+class AssignMentorForm(MentorChecksMixin, NotInFutureMixin, forms.Form):
     """Assign or reassign a mentor: only mentors serving the client's borough are offered."""
 
     not_in_future = ("started_on",)
@@ -445,6 +467,7 @@ class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
         required=False,
     )
     confirm_over_capacity = confirmation_field("Confirm: assign above the mentor's capacity")
+    confirm_vetting = confirmation_field("Confirm: assign without a current vetting check")
 
     def __init__(self, *args, client, user, current=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -475,12 +498,8 @@ class AssignMentorForm(ConfirmWarningsMixin, NotInFutureMixin, forms.Form):
             )
         if mentor and self.current and mentor.pk == self.current.mentor_id:
             self.add_error("mentor", f"{mentor.full_name} is already this client's mentor.")
-        elif mentor and mentor.open_caseload >= mentor.max_caseload:
-            self.warn(
-                "confirm_over_capacity",
-                f"{mentor.full_name} already has {mentor.open_caseload} open clients "
-                f"(maximum {mentor.max_caseload}). Tick the box to assign anyway.",
-            )
+        elif mentor:
+            self.check_mentor(mentor, mentor.open_caseload)
         return cleaned
 
 

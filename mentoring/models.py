@@ -8,7 +8,7 @@ today's date, which a CHECK constraint cannot see.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +32,25 @@ def age_on(date_of_birth, on):
     """Whole years between ``date_of_birth`` and ``on``."""
     before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
     return on.year - date_of_birth.year - before_birthday
+
+
+def years_before(day, years):
+    """The same day ``years`` earlier (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def years_after(day, years):
+    """
+    The same day ``years`` later (29 February -> 1 March): the first day whose
+    ``years_before`` is on or after ``day``.
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
 
 
 def staff_role(user):
@@ -207,6 +226,14 @@ class MentorQuerySet(models.QuerySet):
     def active_on(self, day):
         return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
+    def vetting_not_current(self, day):
+        """
+        Mentors with no vetting check recorded, or whose last check is due for renewal by
+        ``day`` (``SOS_VETTING_RENEWAL_YEARS`` after it).
+        """
+        cutoff = years_before(day, settings.SOS_VETTING_RENEWAL_YEARS)
+        return self.filter(Q(vetting_checked_on__isnull=True) | Q(vetting_checked_on__lte=cutoff))
+
     def with_open_caseload(self, day=None):
         """
         Annotate ``open_caseload``: the mentor's open assignments, or those open on ``day``
@@ -276,7 +303,36 @@ class Mentor(PersonName):
     def __str__(self):
         return f"{self.display_name} ({self.reference})"
 
+    @property
+    def vetting_renewal_due_on(self):
+        """The day the last vetting check falls due for renewal, or None without one."""
+        if self.vetting_checked_on is None:
+            return None
+        return years_after(self.vetting_checked_on, settings.SOS_VETTING_RENEWAL_YEARS)
+
+    def vetting_problem(self, day=None):
+        """
+        What is wrong with the mentor's vetting on ``day`` (default today), worded to follow
+        "<mentor> has", or "" when the check is current.
+        """
+        day = timezone.localdate() if day is None else day
+        due = self.vetting_renewal_due_on
+        if due is None:
+            return "no vetting check recorded"
+        if due <= day:
+            return (
+                f"a vetting check of {self.vetting_checked_on:%d/%m/%Y}, due for renewal "
+                f"since {due:%d/%m/%Y}"
+            )
+        return ""
+
+    @property
+    def vetting_current(self):
+        return not self.vetting_problem()
+
     def clean(self):
+        if self.vetting_checked_on and self.vetting_checked_on > timezone.localdate():
+            raise ValidationError({"vetting_checked_on": "This date is in the future."})
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": "A mentor cannot finish before they started."})
         if self.ended_on and self.pk:

@@ -19,7 +19,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Assignment, Client, Goal, Milestone, Offence, Placement, SupportSession
+from .models import (
+    Assignment,
+    Client,
+    Goal,
+    Milestone,
+    Offence,
+    Placement,
+    SupportSession,
+    years_before,
+)
 
 ANONYMISED_NAME = "[anonymised]"
 REMOVED_TEXT = "[removed]"
@@ -46,10 +55,7 @@ RELATED_FIELDS = [
 def retention_cutoff(as_of, years=None):
     """Cases closed before this day are due: ``years`` before ``as_of`` (29 Feb -> 28)."""
     years = settings.SOS_RETENTION_YEARS if years is None else years
-    try:
-        return as_of.replace(year=as_of.year - years)
-    except ValueError:
-        return as_of.replace(year=as_of.year - years, day=28)
+    return years_before(as_of, years)
 
 
 def due(as_of, years=None):

@@ -913,6 +913,9 @@ def mentor_list(request):
     borough = next((b for b in boroughs if b.slug == slug), None)
     if borough is not None:
         mentors = mentors.filter(pk__in=Mentor.objects.serving(borough).values("pk"))
+    vetting_due = params.get("vetting") == "due"
+    if vetting_due:
+        mentors = mentors.vetting_not_current(today)
     q = params.get("q", "").strip()
     mentors = _search(mentors, q)
     # Counted and sliced without the figures, which are worked out for one page's mentors.
@@ -935,6 +938,7 @@ def mentor_list(request):
             "page": page,
             "q": q,
             "show_all": show_all,
+            "vetting_due": vetting_due,
             "boroughs": boroughs if len(boroughs) > 1 else [],
             "borough": borough,
         },

@@ -381,6 +381,9 @@ LOGGING = {
 SOS_TARGET_AGE_MIN = 16
 SOS_TARGET_AGE_MAX = 25
 SOS_NEEDS_CONTACT_DAYS = 14
+# A mentor's DBS / vetting check is renewed this often (the programme's policy: a DBS
+# certificate has no expiry of its own). Assigning a mentor past it asks for a confirmation.
+SOS_VETTING_RENEWAL_YEARS = int(os.environ.get("SOS_VETTING_RENEWAL_YEARS", "3"))
 # Personal details are removed this many years after a case closes (apply_retention).
 SOS_RETENTION_YEARS = int(os.environ.get("SOS_RETENTION_YEARS", "6"))
 

@@ -6,6 +6,7 @@ import importlib
 import factory
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from mentoring import models
 
@@ -57,6 +58,10 @@ class MentorFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Mentor{n}")
     home_borough = factory.SubFactory(BoroughFactory)
     started_on = datetime.date(2010, 1, 1)
+    # Vetted a month ago: current, so assigning needs no confirmation unless a test says so.
+    vetting_checked_on = factory.LazyFunction(
+        lambda: timezone.localdate() - datetime.timedelta(days=30)
+    )
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

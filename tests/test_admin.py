@@ -196,6 +196,18 @@ class TestAdminPagesWithDemoData:
         )
         assert rows[0].open_caseload > 0
 
+    def test_mentor_list_filters_by_vetting_check(self):
+        """'Missing or due' and 'Current' split the mentors as the mentor list's filter does."""
+        due = set(Mentor.objects.vetting_not_current(timezone.localdate()))
+        assert due and len(due) < Mentor.objects.count()  # the demo has both
+        url = admin_url(Mentor, "changelist")
+        listed = {}
+        for value in ("due", "current"):
+            response = self.client.get(url, {"vetting": value, "all": ""})
+            listed[value] = set(response.context["cl"].result_list)
+        assert listed["due"] == due
+        assert listed["current"] == set(Mentor.objects.all()) - due
+
     def test_changelist_filters_answer_200(self):
         url = admin_url(Client, "changelist")
         for params in [

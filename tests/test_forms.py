@@ -145,6 +145,23 @@ def test_mentor_at_capacity_needs_confirmation(southwark_client, busy_mentor):
 
 
 @pytest.mark.django_db
+def test_mentor_without_a_current_vetting_check_needs_confirmation(southwark_client, borough_a):
+    """The admin's assignment form asks, as the coordinators' assign page does."""
+    mentor = factories.MentorFactory(
+        home_borough=borough_a, first_name="Dele", last_name="Hart", vetting_checked_on=None
+    )
+    form = AssignmentAdminForm(data=assignment_data(southwark_client, mentor))
+    assert form.errors == {
+        "confirm_vetting": [
+            "Dele Hart has no vetting check recorded. A mentor works one to one with young "
+            "people: tick the box to assign anyway."
+        ]
+    }
+    form = AssignmentAdminForm(data=assignment_data(southwark_client, mentor, confirm_vetting="on"))
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.django_db
 def test_confirmed_assignment_over_capacity_is_saved(southwark_client, busy_mentor):
     """Ticked, the assignment above capacity is saved."""
     form = AssignmentAdminForm(

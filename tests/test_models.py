@@ -29,6 +29,8 @@ from mentoring.models import (
     SupportArea,
     SupportSession,
     age_on,
+    years_after,
+    years_before,
 )
 
 from . import factories
@@ -916,6 +918,47 @@ def test_goal_target_cannot_be_before_it_was_set():
     goal = factories.GoalFactory()
     goal.target_date = goal.set_on - ONE_DAY
     assert_invalid(goal, {"target_date": ["The target date is before the goal was set."]})
+
+
+def test_years_before_and_after_handle_the_29th_of_february():
+    leap = datetime.date(2024, 2, 29)
+    assert years_before(leap, 3) == datetime.date(2021, 2, 28)
+    assert years_after(leap, 3) == datetime.date(2027, 3, 1)
+    assert years_after(leap, 4) == datetime.date(2028, 2, 29)
+    assert years_before(datetime.date(2026, 12, 6), 3) == datetime.date(2023, 12, 6)
+
+
+@pytest.mark.django_db
+def test_vetting_is_due_on_the_same_day_in_the_page_and_in_the_query():
+    """
+    ``vetting_problem`` (pages, forms) and ``vetting_not_current`` (lists, filters) agree
+    on every day around a renewal, leap days included.
+    """
+    mentor = factories.MentorFactory(vetting_checked_on=None)
+    assert mentor.vetting_problem() == "no vetting check recorded"
+    assert Mentor.objects.vetting_not_current(timezone.localdate()).filter(pk=mentor.pk).exists()
+    checks = [datetime.date(2024, 2, 27) + ONE_DAY * n for n in range(5)]
+    days = [datetime.date(2027, 2, 25) + ONE_DAY * n for n in range(6)]
+    days += [datetime.date(2028, 2, 27) + ONE_DAY * n for n in range(4)]
+    for checked in checks:
+        Mentor.objects.filter(pk=mentor.pk).update(vetting_checked_on=checked)
+        mentor.refresh_from_db()
+        for day in days:
+            listed = Mentor.objects.vetting_not_current(day).filter(pk=mentor.pk).exists()
+            assert listed == bool(mentor.vetting_problem(day)), (checked, day)
+            assert listed == (day >= mentor.vetting_renewal_due_on), (checked, day)
+    assert mentor.vetting_renewal_due_on == datetime.date(2027, 3, 2)
+    assert mentor.vetting_problem(datetime.date(2027, 3, 2)) == (
+        "a vetting check of 02/03/2024, due for renewal since 02/03/2027"
+    )
+    assert mentor.vetting_problem(datetime.date(2027, 3, 1)) == ""
+
+
+@pytest.mark.django_db
+def test_a_vetting_check_cannot_be_in_the_future():
+    mentor = factories.MentorFactory()
+    mentor.vetting_checked_on = timezone.localdate() + ONE_DAY
+    assert_invalid(mentor, {"vetting_checked_on": ["This date is in the future."]})
 
 
 def test_a_goal_is_overdue_only_while_open_after_its_target():

@@ -182,6 +182,17 @@ class TestDemoShape:
         )
         assert not open_concerns.filter(date__lte=TODAY - timedelta(days=14)).exists()
 
+    def test_every_area_has_one_current_mentor_past_their_vetting_renewal(self):
+        """Checks are renewed before they fall due, but for one mentor in each area."""
+        current = Mentor.objects.active_on(TODAY)
+        lapsed = current.vetting_not_current(TODAY)
+        assert sorted(lapsed.values_list("home_borough__code", flat=True)) == sorted(
+            Borough.objects.values_list("code", flat=True)
+        )
+        for mentor in lapsed:
+            assert mentor.vetting_renewal_due_on == TODAY - timedelta(days=21)
+        assert current.count() >= 3 * lapsed.count()
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()

@@ -25,6 +25,7 @@ from mentoring.models import (
     Assignment,
     Client,
     Goal,
+    Mentor,
     Milestone,
     Offence,
     SupportArea,
@@ -756,6 +757,35 @@ class TestAssignMentor:
         response = self.post(full, confirm_over_capacity="on")
         assert response.status_code == 302
         assert Assignment.objects.get(client=self.newcomer, ended_on=None).mentor == full
+
+    def test_a_mentor_without_a_current_vetting_check_is_marked_and_needs_the_tick(self):
+        spare = self.case.spare
+        checked = today().replace(year=today().year - 3, day=1)
+        Mentor.objects.filter(pk=spare.pk).update(vetting_checked_on=checked)
+        response = self.client.get(self.url)
+        labels = dict(response.context["form"].fields["mentor"].choices)
+        assert labels[spare.pk] == (
+            f"{spare.display_name} ({spare.reference}) — 1 of 8 clients — vetting renewal due"
+        )
+        before = snapshot()
+        response = self.post(spare)
+        due = checked.replace(year=today().year)
+        assert response.context["form"].errors == {
+            "confirm_vetting": [
+                f"{spare.full_name} has a vetting check of {dmy(checked)}, due for renewal "
+                f"since {dmy(due)}. A mentor works one to one with young people: tick the "
+                "box to assign anyway."
+            ]
+        }
+        assert 'type="checkbox" name="confirm_vetting"' in response.content.decode()
+        assert snapshot() == before
+        assert self.post(spare, confirm_vetting="on").status_code == 302
+        assert Assignment.objects.get(client=self.newcomer).mentor == spare
+
+    def test_a_mentor_never_vetted_is_marked_in_the_choice(self):
+        Mentor.objects.filter(pk=self.case.spare.pk).update(vetting_checked_on=None)
+        labels = dict(self.client.get(self.url).context["form"].fields["mentor"].choices)
+        assert labels[self.case.spare.pk].endswith("— no vetting check")
 
     def test_reassign_ends_the_old_assignment_and_opens_a_new_one(self, mentor_a):
         self.url = reverse("client_assign", args=[self.case.active.reference])

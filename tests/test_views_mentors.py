@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mentoring.models import Assignment, Client, StaffProfile, SupportSession
+from mentoring.models import Assignment, Client, Mentor, StaffProfile, SupportSession
 
 from . import factories
 
@@ -210,6 +210,45 @@ class TestCoordinator:
         response = self.client.get(detail_url(self.team.former))
         assert response.status_code == 200
         assert days_ago(30).strftime("%d/%m/%Y") in response.content.decode()
+
+
+class TestVetting:
+    """A mentor's DBS / vetting check is renewed every SOS_VETTING_RENEWAL_YEARS (3)."""
+
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, team):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.team = team
+        self.renewal_day = today().replace(year=today().year - 3, day=1)
+        Mentor.objects.filter(pk=team.spare.pk).update(vetting_checked_on=None)
+        Mentor.objects.filter(pk=team.visitor.pk).update(vetting_checked_on=self.renewal_day)
+
+    def test_the_list_flags_a_missing_or_due_check(self, mentor_a):
+        response = self.client.get(LIST)
+        assert list_row(response, self.team.spare)[0].endswith("No vetting check")
+        assert list_row(response, self.team.visitor)[0].endswith("Vetting renewal due")
+        assert "vetting" not in list_row(response, mentor_a)[0].lower()
+
+    def test_the_list_filters_to_mentors_whose_check_is_missing_or_due(self):
+        response = self.client.get(LIST, {"vetting": "due"})
+        assert set(response.context["mentors"]) == {self.team.spare, self.team.visitor}
+        assert 'id="f-vetting" name="vetting" value="due" checked' in response.content.decode()
+
+    def test_the_mentor_page_gives_the_renewal_date(self, mentor_a):
+        due = self.renewal_day.replace(year=today().year)
+        body = self.client.get(detail_url(self.team.visitor)).content.decode()
+        assert f"{self.renewal_day:%d/%m/%Y}, renewal due {due:%d/%m/%Y}" in body
+        assert "Renewal due</span>" in body
+        body = self.client.get(detail_url(self.team.spare)).content.decode()
+        assert "none recorded" in body
+        assert "No vetting check</span>" in body
+        body = self.client.get(detail_url(mentor_a)).content.decode()
+        assert "Renewal due</span>" not in body
+        assert "No vetting check</span>" not in body
+
+    def test_the_filter_costs_no_query(self):
+        assert count_queries(self.client, LIST + "?vetting=due") == MENTOR_LIST_QUERIES
 
 
 def test_coordinator_of_another_borough_sees_their_own_mentors(
