@@ -444,11 +444,8 @@ class MentorChoiceField(forms.ModelChoiceField):
             f"{mentor.display_name} ({mentor.reference}) — "
             f"{mentor.open_caseload} of {mentor.max_caseload} clients"
         )
-        if mentor.vetting_checked_on is None:
-            return f"{label} — no vetting check"
-        if not mentor.vetting_current:
-            return f"{label} — vetting renewal due"
-        return label
+        flag = mentor.vetting_flag
+        return f"{label} — {flag.lower()}" if flag else label
 
 
 class AssignMentorForm(MentorChecksMixin, NotInFutureMixin, forms.Form):

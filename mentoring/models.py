@@ -330,6 +330,13 @@ class Mentor(PersonName):
     def vetting_current(self):
         return not self.vetting_problem()
 
+    @property
+    def vetting_flag(self):
+        """The flag lists show: "No vetting check", "Vetting renewal due", or ""."""
+        if self.vetting_checked_on is None:
+            return "No vetting check"
+        return "" if self.vetting_current else "Vetting renewal due"
+
     def clean(self):
         if self.vetting_checked_on and self.vetting_checked_on > timezone.localdate():
             raise ValidationError({"vetting_checked_on": "This date is in the future."})
