@@ -63,6 +63,11 @@ def get_session_or_404(user, pk):
     )
 
 
+def get_client_record_or_404(user, model, pk):
+    """A client's offence or milestone if ``user`` may reach its client, else 404."""
+    return get_object_or_404(model.objects.for_user(user).select_related("client__borough"), pk=pk)
+
+
 def can_manage_cases(user):
     return role_of(user) in CASE_MANAGEMENT_ROLES
 

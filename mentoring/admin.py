@@ -454,6 +454,15 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
 
 # Clients and their records ----------------------------------------------------------
 
+# Records that coordinators edit on their own pages, where a version detects an edit
+# crossed by another save: the admin's saves raise it too (``services.versioned_save``).
+VERSIONED = (Client, SupportSession, Offence, Milestone)
+
+
+class VersionedAdmin:
+    def save_model(self, request, obj, form, change):
+        services.versioned_save(obj)
+
 
 class AssignmentInline(RowsWithRelated, RecordChoices, admin.TabularInline):
     model = Assignment
@@ -646,7 +655,10 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         for instance in instances:
             if isinstance(instance, SupportSession) and instance.logged_by_id is None:
                 instance.logged_by = request.user
-            instance.save()
+            if isinstance(instance, VERSIONED):
+                services.versioned_save(instance)
+            else:
+                instance.save()
         for obj in formset.deleted_objects:
             obj.delete()
         formset.save_m2m()
@@ -668,7 +680,7 @@ class AssignmentAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
 
 
 @admin.register(SupportSession)
-class SupportSessionAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
+class SupportSessionAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = [
         "date",
         "client",
@@ -717,7 +729,7 @@ class SupportSessionAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
 
 
 @admin.register(Offence)
-class OffenceAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
+class OffenceAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "offence_date", "offence_type", "disposal", "outcome_date", "source"]
     list_filter = ["disposal", "offence_type", "source", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
@@ -727,7 +739,7 @@ class OffenceAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
+class MilestoneAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "kind", "achieved_on", "verified"]
     list_filter = ["kind", "verified", "client__borough"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]

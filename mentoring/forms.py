@@ -660,7 +660,21 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
         super()._post_clean()
 
 
-class OffenceForm(forms.ModelForm):
+class VersionedRecordMixin:
+    """
+    Editing a saved record: a hidden ``version``, the record's as the form was opened, so
+    that saving over another person's later save is detected (``services.EditConflict``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=self.instance.version
+            )
+
+
+class OffenceForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Offence
         fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source", "notes"]
@@ -670,7 +684,7 @@ class OffenceForm(forms.ModelForm):
         }
 
 
-class MilestoneForm(forms.ModelForm):
+class MilestoneForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["kind", "achieved_on", "evidence", "verified"]

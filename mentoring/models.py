@@ -1108,9 +1108,11 @@ class Offence(models.Model):
     source = models.CharField(max_length=30, choices=Source.choices)
     notes = models.TextField(blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Raised by each correction, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClientRecordQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-offence_date"]
@@ -1196,9 +1198,11 @@ class Milestone(models.Model):
     achieved_on = models.DateField()
     evidence = models.TextField(blank=True, help_text="How we know, e.g. 'copy of contract seen'.")
     verified = models.BooleanField(default=False)
+    # Raised by each correction, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClientRecordQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-achieved_on"]

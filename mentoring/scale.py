@@ -1352,9 +1352,9 @@ class ScaleBuilder:
             m.Offence,
             _fields("""
             id client_id offence_date outcome_date disposal offence_type source notes
-            recorded_at"""),
+            recorded_at version"""),
             (
-                (first_id + i, *row, "", self.now)
+                (first_id + i, *row, "", self.now, 1)
                 for i, row in enumerate(sorted(history + after, key=lambda r: (r[0], r[1])))
             ),
             total=total,
@@ -1375,7 +1375,7 @@ class ScaleBuilder:
             for kind in rng.sample(MILESTONE_KINDS, how_many):
                 achieved = c.started + timedelta(days=rng.randrange(span))
                 evidence = "Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter"
-                milestones.append((c.id, kind, achieved, evidence, rng.random() < 0.7))
+                milestones.append((c.id, kind, achieved, evidence, rng.random() < 0.7, 1))
                 if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
                     employer = rng.choice(employers[c.area.id])
                     placements.append(
@@ -1392,7 +1392,12 @@ class ScaleBuilder:
                 description = f"Make progress on {area_names[area].lower()}"
                 goals.append((c.id, area, description, c.started, target, status))
         for label, model, fields, rows in (
-            ("milestones", m.Milestone, "client_id kind achieved_on evidence verified", milestones),
+            (
+                "milestones",
+                m.Milestone,
+                "client_id kind achieved_on evidence verified version",
+                milestones,
+            ),
             (
                 "goals",
                 m.Goal,

@@ -49,12 +49,21 @@ def client_save(*, client, by=None):
             [client.reference] = allocate_client_references(client.borough)
         if by is not None and by.is_authenticated:
             client.created_by = by
-    else:
-        client.version = F("version") + 1
-    client.save()
-    if not isinstance(client.version, int):
-        client.refresh_from_db(fields=["version"])
-    return client
+    return versioned_save(client)
+
+
+def versioned_save(record):
+    """
+    Save a record that has a ``version``: a change raises it, so that a form opened on the
+    record before this save (``expected_version``) is refused instead of overwriting it.
+    The admin saves clients, sessions, offences and milestones through here too.
+    """
+    if not record._state.adding:
+        record.version = F("version") + 1
+    record.save()
+    if not isinstance(record.version, int):
+        record.refresh_from_db(fields=["version"])
+    return record
 
 
 @transaction.atomic
@@ -207,12 +216,25 @@ def session_log(*, session, support_areas, by):
 
 @transaction.atomic
 def session_update(*, session, support_areas, expected_version):
-    _check_version(SupportSession, session.pk, expected_version)
-    session.version = F("version") + 1
-    session.save()
-    session.refresh_from_db(fields=["version"])
+    _save_versioned(session, expected_version)
     session.support_areas.set(support_areas)
     return session
+
+
+def _save_versioned(record, expected_version):
+    """Save a changed record and raise its version, unless it was saved since we read it."""
+    _check_version(type(record), record.pk, expected_version)
+    return versioned_save(record)
+
+
+@transaction.atomic
+def record_update(*, record, expected_version):
+    """
+    Save a correction to an offence or a milestone (an outcome that came after the
+    offence, a milestone's evidence seen), unless another coordinator saved the record
+    since ``expected_version``: then ``EditConflict``, and nothing is written.
+    """
+    return _save_versioned(record, expected_version)
 
 
 class AlreadyHandled(Exception):

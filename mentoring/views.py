@@ -55,6 +55,8 @@ from .models import (
     Client,
     Goal,
     Mentor,
+    Milestone,
+    Offence,
     SupportSession,
     per_row,
 )
@@ -425,6 +427,11 @@ def client_detail(request, reference):
             **contact,
             "can_manage": access.can_manage_cases(request.user),
             "goal_status_choices": Goal.Status.choices,
+            # Offences whose outcome is still to come: until it is recorded, a conviction
+            # within the follow-up does not count as a proven reoffence.
+            "awaiting_outcome": [
+                o for o in client.offences.all() if o.disposal == Offence.Disposal.PENDING
+            ],
         },
     )
 
@@ -750,6 +757,55 @@ def milestone_new(request, reference):
 @access.case_management
 def goal_new(request, reference):
     return _add_record(request, reference, GoalForm, "Add a goal", "Goal")
+
+
+def _edit_record(request, record, form_class, title, noun, intro=""):
+    """
+    Correct a client's offence or milestone. The hidden version refuses a save that
+    crosses another coordinator's; the change is kept in the client's change history.
+    """
+    client = record.client
+    if client.anonymised_on:
+        messages.error(request, "This client's details were removed under the retention policy.")
+        return redirect("client_detail", reference=client.reference)
+    form = form_class(_posted(request), instance=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_update(
+                record=form.save(commit=False), expected_version=form.cleaned_data["version"]
+            )
+        except services.EditConflict as conflict:
+            _refuse_crossed_edit(form, conflict.current, noun.lower())
+        else:
+            messages.success(request, f"{noun} saved.")
+            return redirect("client_detail", reference=client.reference)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {"form": form, "client": client, "title": title, "submit": "Save changes", "intro": intro},
+    )
+
+
+@access.case_management
+def offence_edit(request, pk):
+    offence = access.get_client_record_or_404(request.user, Offence, pk)
+    if offence.disposal == Offence.Disposal.PENDING:
+        title = "Record the outcome"
+        intro = (
+            f"{offence.get_offence_type_display()} on {offence.offence_date:%d/%m/%Y}, "
+            "awaiting its outcome. Choose the disposal and give the date of the conviction, "
+            "caution or decision: a conviction or caution within the follow-up counts as a "
+            "proven reoffence in the figures."
+        )
+    else:
+        title, intro = "Correct an offence", ""
+    return _edit_record(request, offence, OffenceForm, title, "Offence", intro)
+
+
+@access.case_management
+def milestone_edit(request, pk):
+    milestone = access.get_client_record_or_404(request.user, Milestone, pk)
+    return _edit_record(request, milestone, MilestoneForm, "Correct a milestone", "Milestone")
 
 
 @access.case_management

@@ -233,6 +233,27 @@ def management_data(response):
     return data
 
 
+def filled_in(response):
+    """An admin change page's form and inline rows as the browser would post them unchanged."""
+    data = management_data(response)
+    forms_on_page = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms_on_page += inline.formset.forms
+    for form in forms_on_page:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif isinstance(value, list | tuple):
+                data[form.add_prefix(name)] = [getattr(v, "pk", v) for v in value]
+            elif isinstance(value, datetime.date):
+                data[form.add_prefix(name)] = value.strftime("%d/%m/%Y")
+            elif value is not None:
+                data[form.add_prefix(name)] = getattr(value, "pk", value)
+    return data
+
+
 def client_post_data(response, borough, **overrides):
     data = management_data(response)
     data.update(
@@ -288,6 +309,40 @@ class TestAdminWrites:
         assert errors["closure_reason"] == ["Give a reason for closing the case."]
         assert errors["ended_on"] == ["A closed case needs the date it ended."]
         assert not Client.objects.exists()
+
+    @pytest.mark.parametrize("model", ["offence", "milestone", "session"])
+    def test_an_admin_change_raises_the_records_version(self, model):
+        """A coordinator's form opened before an admin's correction is then refused."""
+        active = factories.ClientFactory(borough=self.borough, active=True)
+        record = {
+            "offence": lambda: factories.OffenceFactory(client=active),
+            "milestone": lambda: factories.MilestoneFactory(client=active),
+            "session": lambda: factories.SupportSessionFactory(client=active),
+        }[model]()
+        url = admin_url(type(record), "change", record.pk)
+        data = filled_in(self.client.get(url))
+        changed = {"offence": "notes", "milestone": "evidence", "session": "notes"}[model]
+        data[changed] = "Corrected by the admin"
+        response = self.client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        record.refresh_from_db()
+        assert getattr(record, changed) == "Corrected by the admin"
+        assert record.version == 2
+
+    def test_an_offence_changed_inline_on_the_client_raises_its_version(self):
+        active = factories.ClientFactory(borough=self.borough, active=True)
+        offence = factories.OffenceFactory(client=active, disposal="PENDING", outcome_date=None)
+        url = admin_url(Client, "change", active.pk)
+        page = self.client.get(url)
+        data = filled_in(page)
+        inlines = page.context["inline_admin_formsets"]
+        [row] = next(i.formset.forms for i in inlines if i.opts.model is Offence)
+        prefix = row.prefix
+        data.update({f"{prefix}-disposal": "CAUTION", f"{prefix}-outcome_date": "01/04/2019"})
+        response = self.client.post(url, data)
+        assert response.status_code == 302, response.context["errors"]
+        offence.refresh_from_db()
+        assert (offence.disposal, offence.version) == ("CAUTION", 2)
 
     def test_session_added_inline_records_who_logged_it(self, admin_user):
         active = factories.ClientFactory(borough=self.borough, active=True)

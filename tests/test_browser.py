@@ -37,6 +37,7 @@ from mentoring.models import (  # noqa: E402
     AccessLog,
     Assignment,
     Client,
+    Offence,
     StaffProfile,
     SupportArea,
     SupportSession,
@@ -194,7 +195,15 @@ def cast(transactional_db, settings):
         offence_date=today - datetime.timedelta(days=40),
         outcome_date=today - datetime.timedelta(days=10),
     )
-    factories.MilestoneFactory(client=jordan, achieved_on=today - datetime.timedelta(days=30))
+    pending = factories.OffenceFactory(
+        client=jordan,
+        offence_date=today - datetime.timedelta(days=20),
+        disposal=Offence.Disposal.PENDING,
+        outcome_date=None,
+    )
+    milestone = factories.MilestoneFactory(
+        client=jordan, achieved_on=today - datetime.timedelta(days=30)
+    )
     factories.GoalFactory(client=jordan, set_on=today - datetime.timedelta(days=60))
 
     kai = factories.ClientFactory(
@@ -227,6 +236,8 @@ def cast(transactional_db, settings):
         tyler=tyler,
         recent_session=recent,
         old_session=old,
+        pending_offence=pending,
+        milestone=milestone,
         croydon_session=croydon_session,
     )
 
@@ -638,6 +649,14 @@ def _screens(role, cast):
         Screen("add offence", f"/clients/{jordan}/offences/new/"),
         Screen("add milestone", f"/clients/{jordan}/milestones/new/"),
         Screen("add goal", f"/clients/{jordan}/goals/new/"),
+        Screen("record an outcome", f"/offences/{cast.pending_offence.pk}/edit/"),
+        Screen(
+            "record an outcome with errors",
+            f"/offences/{cast.pending_offence.pk}/edit/",
+            submit="Save changes",
+            fill=(("Outcome date", "01/01/2020"),),
+        ),
+        Screen("correct a milestone", f"/milestones/{cast.milestone.pk}/edit/"),
         Screen("former mentors", "/mentors/?show=all"),
         Screen("change history", f"/clients/{jordan}/history/"),
         Screen("subject access export", f"/clients/{jordan}/export/"),

@@ -86,6 +86,8 @@ def cast(borough_a, coordinator_a):
             safeguarding_concern=True,  # so that its follow-up page opens
         ),
         "goal": factories.GoalFactory(client=active),
+        "offence": factories.OffenceFactory(client=active),
+        "milestone": factories.MilestoneFactory(client=active),
         "borough": borough_a,
     }
 
@@ -103,6 +105,8 @@ def url_for(name, route, cast):
     }
     pks = {
         "goal_status": cast["goal"].pk,
+        "offence_edit": cast["offence"].pk,
+        "milestone_edit": cast["milestone"].pk,
         "session_edit": cast["session"].pk,
         "safeguarding_follow_up": cast["session"].pk,
     }
@@ -180,6 +184,8 @@ def test_the_walk_finds_every_form():
         "milestone_new",
         "goal_new",
         "goal_status",
+        "offence_edit",
+        "milestone_edit",
         "login",
         "logout",
         "password_change",

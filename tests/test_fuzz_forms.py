@@ -383,6 +383,13 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
         other_client=other_client,
         session=session,
         goal=goal,
+        offence=factories.OffenceFactory(
+            client=active,
+            offence_date=active.started_on,
+            disposal=Offence.Disposal.PENDING,
+            outcome_date=None,
+        ),
+        milestone=factories.MilestoneFactory(client=active, verified=False),
         areas=list(SupportArea.objects.values_list("pk", flat=True)),
     )
 
@@ -604,7 +611,7 @@ def session_edit_data(w):
     return at(reverse("session_edit", args=[w.session.pk]), mutated(valid, nasty))
 
 
-def offence_data(w):
+def _offence_fields(w):
     plain = st.fixed_dictionaries(
         {
             "offence_type": st.sampled_from(_values(Offence.OffenceType)),
@@ -635,10 +642,27 @@ def offence_data(w):
         "source": nasty_choice(_values(Offence.Source)),
         "notes": NASTY_TEXT,
     }
-    return at(_ref_url("offence_new", w.active), mutated(valid(), nasty))
+    return valid(), nasty
 
 
-def milestone_data(w):
+def offence_data(w):
+    return at(_ref_url("offence_new", w.active), mutated(*_offence_fields(w)))
+
+
+def _edited(fields, record):
+    """A record's form as posted to correct it: its fields and its version."""
+    valid, nasty = fields
+    valid = st.tuples(valid, st.just(str(record.version))).map(
+        lambda pair: {**pair[0], "version": pair[1]}
+    )
+    return mutated(valid, {**nasty, "version": nasty_pk(record.version - 1, record.version)})
+
+
+def offence_edit_data(w):
+    return at(reverse("offence_edit", args=[w.offence.pk]), _edited(_offence_fields(w), w.offence))
+
+
+def _milestone_fields(w):
     valid = st.fixed_dictionaries(
         {
             "kind": st.sampled_from(_values(Milestone.Kind)),
@@ -653,7 +677,16 @@ def milestone_data(w):
         "evidence": NASTY_TEXT,
         "verified": NASTY_BOOL,
     }
-    return at(_ref_url("milestone_new", w.active), mutated(valid, nasty))
+    return valid, nasty
+
+
+def milestone_data(w):
+    return at(_ref_url("milestone_new", w.active), mutated(*_milestone_fields(w)))
+
+
+def milestone_edit_data(w):
+    url = reverse("milestone_edit", args=[w.milestone.pk])
+    return at(url, _edited(_milestone_fields(w), w.milestone))
 
 
 def goal_data(w):
@@ -947,6 +980,8 @@ CASES = [
     FormCase("session_edit", session_edit_data),
     FormCase("offence_new", offence_data),
     FormCase("milestone_new", milestone_data),
+    FormCase("offence_edit", offence_edit_data),
+    FormCase("milestone_edit", milestone_edit_data),
     FormCase("goal_new", goal_data),
     FormCase("goal_status", goal_status_data, statuses=frozenset({302})),
     FormCase("password_change", password_change_data, succeeded=redirected, pages=no_pages),

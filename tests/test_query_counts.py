@@ -44,6 +44,8 @@ def world(borough_a, borough_b, coordinator_a, manager, mentor_a):
         "referred": referred,
         "session": session,
         "goal": goal,
+        "offence": factories.OffenceFactory(client=active),
+        "milestone": factories.MilestoneFactory(client=active),
         "mentor": mentor_a,
         "boroughs": (borough_a, borough_b),
     }
@@ -99,6 +101,12 @@ def pages(world):
         ("offence_new", reverse("offence_new", args=[active]), "coordinator_a"),
         ("milestone_new", reverse("milestone_new", args=[active]), "coordinator_a"),
         ("goal_new", reverse("goal_new", args=[active]), "coordinator_a"),
+        ("offence_edit", reverse("offence_edit", args=[world["offence"].pk]), "coordinator_a"),
+        (
+            "milestone_edit",
+            reverse("milestone_edit", args=[world["milestone"].pk]),
+            "coordinator_a",
+        ),
         ("session_new", reverse("session_new"), "coordinator_a"),
         ("session_edit", reverse("session_edit", args=[world["session"].pk]), "coordinator_a"),
         (

@@ -160,6 +160,8 @@ EXPECTED = {
     "milestone_new": same(CASE_MANAGEMENT_ON_A),
     "goal_new": same(CASE_MANAGEMENT_ON_A),
     "goal_status": post_only(CASE_MANAGEMENT_ON_A),
+    "offence_edit": same(CASE_MANAGEMENT_ON_A),
+    "milestone_edit": same(CASE_MANAGEMENT_ON_A),
     # Sessions.
     "client_session_new": same(CASEWORK_ON_A),
     "session_new": same(CASEWORK),
@@ -613,6 +615,8 @@ POSITIONAL_ARGUMENTS = {"simple_history": ["object_id", "history_id"]}
 # Which record an <int:pk> means, per page.
 PK_RECORDS = {
     "goal_status": "goal",
+    "offence_edit": "offence",
+    "milestone_edit": "milestone",
     "session_edit": "session",
     "safeguarding_follow_up": "session",  # the world's sessions raise a concern
     "mentor_detail": "mentor",
@@ -886,6 +890,8 @@ def test_managers_and_mentors_change_no_client_record():
         "milestone_new",
         "goal_new",
         "goal_status",
+        "offence_edit",
+        "milestone_edit",
     ]:
         assert EXPECTED[key]["POST"]["manager"] == FORBIDDEN, key
         assert EXPECTED[key]["POST"]["mentor_a"] == FORBIDDEN, key

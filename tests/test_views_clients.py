@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from mentoring import services
+from mentoring import history, services
 from mentoring.models import (
     Assignment,
     Client,
@@ -54,6 +54,17 @@ CLIENT_PAGES = {
     "milestone_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "goal_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "goal_status": SimpleNamespace(client="active", roles="manage", get=False, post=True),
+    # A pending offence and an unverified milestone of borough A's client with no mentor
+    # of theirs (borough B: of its active client), by primary key.
+    "offence_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    "milestone_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+}
+# Pages reached by a record's primary key, not a client reference: the record of each
+# borough in the ``case`` fixture.
+RECORD_PAGES = {
+    "goal_status": ("goal", "other_goal"),
+    "offence_edit": ("offence", "other_offence"),
+    "milestone_edit": ("milestone", "other_milestone"),
 }
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
@@ -92,8 +103,12 @@ def snapshot():
             Assignment.objects.order_by("pk").values_list("pk", "mentor", "ended_on")
         ),
         "goals": list(Goal.objects.order_by("pk").values_list("pk", "status")),
-        "offences": Offence.objects.count(),
-        "milestones": Milestone.objects.count(),
+        "offences": list(
+            Offence.objects.order_by("pk").values_list("pk", "disposal", "outcome_date", "version")
+        ),
+        "milestones": list(
+            Milestone.objects.order_by("pk").values_list("pk", "verified", "evidence", "version")
+        ),
         "sessions": SupportSession.objects.count(),
     }
 
@@ -160,7 +175,25 @@ def case(borough_a, borough_b, mentor_a):
     )
     mentor_b = factories.MentorFactory(home_borough=borough_b, first_name="Nia", last_name="Obi")
     factories.AssignmentFactory(client=other, mentor=mentor_b)
+
+    def pending_offence(client):
+        return factories.OffenceFactory(
+            client=client,
+            offence_date=datetime.date(2020, 9, 1),
+            disposal=Offence.Disposal.PENDING,
+            outcome_date=None,
+        )
+
+    def unverified_milestone(client):
+        return factories.MilestoneFactory(
+            client=client, achieved_on=datetime.date(2020, 8, 1), verified=False, evidence=""
+        )
+
     return SimpleNamespace(
+        offence=pending_offence(unassigned),
+        other_offence=pending_offence(other),
+        milestone=unverified_milestone(unassigned),
+        other_milestone=unverified_milestone(other),
         active=active,
         referred=referred,
         unassigned=unassigned,
@@ -177,8 +210,9 @@ def page_url(name, case, borough="a"):
     """The URL of page ``name`` for the case's client (or goal) of that page in a borough."""
     if name in LIST_PAGES:
         return reverse(name)
-    if name == "goal_status":
-        return reverse(name, args=[(case.goal if borough == "a" else case.other_goal).pk])
+    if name in RECORD_PAGES:
+        record = getattr(case, RECORD_PAGES[name][borough == "b"])
+        return reverse(name, args=[record.pk])
     client = {
         ("a", "active"): case.active,
         ("a", "referred"): case.referred,
@@ -232,6 +266,21 @@ def valid_post(name, case):
             "status": Goal.Status.OPEN,
         },
         "goal_status": lambda: {"status": Goal.Status.ACHIEVED},
+        "offence_edit": lambda: {
+            "offence_date": "01/09/2020",
+            "offence_type": Offence.OffenceType.THEFT,
+            "disposal": Offence.Disposal.YOUTH_CAUTION,
+            "outcome_date": "20/10/2020",
+            "source": Offence.Source.COURT_RECORD,
+            "version": 1,
+        },
+        "milestone_edit": lambda: {
+            "kind": "OBTAINED_ID",
+            "achieved_on": "01/08/2020",
+            "evidence": "Saw the provisional licence",
+            "verified": "on",
+            "version": 1,
+        },
     }[name]()
 
 
@@ -1162,7 +1211,7 @@ class TestClientRecords:
         assert response.status_code == 200
         assert response.context["form"].errors[field] == [message]
         assert inline_errors(response, field) == [message]
-        assert not Offence.objects.exists()
+        assert not Offence.objects.filter(client=self.case.active).exists()
 
     def test_future_offence_date_is_refused(self):
         tomorrow = dmy(today() + datetime.timedelta(days=1))
@@ -1176,7 +1225,7 @@ class TestClientRecords:
         assert response.context["form"].errors["offence_date"] == [
             "The offence date is in the future."
         ]
-        assert not Offence.objects.exists()
+        assert not Offence.objects.filter(client=self.case.active).exists()
 
     def test_milestone_is_added_to_the_client(self):
         response = self.client.post(
@@ -1204,7 +1253,7 @@ class TestClientRecords:
         assert response.status_code == 200
         assert response.context["form"].errors["achieved_on"] == [message]
         assert inline_errors(response, "achieved_on") == [message]
-        assert not Milestone.objects.exists()
+        assert not Milestone.objects.filter(client=self.case.active).exists()
 
     def test_goal_is_added_to_the_client(self):
         response = self.client.post(self.url("goal_new"), valid_post("goal_new", self.case))
@@ -1251,6 +1300,190 @@ class TestClientRecords:
         assert self.client.post(url, {"status": Goal.Status.ACHIEVED}).status_code == 404
         self.case.other_goal.refresh_from_db()
         assert self.case.other_goal.status == Goal.Status.OPEN
+
+
+# Correcting offences and milestones ---------------------------------------------------
+
+
+class TestCorrectRecords:
+    """
+    An offence's outcome comes weeks after it is recorded, and a milestone's evidence
+    after it is claimed: coordinators complete and correct both on their own pages.
+    """
+
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, case):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.case = case
+
+    def post(self, name, **overrides):
+        record = getattr(self.case, RECORD_PAGES[name][0])
+        data = dict(valid_post(name, self.case), **overrides)
+        return self.client.post(reverse(name, args=[record.pk]), data)
+
+    def test_recording_an_outcome_makes_a_pending_offence_a_proven_one(self):
+        offence = self.case.offence
+        assert not offence.is_proven
+        response = self.post("offence_edit")
+        assert messages_of(response) == [("success", "Offence saved.")]
+        offence.refresh_from_db()
+        assert offence.disposal == Offence.Disposal.YOUTH_CAUTION
+        assert offence.outcome_date == datetime.date(2020, 10, 20)
+        assert offence.source == Offence.Source.COURT_RECORD
+        assert offence.is_proven
+        assert offence.version == 2
+
+    def test_the_page_says_what_a_pending_offence_awaits(self):
+        response = self.client.get(reverse("offence_edit", args=[self.case.offence.pk]))
+        assert response.context["title"] == "Record the outcome"
+        assert "awaiting its outcome" in response.content.decode()
+        Offence.objects.filter(pk=self.case.offence.pk).update(
+            disposal=Offence.Disposal.FINE, outcome_date=datetime.date(2020, 10, 1)
+        )
+        response = self.client.get(reverse("offence_edit", args=[self.case.offence.pk]))
+        assert response.context["title"] == "Correct an offence"
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "message"),
+        [
+            (
+                {"outcome_date": ""},
+                "outcome_date",
+                "Give the date of the outcome (conviction, caution or decision), or mark the "
+                "disposal as pending.",
+            ),
+            (
+                {"outcome_date": "01/08/2020"},
+                "outcome_date",
+                "The outcome cannot be before the offence.",
+            ),
+            (
+                {"disposal": "PENDING"},
+                "outcome_date",
+                "A pending case has no outcome date yet: choose the disposal.",
+            ),
+            ({"disposal": "GUILTY"}, "disposal", None),
+            ({"offence_date": "31/02/2020"}, "offence_date", "Enter a valid date."),
+        ],
+        ids=[
+            "no-outcome-date",
+            "outcome-before-offence",
+            "pending-with-date",
+            "bad-disposal",
+            "bad-date",
+        ],
+    )
+    def test_an_invalid_correction_is_refused_next_to_the_field(self, overrides, field, message):
+        before = snapshot()
+        response = self.post("offence_edit", **overrides)
+        assert response.status_code == 200
+        errors = response.context["form"].errors[field]
+        assert errors == [message] if message else errors
+        assert inline_errors(response, field) == errors
+        assert snapshot() == before
+
+    def test_an_outcome_in_the_future_is_refused(self):
+        tomorrow = dmy(today() + datetime.timedelta(days=1))
+        response = self.post("offence_edit", outcome_date=tomorrow)
+        assert response.context["form"].errors["outcome_date"] == [
+            "The outcome date is in the future."
+        ]
+        self.case.offence.refresh_from_db()
+        assert self.case.offence.version == 1
+
+    def test_a_save_crossed_by_another_coordinators_is_refused_then_can_be_repeated(self):
+        offence = self.case.offence
+        # Someone recorded a different outcome after this form was opened (version 1).
+        Offence.objects.filter(pk=offence.pk).update(
+            disposal=Offence.Disposal.NO_FURTHER_ACTION,
+            outcome_date=datetime.date(2020, 9, 30),
+            version=2,
+        )
+        response = self.post("offence_edit")
+        assert response.status_code == 200
+        error = response.context["form"].non_field_errors()[0]
+        assert error.startswith("Someone else saved this offence while you were editing it")
+        assert "Disposal, Outcome date, Source" in error
+        offence.refresh_from_db()
+        assert offence.disposal == Offence.Disposal.NO_FURTHER_ACTION
+        # The page now carries the saved version: saving again is a deliberate choice.
+        assert response.context["form"].data["version"] == 2
+        assert self.post("offence_edit", version=2).status_code == 302
+        offence.refresh_from_db()
+        assert (offence.disposal, offence.version) == (Offence.Disposal.YOUTH_CAUTION, 3)
+
+    def test_a_post_without_its_version_writes_nothing(self):
+        before = snapshot()
+        data = valid_post("offence_edit", self.case)
+        del data["version"]
+        response = self.client.post(reverse("offence_edit", args=[self.case.offence.pk]), data)
+        assert response.status_code == 200
+        assert "version" in response.context["form"].errors
+        assert snapshot() == before
+
+    def test_verifying_a_milestone(self):
+        response = self.post("milestone_edit")
+        assert messages_of(response) == [("success", "Milestone saved.")]
+        milestone = self.case.milestone
+        milestone.refresh_from_db()
+        assert milestone.verified
+        assert milestone.evidence == "Saw the provisional licence"
+        assert milestone.version == 2
+
+    def test_a_milestone_dated_before_the_referral_is_refused(self):
+        before = snapshot()
+        earlier = dmy(self.case.unassigned.referred_on - datetime.timedelta(days=1))
+        response = self.post("milestone_edit", achieved_on=earlier)
+        assert response.context["form"].errors["achieved_on"] == [
+            "Milestones count from the referral date onwards."
+        ]
+        assert snapshot() == before
+
+    @pytest.mark.parametrize("name", ["offence_edit", "milestone_edit"])
+    def test_an_anonymised_clients_records_are_not_edited(self, name):
+        Client.objects.filter(pk=self.case.unassigned.pk).update(anonymised_on=today())
+        before = snapshot()
+        response = self.post(name)
+        assert response.status_code == 302
+        assert messages_of(response) == [
+            ("error", "This client's details were removed under the retention policy.")
+        ]
+        assert snapshot() == before
+
+    def test_the_correction_is_in_the_clients_change_history(self):
+        self.post("offence_edit")
+        latest = history.client_changes(self.case.unassigned)[0]
+        assert (latest.who, latest.action) == ("coord_a", "Changed")
+        assert latest.record == "Offence of 01/09/2020"
+        fields = {label: (old, new) for label, old, new in latest.fields}
+        assert fields["Disposal"] == ("Pending", "Youth caution")
+
+    def test_the_client_page_lists_offences_awaiting_an_outcome_with_a_link(self):
+        url = reverse("client_detail", args=[self.case.unassigned.reference])
+        edit = reverse("offence_edit", args=[self.case.offence.pk])
+        response = self.client.get(url)
+        assert response.context["awaiting_outcome"] == [self.case.offence]
+        page = response.content.decode()
+        assert "Offences awaiting an outcome" in page
+        assert page.count(f'href="{edit}"') == 2  # the list and the timeline
+        assert "Outcome awaited" in page
+        assert reverse("milestone_edit", args=[self.case.milestone.pk]) in page
+        self.post("offence_edit")
+        page = self.client.get(url).content.decode()
+        assert "Offences awaiting an outcome" not in page
+        assert "youth caution on 20/10/2020" in page
+
+    def test_a_mentor_reads_the_offences_without_the_links(self, mentor_a):
+        factories.OffenceFactory(
+            client=self.case.active, disposal=Offence.Disposal.PENDING, outcome_date=None
+        )
+        self.client.force_login(mentor_a.user)
+        page = self.client.get(reverse("client_detail", args=[self.case.active.reference]))
+        body = page.content.decode()
+        assert "Offences awaiting an outcome" in body
+        assert "/offences/" not in body
+        assert "/milestones/" not in body
 
 
 # The client page ----------------------------------------------------------------------
