@@ -420,6 +420,11 @@ class ClientQuerySet(models.QuerySet):
             ),
         )
 
+    def awaiting_outcome(self):
+        """Clients with an offence whose outcome (conviction, caution or decision) is pending."""
+        pending = Offence.objects.filter(client=OuterRef("pk"), disposal=Offence.Disposal.PENDING)
+        return self.filter(Exists(pending))
+
     def needing_contact(self, as_of, days=None):
         """
         Clients active on ``as_of`` with no attended session dated in the ``days`` (default
@@ -1116,7 +1121,17 @@ class Offence(models.Model):
 
     class Meta:
         ordering = ["-offence_date"]
-        indexes = [models.Index(fields=["client", "offence_date"], name="mentoring_offence_client")]
+        indexes = [
+            models.Index(fields=["client", "offence_date"], name="mentoring_offence_client"),
+            # The client list's "offence outcome awaited" filter: the few pending offences
+            # (900 of 60,000 at 100,000 clients) instead of a scan of every offence, twice
+            # a page (count and rows), 3.5 ms each.
+            models.Index(
+                fields=["client"],
+                condition=Q(disposal="PENDING"),
+                name="mentoring_offence_pending",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome_date__isnull=True) | Q(outcome_date__gte=F("offence_date")),

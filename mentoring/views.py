@@ -251,6 +251,8 @@ def client_list(request):
         clients = clients.filter(current_mentor_id=mentor)
     if params.get("needs_contact") == "1":
         clients = clients.filter(pk__in=Client.objects.needing_contact(_today()).values("pk"))
+    if params.get("outcome_awaited") == "1":
+        clients = clients.awaiting_outcome()
     sort = params.get("sort", "-referred")
     field = CLIENT_SORTS.get(sort.lstrip("-"))
     if field is None:

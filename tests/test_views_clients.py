@@ -1707,6 +1707,26 @@ class TestClientListSearchAndFilters:
         )
         assert self.get(needs_contact="1") == [self.case.unassigned.reference]
 
+    def test_filter_offence_outcome_awaited(self):
+        # The case's pending offences: one on the borough's unassigned client, one in
+        # borough B (out of scope). A decided offence does not count.
+        factories.OffenceFactory(client=self.case.active)
+        assert self.get(outcome_awaited="1") == [self.case.unassigned.reference]
+        Offence.objects.filter(pk=self.case.offence.pk).update(
+            disposal=Offence.Disposal.ACQUITTED, outcome_date=datetime.date(2020, 12, 1)
+        )
+        assert self.get(outcome_awaited="1") == []
+        # Not the filter's value: ignored, so borough A's three clients are listed.
+        assert len(self.get(outcome_awaited="yes")) == 3
+
+    def test_the_outcome_filter_adds_no_query(self):
+        counts = []
+        for params in ({}, {"outcome_awaited": "1"}):
+            with CaptureQueriesContext(connection) as queries:
+                self.client.get(reverse("client_list"), params)
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
     @pytest.mark.parametrize(
         "params",
         [
