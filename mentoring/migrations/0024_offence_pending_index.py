@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mentoring', '0023_offence_milestone_version'),
+        ("mentoring", "0023_offence_milestone_version"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='offence',
-            index=models.Index(condition=models.Q(('disposal', 'PENDING')), fields=['client'], name='mentoring_offence_pending'),
+            model_name="offence",
+            index=models.Index(
+                condition=models.Q(("disposal", "PENDING")),
+                fields=["client"],
+                name="mentoring_offence_pending",
+            ),
         ),
     ]
