@@ -66,15 +66,21 @@ DROPPED_FK_INDEXES = importlib.import_module("mentoring.migrations.0015_drop_red
 def test_covered_foreign_keys_have_only_the_index_that_leads_with_them(
     model_name, field_name, covering
 ):
-    """Migration 0015 left one index per covered foreign key: the composite one."""
+    """
+    Migration 0015 left one index per covered foreign key: the composite one. A partial
+    index on the column (some rows only, e.g. pending offences) is not a copy of it.
+    """
     from django.db import connection
 
     model = apps.get_model("mentoring", model_name)
     column = model._meta.get_field(field_name).column
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    partial = {index.name for index in model._meta.indexes if index.condition is not None}
     assert constraints[covering]["columns"][0] == column
-    assert DROPPED_FK_INDEXES._own(constraints, column) == []
+    assert [
+        name for name in DROPPED_FK_INDEXES._own(constraints, column) if name not in partial
+    ] == []
 
 
 @pytest.mark.django_db

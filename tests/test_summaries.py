@@ -336,3 +336,19 @@ def test_flushing_the_database_leaves_no_summary_behind():
     call_command("flush", interactive=False, verbosity=0)
     assert not SessionDay.objects.exists()
     assert not SessionAreaDay.objects.exists()
+
+
+def test_every_trigger_is_on_the_migrated_database():
+    """
+    A migration that rebuilds a table (SQLite adding a column with a default, say) drops
+    its triggers unless it takes them down and puts them back (0020, 0023): then a
+    cached figure would silently stop following the data.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {name for (name,) in cursor.fetchall()}
+    expected = {name for name, *_rest in summaries._TRIGGERS}
+    assert expected - present == set()
