@@ -189,7 +189,8 @@ def _open_concerns():
 def _queues(clients):
     """
     The coordinator's work waiting on them: referrals not yet started or declined, oldest
-    first, and active clients with no mentor, longest first; each with its full count,
+    first, active clients with no mentor, longest first, and offences awaiting their
+    outcome, oldest first; each with its full count,
     taken in the same query by a window over the rows before the limit.
     """
     waiting = clients.select_related("borough").annotate(waiting_total=Window(Count("pk")))
@@ -201,6 +202,15 @@ def _queues(clients):
         .without_mentor()
         .order_by("started_on", "reference"),
     }
+    # Offences still awaiting their outcome, the oldest first: until a conviction is
+    # recorded it cannot count as a proven reoffence (read from the pending offences'
+    # partial index, a few hundred rows at 100,000 clients).
+    queues["awaiting_outcome"] = (
+        Offence.objects.filter(client__in=clients, disposal=Offence.Disposal.PENDING)
+        .select_related("client__borough")
+        .annotate(waiting_total=Window(Count("pk")))
+        .order_by("offence_date", "pk")
+    )
     context = {"no_mentor": NO_MENTOR}
     for name, queryset in queues.items():
         shown = list(queryset[:QUEUE_SHOWN])

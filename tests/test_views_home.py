@@ -281,6 +281,39 @@ class TestCoordinatorHome:
         body = self.client.get(HOME).content.decode()
         assert "No referrals waiting." in body
         assert "Every active client has a mentor." in body
+        assert "No offence is awaiting an outcome." in body
+
+    def test_offences_awaiting_an_outcome_oldest_first_in_their_boroughs(
+        self, caseload, borough_a
+    ):
+        mine = caseload["seen"][0]
+
+        def offence(person, days, **outcome):
+            pending = {"disposal": "PENDING", "outcome_date": None}
+            return factories.OffenceFactory(
+                client=person, offence_date=days_ago(days), **(outcome or pending)
+            )
+
+        newer, older = offence(mine, 10), offence(caseload["unassigned"], 40)
+        offence(mine, 50, disposal="FINE", outcome_date=days_ago(20))  # decided
+        offence(caseload["other"], 60)  # another borough's
+        response = self.client.get(HOME)
+        assert list(response.context["awaiting_outcome"]) == [older, newer]
+        assert response.context["awaiting_outcome_total"] == 2
+        body = response.content.decode()
+        assert reverse("offence_edit", args=[older.pk]) in body
+        assert caseload["other"].last_name not in body
+
+    def test_a_long_outcome_queue_links_to_the_client_list(self, borough_a):
+        person = factories.ClientFactory(borough=borough_a, active=True)
+        for n in range(views.QUEUE_SHOWN + 1):
+            factories.OffenceFactory(
+                client=person, offence_date=days_ago(30 + n), disposal="PENDING", outcome_date=None
+            )
+        response = self.client.get(HOME)
+        assert len(response.context["awaiting_outcome"]) == views.QUEUE_SHOWN
+        assert response.context["awaiting_outcome_total"] == views.QUEUE_SHOWN + 1
+        assert '?outcome_awaited=1">See their clients' in response.content.decode()
 
 
 class TestMentorHome:
@@ -348,8 +381,9 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 
 # Fixed query counts -------------------------------------------------------------------
 
-# Measured with the fixed cast; see tests/test_views_clients.py.
-COORDINATOR_HOME_QUERIES = 11
+# Measured with the fixed cast; see tests/test_views_clients.py. 12: the queue of
+# offences awaiting an outcome added one.
+COORDINATOR_HOME_QUERIES = 12
 MENTOR_HOME_QUERIES = 9
 
 
@@ -363,9 +397,11 @@ def add_caseload(borough, mentor, count):
         factories.SupportSessionFactory(
             client=person, mentor=mentor, date=days_ago(n % 5), safeguarding_concern=True
         )
-        # And the coordinator's queues: a referral and an active client with no mentor.
+        # And the coordinator's queues: a referral, an active client with no mentor and
+        # an offence awaiting its outcome.
         factories.ClientFactory(borough=borough, referred_on=days_ago(n))
         factories.ClientFactory(borough=borough, active=True, referred_on=days_ago(n + 30))
+        factories.OffenceFactory(client=person, disposal="PENDING", outcome_date=None)
 
 
 def count_queries(client):
