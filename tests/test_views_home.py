@@ -283,9 +283,7 @@ class TestCoordinatorHome:
         assert "Every active client has a mentor." in body
         assert "No offence is awaiting an outcome." in body
 
-    def test_offences_awaiting_an_outcome_oldest_first_in_their_boroughs(
-        self, caseload, borough_a
-    ):
+    def test_offences_awaiting_an_outcome_oldest_first_in_their_boroughs(self, caseload, borough_a):
         mine = caseload["seen"][0]
 
         def offence(person, days, **outcome):
