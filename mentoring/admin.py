@@ -456,7 +456,7 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
 
 # Records that coordinators edit on their own pages, where a version detects an edit
 # crossed by another save: the admin's saves raise it too (``services.versioned_save``).
-VERSIONED = (Client, SupportSession, Offence, Milestone)
+VERSIONED = (Client, SupportSession, Offence, Milestone, Placement)
 
 
 class VersionedAdmin:
@@ -812,7 +812,7 @@ class EmployerAdmin(RecordChoices, admin.ModelAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(SearchThroughRelations, RecordChoices, admin.ModelAdmin):
+class PlacementAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "employer", "kind", "started_on", "ended_on"]
     list_filter = [OpenClosedFilter, "kind", "employer"]
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH] + ["employer__name"]

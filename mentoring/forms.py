@@ -14,6 +14,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -24,10 +25,12 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    Employer,
     Goal,
     Mentor,
     Milestone,
     Offence,
+    Placement,
     SupportArea,
     SupportSession,
     age_on,
@@ -692,6 +695,35 @@ class MilestoneForm(VersionedRecordMixin, forms.ModelForm):
             "achieved_on": DateInput(),
             "evidence": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+class PlacementForm(VersionedRecordMixin, forms.ModelForm):
+    """
+    A client's placement with an employer of the network: those serving the client's
+    borough or the whole network, still taking people (a placement already recorded keeps
+    its employer even if they have since left the network).
+    """
+
+    class Meta:
+        model = Placement
+        fields = ["employer", "kind", "started_on", "ended_on", "notes"]
+        widgets = {
+            "employer": LongSelect,
+            **date_widgets("started_on", "ended_on"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"started_on": "Started on", "ended_on": "Ended on"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        client = self.instance.client
+        serving = Q(is_active=True) & (Q(borough__isnull=True) | Q(borough=client.borough_id))
+        if self.instance.employer_id:
+            serving |= Q(pk=self.instance.employer_id)
+        self.fields["employer"].queryset = Employer.objects.filter(serving).order_by("name")
+        self.fields["employer"].help_text = (
+            "Employers of the network serving this borough or all of them; an admin adds new ones."
+        )
 
 
 class GoalForm(forms.ModelForm):

@@ -4,7 +4,7 @@ Change history of one client's case: who changed what, when, from which value to
 django-simple-history keeps a snapshot of a record after every save or delete (bulk
 writes by ``import_records`` included, through ``bulk_create_with_history`` and
 ``bulk_update_with_history``). This module turns the snapshots of a client and of its
-assignments, sessions, offences, milestones and goals into a readable list of changes,
+assignments, sessions, offences, milestones, goals and placements into a readable list of changes,
 each one the difference between a snapshot and the one before it. A client's support needs
 and a session's support areas are compared too, from the links each snapshot recorded
 (``snapshots``).
@@ -17,7 +17,17 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 
-from .models import Assignment, Client, Goal, Mentor, Milestone, Offence, SupportSession
+from .models import (
+    Assignment,
+    Client,
+    Employer,
+    Goal,
+    Mentor,
+    Milestone,
+    Offence,
+    Placement,
+    SupportSession,
+)
 
 # Each tracked model and how to find its snapshots for one client.
 TRACKED = [
@@ -27,6 +37,7 @@ TRACKED = [
     (Offence, "client_id"),
     (Milestone, "client_id"),
     (Goal, "client_id"),
+    (Placement, "client_id"),
 ]
 # Internal or automatic fields that say nothing to a reader.
 HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
@@ -92,6 +103,9 @@ def _record_label(model, snapshot, names):
         return f"Milestone: {snapshot.get_kind_display()}"
     if model is Goal:
         return f"Goal: {snapshot.description[:60]}"
+    if model is Placement:
+        kind = snapshot.get_kind_display()
+        return f"Placement: {kind} at {names.get((Employer, snapshot.employer_id), 'an employer')}"
     if model is Assignment:
         return f"Assignment to {names.get((Mentor, snapshot.mentor_id), 'a mentor')}"
     return model._meta.verbose_name.capitalize()

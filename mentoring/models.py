@@ -1393,10 +1393,13 @@ class Placement(models.Model):
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="placements")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     started_on = models.DateField()
-    ended_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True, help_text="Empty while it goes on.")
     notes = models.TextField(blank=True)
+    # Raised by each correction, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-started_on"]
@@ -1412,8 +1415,26 @@ class Placement(models.Model):
         return f"{self.client.reference}: {self.get_kind_display()} at {self.employer}"
 
     def clean(self):
-        if self.started_on and self.ended_on and self.ended_on < self.started_on:
-            raise ValidationError({"ended_on": "The placement cannot end before it started."})
+        errors = {}
+        today = timezone.localdate()
+        if self.started_on:
+            if self.started_on > today:
+                errors["started_on"] = (
+                    "This date is in the future: record a placement once it starts."
+                )
+            elif self.client_id and self.started_on < self.client.referred_on:
+                errors["started_on"] = "Placements count from the referral date onwards."
+        if self.ended_on:
+            if self.ended_on > today:
+                errors["ended_on"] = "This date is in the future: record the end once it comes."
+            elif self.started_on and self.ended_on < self.started_on:
+                errors["ended_on"] = "The placement cannot end before it started."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_current(self):
+        return self.ended_on is None
 
 
 class SignedInSession(models.Model):

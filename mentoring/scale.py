@@ -1379,7 +1379,7 @@ class ScaleBuilder:
                 if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
                     employer = rng.choice(employers[c.area.id])
                     placements.append(
-                        (c.id, employer, rng.choice(placement_kinds), achieved, None, "")
+                        (c.id, employer, rng.choice(placement_kinds), achieved, None, "", 1)
                     )
             for area in c.needs[:3]:
                 if not c.ended:
@@ -1407,7 +1407,7 @@ class ScaleBuilder:
             (
                 "placements",
                 m.Placement,
-                "client_id employer_id kind started_on ended_on notes",
+                "client_id employer_id kind started_on ended_on notes version",
                 placements,
             ),
         ):

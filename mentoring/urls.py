@@ -20,9 +20,11 @@ urlpatterns = [
     path("clients/<str:reference>/offences/new/", views.offence_new, name="offence_new"),
     path("clients/<str:reference>/milestones/new/", views.milestone_new, name="milestone_new"),
     path("clients/<str:reference>/goals/new/", views.goal_new, name="goal_new"),
+    path("clients/<str:reference>/placements/new/", views.placement_new, name="placement_new"),
     path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
     path("offences/<int:pk>/edit/", views.offence_edit, name="offence_edit"),
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
+    path("placements/<int:pk>/edit/", views.placement_edit, name="placement_edit"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path(

@@ -43,6 +43,7 @@ from .forms import (
     GoalStatusForm,
     MilestoneForm,
     OffenceForm,
+    PlacementForm,
     ReferralForm,
     SafeguardingFollowUpForm,
     StartSupportForm,
@@ -57,6 +58,7 @@ from .models import (
     Mentor,
     Milestone,
     Offence,
+    Placement,
     SupportSession,
     per_row,
 )
@@ -334,10 +336,10 @@ TIMELINE_PAGE = 50
 def _timeline_page(client, session_count, number):
     """
     One page of the client's timeline (referral, start and closure, sessions, offences,
-    milestones, goals and mentor changes, newest first) and its Page-like facts. Only the
-    sessions up to this page are loaded: a client of several years has hundreds, and
-    drawing them all made the page slow (bench/bench.py). The other kinds are few and
-    come whole.
+    milestones, goals, mentor changes and placements, newest first) and its Page-like
+    facts. Only the sessions up to this page are loaded: a client of several years has
+    hundreds, and drawing them all made the page slow (bench/bench.py). The other kinds are
+    few and come whole.
     """
     # The case's own steps: referred first on its day, closed last (the sort below is
     # newest first, and within a day by this second number, smallest first).
@@ -356,6 +358,10 @@ def _timeline_page(client, session_count, number):
         entries.append((a.started_on, 4, a.pk, "assignment_start", a))
         if a.ended_on:
             entries.append((a.ended_on, 5, a.pk, "assignment_end", a))
+    for p in client.placements.all():
+        entries.append((p.started_on, 6, p.pk, "placement_start", p))
+        if p.ended_on:
+            entries.append((p.ended_on, 7, p.pk, "placement_end", p))
     pages = max(1, -(-(session_count + len(entries)) // TIMELINE_PAGE))
     number = min(max(number, 1), pages)
     # The first number * TIMELINE_PAGE entries hold at most that many sessions.
@@ -407,6 +413,7 @@ def client_detail(request, reference):
         "milestones",
         Prefetch("goals", queryset=Goal.objects.select_related("support_area")),
         Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
+        Prefetch("placements", queryset=Placement.objects.select_related("employer")),
     )
     client = access.get_client_or_404(request.user, reference, queryset)
     services.access_record(
@@ -742,13 +749,11 @@ def client_close(request, reference):
 
 def _add_record(request, reference, form_class, title, noun):
     client = access.get_client_or_404(request.user, reference)
-    form = form_class(_posted(request))
-    if request.method == "POST":
-        form.instance.client = client
-        if form.is_valid():
-            form.save()
-            messages.success(request, f"{noun} added.")
-            return redirect("client_detail", reference=client.reference)
+    form = form_class(_posted(request), instance=form_class._meta.model(client=client))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{noun} added.")
+        return redirect("client_detail", reference=client.reference)
     return render(
         request,
         "mentoring/form_page.html",
@@ -764,6 +769,11 @@ def offence_new(request, reference):
 @access.case_management
 def milestone_new(request, reference):
     return _add_record(request, reference, MilestoneForm, "Record a milestone", "Milestone")
+
+
+@access.case_management
+def placement_new(request, reference):
+    return _add_record(request, reference, PlacementForm, "Record a placement", "Placement")
 
 
 @access.case_management
@@ -812,6 +822,13 @@ def offence_edit(request, pk):
     else:
         title, intro = "Correct an offence", ""
     return _edit_record(request, offence, OffenceForm, title, "Offence", intro)
+
+
+@access.case_management
+def placement_edit(request, pk):
+    placement = access.get_client_record_or_404(request.user, Placement, pk)
+    title = "End or correct a placement" if placement.is_current else "Correct a placement"
+    return _edit_record(request, placement, PlacementForm, title, "Placement")
 
 
 @access.case_management

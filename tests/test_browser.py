@@ -205,6 +205,11 @@ def cast(transactional_db, settings):
         client=jordan, achieved_on=today - datetime.timedelta(days=30)
     )
     factories.GoalFactory(client=jordan, set_on=today - datetime.timedelta(days=60))
+    placement = factories.PlacementFactory(
+        client=jordan,
+        employer=factories.EmployerFactory(name="Builders Ltd", sector="Construction"),
+        started_on=today - datetime.timedelta(days=25),
+    )
 
     kai = factories.ClientFactory(
         borough=southwark, first_name="Kai", last_name="Turner", active=True
@@ -237,6 +242,7 @@ def cast(transactional_db, settings):
         recent_session=recent,
         old_session=old,
         pending_offence=pending,
+        placement=placement,
         milestone=milestone,
         croydon_session=croydon_session,
     )
@@ -657,6 +663,8 @@ def _screens(role, cast):
             fill=(("Outcome date", "01/01/2020"),),
         ),
         Screen("correct a milestone", f"/milestones/{cast.milestone.pk}/edit/"),
+        Screen("add placement", f"/clients/{jordan}/placements/new/"),
+        Screen("end a placement", f"/placements/{cast.placement.pk}/edit/"),
         Screen("former mentors", "/mentors/?show=all"),
         Screen("change history", f"/clients/{jordan}/history/"),
         Screen("subject access export", f"/clients/{jordan}/export/"),

@@ -88,6 +88,7 @@ def cast(borough_a, coordinator_a):
         "goal": factories.GoalFactory(client=active),
         "offence": factories.OffenceFactory(client=active),
         "milestone": factories.MilestoneFactory(client=active),
+        "placement": factories.PlacementFactory(client=active),
         "borough": borough_a,
     }
 
@@ -107,6 +108,7 @@ def url_for(name, route, cast):
         "goal_status": cast["goal"].pk,
         "offence_edit": cast["offence"].pk,
         "milestone_edit": cast["milestone"].pk,
+        "placement_edit": cast["placement"].pk,
         "session_edit": cast["session"].pk,
         "safeguarding_follow_up": cast["session"].pk,
     }
@@ -186,6 +188,8 @@ def test_the_walk_finds_every_form():
         "goal_status",
         "offence_edit",
         "milestone_edit",
+        "placement_new",
+        "placement_edit",
         "login",
         "logout",
         "password_change",

@@ -64,6 +64,7 @@ from mentoring.models import (
     Goal,
     Milestone,
     Offence,
+    Placement,
     StaffProfile,
     SupportArea,
     SupportSession,
@@ -357,6 +358,7 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
         client=active, mentor=full_mentor, date=today - timedelta(days=3), logged_by=coordinator_a
     )
     goal = factories.GoalFactory(client=active, set_on=active.referred_on)
+    employer = factories.EmployerFactory(borough=borough_a)
     enrolled = factories.StaffProfileFactory(
         user__username="coord_2fa", boroughs=[borough_a], role=StaffProfile.Role.COORDINATOR
     ).user
@@ -390,6 +392,12 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
             outcome_date=None,
         ),
         milestone=factories.MilestoneFactory(client=active, verified=False),
+        employer=employer,
+        # Serves borough B only: not a choice for borough A's client.
+        other_employer=factories.EmployerFactory(borough=borough_b),
+        placement=factories.PlacementFactory(
+            client=active, employer=employer, started_on=active.started_on
+        ),
         areas=list(SupportArea.objects.values_list("pk", flat=True)),
     )
 
@@ -689,6 +697,44 @@ def milestone_edit_data(w):
     return at(url, _edited(_milestone_fields(w), w.milestone))
 
 
+def _placement_fields(w):
+    plain = st.fixed_dictionaries(
+        {
+            "employer": st.just(str(w.employer.pk)),
+            "kind": st.sampled_from(_values(Placement.Kind)),
+            "notes": NOTES,
+        }
+    )
+    starts = st.dates(min_value=w.active.referred_on, max_value=w.today)
+    ended = st.booleans()
+
+    @st.composite
+    def valid(draw):
+        data = draw(plain)
+        started_on, fmt = draw(starts), draw(DATE_FORMATS)
+        data["started_on"] = fmt(started_on)
+        data["ended_on"] = fmt(day_between(draw, started_on, w.today)) if draw(ended) else ""
+        return data
+
+    nasty = {
+        "employer": nasty_pk(w.other_employer.pk),
+        "kind": nasty_choice(_values(Placement.Kind)),
+        "started_on": NASTY_DATE,
+        "ended_on": NASTY_DATE,
+        "notes": NASTY_TEXT,
+    }
+    return valid(), nasty
+
+
+def placement_data(w):
+    return at(_ref_url("placement_new", w.active), mutated(*_placement_fields(w)))
+
+
+def placement_edit_data(w):
+    url = reverse("placement_edit", args=[w.placement.pk])
+    return at(url, _edited(_placement_fields(w), w.placement))
+
+
 def goal_data(w):
     plain = st.fixed_dictionaries(
         {
@@ -981,6 +1027,8 @@ CASES = [
     FormCase("offence_new", offence_data),
     FormCase("milestone_new", milestone_data),
     FormCase("offence_edit", offence_edit_data),
+    FormCase("placement_new", placement_data),
+    FormCase("placement_edit", placement_edit_data),
     FormCase("milestone_edit", milestone_edit_data),
     FormCase("goal_new", goal_data),
     FormCase("goal_status", goal_status_data, statuses=frozenset({302})),

@@ -46,6 +46,7 @@ def world(borough_a, borough_b, coordinator_a, manager, mentor_a):
         "goal": goal,
         "offence": factories.OffenceFactory(client=active),
         "milestone": factories.MilestoneFactory(client=active),
+        "placement": factories.PlacementFactory(client=active),
         "mentor": mentor_a,
         "boroughs": (borough_a, borough_b),
     }
@@ -61,6 +62,7 @@ def grow(world, times=6):
             factories.AssignmentFactory(client=person, mentor=mentor)
             factories.SupportSessionFactory(client=person, mentor=mentor, date=today())
             factories.OffenceFactory(client=person)
+            factories.PlacementFactory(client=person)
             factories.ClientFactory(borough=borough, closed=True)
     for n in range(times * 3):
         s = factories.SupportSessionFactory(
@@ -105,6 +107,12 @@ def pages(world):
         (
             "milestone_edit",
             reverse("milestone_edit", args=[world["milestone"].pk]),
+            "coordinator_a",
+        ),
+        ("placement_new", reverse("placement_new", args=[active]), "coordinator_a"),
+        (
+            "placement_edit",
+            reverse("placement_edit", args=[world["placement"].pk]),
             "coordinator_a",
         ),
         ("session_new", reverse("session_new"), "coordinator_a"),

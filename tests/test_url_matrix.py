@@ -162,6 +162,8 @@ EXPECTED = {
     "goal_status": post_only(CASE_MANAGEMENT_ON_A),
     "offence_edit": same(CASE_MANAGEMENT_ON_A),
     "milestone_edit": same(CASE_MANAGEMENT_ON_A),
+    "placement_new": same(CASE_MANAGEMENT_ON_A),
+    "placement_edit": same(CASE_MANAGEMENT_ON_A),
     # Sessions.
     "client_session_new": same(CASEWORK_ON_A),
     "session_new": same(CASEWORK),
@@ -617,6 +619,7 @@ PK_RECORDS = {
     "goal_status": "goal",
     "offence_edit": "offence",
     "milestone_edit": "milestone",
+    "placement_edit": "placement",
     "session_edit": "session",
     "safeguarding_follow_up": "session",  # the world's sessions raise a concern
     "mentor_detail": "mentor",
@@ -892,6 +895,8 @@ def test_managers_and_mentors_change_no_client_record():
         "goal_status",
         "offence_edit",
         "milestone_edit",
+        "placement_new",
+        "placement_edit",
     ]:
         assert EXPECTED[key]["POST"]["manager"] == FORBIDDEN, key
         assert EXPECTED[key]["POST"]["mentor_a"] == FORBIDDEN, key

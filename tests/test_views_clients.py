@@ -24,10 +24,12 @@ from mentoring import history, services
 from mentoring.models import (
     Assignment,
     Client,
+    Employer,
     Goal,
     Mentor,
     Milestone,
     Offence,
+    Placement,
     SupportArea,
     SupportSession,
 )
@@ -58,6 +60,8 @@ CLIENT_PAGES = {
     # of theirs (borough B: of its active client), by primary key.
     "offence_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
     "milestone_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    "placement_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "placement_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
 }
 # Pages reached by a record's primary key, not a client reference: the record of each
 # borough in the ``case`` fixture.
@@ -65,6 +69,7 @@ RECORD_PAGES = {
     "goal_status": ("goal", "other_goal"),
     "offence_edit": ("offence", "other_offence"),
     "milestone_edit": ("milestone", "other_milestone"),
+    "placement_edit": ("placement", "other_placement"),
 }
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
@@ -108,6 +113,9 @@ def snapshot():
         ),
         "milestones": list(
             Milestone.objects.order_by("pk").values_list("pk", "verified", "evidence", "version")
+        ),
+        "placements": list(
+            Placement.objects.order_by("pk").values_list("pk", "ended_on", "notes", "version")
         ),
         "sessions": SupportSession.objects.count(),
     }
@@ -189,7 +197,16 @@ def case(borough_a, borough_b, mentor_a):
             client=client, achieved_on=datetime.date(2020, 8, 1), verified=False, evidence=""
         )
 
+    def ongoing_placement(client):
+        return factories.PlacementFactory(
+            client=client, employer=employer, started_on=datetime.date(2020, 9, 1)
+        )
+
+    employer = factories.EmployerFactory(name="Builders Ltd", borough=None)
     return SimpleNamespace(
+        employer=employer,
+        placement=ongoing_placement(unassigned),
+        other_placement=ongoing_placement(other),
         offence=pending_offence(unassigned),
         other_offence=pending_offence(other),
         milestone=unverified_milestone(unassigned),
@@ -272,6 +289,20 @@ def valid_post(name, case):
             "disposal": Offence.Disposal.YOUTH_CAUTION,
             "outcome_date": "20/10/2020",
             "source": Offence.Source.COURT_RECORD,
+            "version": 1,
+        },
+        "placement_new": lambda: {
+            "employer": case.employer.pk,
+            "kind": Placement.Kind.WORK_EXPERIENCE,
+            "started_on": "01/09/2020",
+            "ended_on": "15/09/2020",
+        },
+        "placement_edit": lambda: {
+            "employer": case.employer.pk,
+            "kind": Placement.Kind.APPRENTICESHIP,
+            "started_on": "01/09/2020",
+            "ended_on": "31/10/2020",
+            "notes": "Finished the first year",
             "version": 1,
         },
         "milestone_edit": lambda: {
@@ -1486,6 +1517,126 @@ class TestCorrectRecords:
         assert "/milestones/" not in body
 
 
+# Placements with the employer network -----------------------------------------------
+
+
+class TestPlacements:
+    """Jobs, apprenticeships, work experience and training with the employer network."""
+
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, case):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.case = case
+
+    def add(self, **overrides):
+        data = dict(valid_post("placement_new", self.case), **overrides)
+        return self.client.post(reverse("placement_new", args=[self.case.active.reference]), data)
+
+    def edit(self, **overrides):
+        data = dict(valid_post("placement_edit", self.case), **overrides)
+        return self.client.post(reverse("placement_edit", args=[self.case.placement.pk]), data)
+
+    def test_a_placement_is_added_to_the_client(self):
+        response = self.add()
+        assert messages_of(response) == [("success", "Placement added.")]
+        placement = Placement.objects.get(client=self.case.active)
+        assert (placement.employer, placement.kind) == (self.case.employer, "WORK_EXPERIENCE")
+        assert placement.ended_on == datetime.date(2020, 9, 15)
+
+    def test_the_employers_offered_serve_the_clients_borough_and_still_take_people(
+        self, borough_a, borough_b
+    ):
+        local = factories.EmployerFactory(name="Local Cafe", borough=borough_a)
+        factories.EmployerFactory(name="Far Away Ltd", borough=borough_b)
+        factories.EmployerFactory(name="Gone Ltd", is_active=False)
+        page = self.client.get(reverse("placement_new", args=[self.case.active.reference]))
+        offered = list(page.context["form"].fields["employer"].queryset)
+        assert offered == [self.case.employer, local]
+        response = self.add(employer=Employer.objects.get(name="Far Away Ltd").pk)
+        assert "employer" in response.context["form"].errors
+        assert not Placement.objects.filter(client=self.case.active).exists()
+
+    def test_a_placement_keeps_its_employer_after_they_leave_the_network(self):
+        Employer.objects.filter(pk=self.case.employer.pk).update(is_active=False)
+        assert self.edit().status_code == 302
+        page = self.client.get(reverse("placement_new", args=[self.case.active.reference]))
+        assert list(page.context["form"].fields["employer"].queryset) == []
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "message"),
+        [
+            (
+                {"ended_on": "31/08/2020"},
+                "ended_on",
+                "The placement cannot end before it started.",
+            ),
+            (
+                {"started_on": "01/01/2019", "ended_on": ""},
+                "started_on",
+                "Placements count from the referral date onwards.",
+            ),
+            ({"kind": "INTERNSHIP"}, "kind", None),
+            ({"employer": ""}, "employer", "This field is required."),
+        ],
+        ids=["ends-before-start", "before-referral", "bad-kind", "no-employer"],
+    )
+    def test_an_invalid_placement_is_refused_next_to_the_field(self, overrides, field, message):
+        before = snapshot()
+        response = self.add(**overrides)
+        assert response.status_code == 200
+        errors = response.context["form"].errors[field]
+        assert errors == [message] if message else errors
+        assert inline_errors(response, field) == errors
+        assert snapshot() == before
+
+    @pytest.mark.parametrize("field", ["started_on", "ended_on"])
+    def test_dates_in_the_future_are_refused(self, field):
+        tomorrow = dmy(today() + datetime.timedelta(days=1))
+        overrides = {field: tomorrow, "ended_on": tomorrow} if field == "started_on" else {}
+        overrides[field] = tomorrow
+        response = self.add(**overrides)
+        assert response.context["form"].errors[field][0].startswith("This date is in the future")
+
+    def test_ending_a_placement(self):
+        response = self.edit()
+        assert messages_of(response) == [("success", "Placement saved.")]
+        placement = self.case.placement
+        placement.refresh_from_db()
+        assert (placement.ended_on, placement.version) == (datetime.date(2020, 10, 31), 2)
+        latest = history.client_changes(self.case.unassigned)[0]
+        assert latest.record == "Placement: Apprenticeship at Builders Ltd"
+        assert ("Ended on", "—", "31/10/2020") in latest.fields
+
+    def test_a_crossed_edit_is_refused(self):
+        Placement.objects.filter(pk=self.case.placement.pk).update(notes="Theirs", version=2)
+        response = self.edit()
+        assert response.status_code == 200
+        error = response.context["form"].non_field_errors()[0]
+        assert error.startswith("Someone else saved this placement")
+        self.case.placement.refresh_from_db()
+        assert self.case.placement.notes == "Theirs"
+
+    def test_the_client_page_shows_placements_in_the_sidebar_and_the_timeline(self):
+        self.edit()
+        response = self.client.get(reverse("client_detail", args=[self.case.unassigned.reference]))
+        kinds = [e["kind"] for e in response.context["timeline"]]
+        assert "placement_start" in kinds and "placement_end" in kinds
+        body = response.content.decode()
+        assert "Apprenticeship at Builders Ltd, 01/09/2020 to 31/10/2020" in body
+        assert "Placement ended: apprenticeship at Builders Ltd" in body
+        assert reverse("placement_edit", args=[self.case.placement.pk]) in body
+
+    def test_an_ongoing_placement_is_marked_and_a_mentor_gets_no_link(self, mentor_a):
+        factories.PlacementFactory(client=self.case.active, employer=self.case.employer)
+        self.client.force_login(mentor_a.user)
+        body = self.client.get(
+            reverse("client_detail", args=[self.case.active.reference])
+        ).content.decode()
+        assert "Ongoing" in body
+        assert "/placements/" not in body
+
+
 # The client page ----------------------------------------------------------------------
 
 
@@ -1851,8 +2002,8 @@ def count_queries(client, url):
 # Measured with the fixed cast; a change here means a page's queries now depend on the
 # data (an N+1) or a new query was added on purpose: recount and say why.
 CLIENT_LIST_QUERIES = 8
-# 12 reads plus the access-log insert.
-CLIENT_PAGE_QUERIES = 14
+# 13 reads plus the access-log insert (the placements, with their employers, are the 13th).
+CLIENT_PAGE_QUERIES = 15
 
 
 def add_clients(borough, mentor, count):
@@ -1901,6 +2052,7 @@ class TestQueryCounts:
         factories.OffenceFactory(client=person)
         factories.MilestoneFactory(client=person)
         factories.GoalFactory(client=person)
+        factories.PlacementFactory(client=person, started_on=person.started_on)
         add_sessions(person, self.mentor, 5)
         url = reverse("client_detail", args=[person.reference])
         small = count_queries(self.client, url)
@@ -1909,10 +2061,11 @@ class TestQueryCounts:
             factories.OffenceFactory(client=person)
             factories.MilestoneFactory(client=person)
             factories.GoalFactory(client=person)
+            factories.PlacementFactory(client=person, started_on=person.started_on)
         with django_assert_num_queries(small):
             response = self.client.get(url)
         assert len(response.context["timeline"]) == 50
-        # 200 sessions and 15 others (referral, start, assignment and 4 each of the rest)
+        # 200 sessions and 19 others (referral, start, assignment and 4 each of the rest)
         assert response.context["timeline_page"]["pages"] == 5
         assert small == CLIENT_PAGE_QUERIES
         # The last page holds no session, so its sessions' support areas need no query.
