@@ -1362,6 +1362,13 @@ class Grant(models.Model):
             raise ValidationError({"amount": "A grant is for more than £0."})
 
 
+class EmployerQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Employers serving a borough the user works in, or the whole network."""
+        ids = borough_ids_for(user)
+        return self if ids is None else self.filter(Q(borough__isnull=True) | Q(borough__in=ids))
+
+
 class Employer(models.Model):
     """A business in the employer network that offers clients placements."""
 
@@ -1374,6 +1381,8 @@ class Employer(models.Model):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=30, blank=True)
     is_active = models.BooleanField(default=True)
+
+    objects = EmployerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

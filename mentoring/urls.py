@@ -32,6 +32,7 @@ urlpatterns = [
         views.safeguarding_follow_up,
         name="safeguarding_follow_up",
     ),
+    path("employers/", views.employer_list, name="employer_list"),
     path("mentors/", views.mentor_list, name="mentor_list"),
     path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
     path("dashboard/", dashboards.network_dashboard, name="network_dashboard"),

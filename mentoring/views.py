@@ -54,6 +54,7 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    Employer,
     Goal,
     Mentor,
     Milestone,
@@ -956,6 +957,52 @@ def safeguarding_follow_up(request, pk):
         request,
         "mentoring/safeguarding_form.html",
         {"form": form, "session": session, "client": session.client},
+    )
+
+
+# The employer network -----------------------------------------------------------------
+
+EMPLOYERS_PER_PAGE = 50
+
+
+@access.roles_required(*access.DASHBOARD_ROLES)
+@require_GET
+def employer_list(request):
+    """
+    The employers of the network serving the user's boroughs (or all of them), with their
+    contact, and how many of the user's clients they have given placements: now, and in
+    all. Counts only: a manager reads no client's name here, and another borough's
+    placements with a shared employer are not counted.
+    """
+    user = request.user
+    params = request.GET
+    show_all = params.get("show") == "all"
+    employers = Employer.objects.for_user(user).select_related("borough")
+    if not show_all:
+        employers = employers.filter(is_active=True)
+    q = params.get("q", "").strip()
+    for term in q.split()[:5]:
+        employers = employers.filter(Q(name__icontains=term) | Q(sector__icontains=term))
+    # Sorted and paged on the employers alone; the counts are read for one page of them.
+    page = Paginator(
+        employers.order_by("name", "pk").values_list("pk", flat=True), EMPLOYERS_PER_PAGE
+    ).get_page(params.get("page"))
+    placements = Placement.objects.for_user(user)
+    shown = (
+        Employer.objects.filter(pk__in=list(page.object_list))
+        .select_related("borough")
+        .annotate(
+            placements_now=per_row(
+                placements.filter(ended_on__isnull=True), "employer", Count("*")
+            ),
+            placements_all=per_row(placements, "employer", Count("*")),
+        )
+        .order_by("name", "pk")
+    )
+    return render(
+        request,
+        "mentoring/employer_list.html",
+        {"page": page, "employers": list(shown), "q": q, "show_all": show_all},
     )
 
 

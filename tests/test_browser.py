@@ -673,6 +673,7 @@ def _screens(role, cast):
         Screen("network dashboard", "/dashboard/"),
         Screen("borough dashboard", "/dashboard/southwark/"),
         Screen("dashboard with a date in the future", "/dashboard/?as_of=2999-01-01", status=400),
+        Screen("employer network", "/employers/"),
     ]
     if role == "coordinator":
         return [
@@ -687,6 +688,7 @@ def _screens(role, cast):
             *[s for s in common_casework if s.status == 200],
             *case_management,
             *dashboards[:2],
+            dashboards[3],
             Screen("not found", "/mentors/999999/", status=404),
         ]
     if role == "mentor":

@@ -62,7 +62,7 @@ def grow(world, times=6):
             factories.AssignmentFactory(client=person, mentor=mentor)
             factories.SupportSessionFactory(client=person, mentor=mentor, date=today())
             factories.OffenceFactory(client=person)
-            factories.PlacementFactory(client=person)
+            factories.PlacementFactory(client=person, employer__borough=borough)
             factories.ClientFactory(borough=borough, closed=True)
     for n in range(times * 3):
         s = factories.SupportSessionFactory(
@@ -123,6 +123,8 @@ def pages(world):
             "coordinator_a",
         ),
         ("mentor_list", reverse("mentor_list"), "coordinator_a"),
+        ("employer_list", reverse("employer_list"), "coordinator_a"),
+        ("employer_list", reverse("employer_list"), "manager"),
         ("mentor_detail", reverse("mentor_detail", args=[world["mentor"].pk]), "coordinator_a"),
         ("network_dashboard", reverse("network_dashboard"), "manager"),
         ("borough_dashboard", reverse("borough_dashboard", args=[a.slug]), "manager"),

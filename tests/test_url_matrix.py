@@ -171,6 +171,7 @@ EXPECTED = {
     # Following up a safeguarding concern is the coordinators' (and admins') job.
     "safeguarding_follow_up": same(CASE_MANAGEMENT_ON_A),
     # Mentors and dashboards.
+    "employer_list": get_only(DASHBOARD),
     "mentor_list": same(EVERY_SIGNED_IN),
     "mentor_detail": same(MENTOR_ON_A),
     "network_dashboard": same(DASHBOARD),
