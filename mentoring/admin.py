@@ -456,7 +456,7 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
 
 # Records that coordinators edit on their own pages, where a version detects an edit
 # crossed by another save: the admin's saves raise it too (``services.versioned_save``).
-VERSIONED = (Client, SupportSession, Offence, Milestone, Placement)
+VERSIONED = (Client, SupportSession, Offence, Milestone, Placement, Goal)
 
 
 class VersionedAdmin:
@@ -749,7 +749,7 @@ class MilestoneAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, Hist
 
 
 @admin.register(Goal)
-class GoalAdmin(SearchThroughRelations, RecordChoices, HistoryAdmin):
+class GoalAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
     # By date through a filter, not date_hierarchy, as for sessions: its year list
     # repeated a search of the descriptions (243,000 at 100,000 clients) on every view.

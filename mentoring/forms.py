@@ -721,12 +721,14 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
         if self.instance.employer_id:
             serving |= Q(pk=self.instance.employer_id)
         self.fields["employer"].queryset = Employer.objects.filter(serving).order_by("name")
-        self.fields["employer"].help_text = (
+        self.fields[
+            "employer"
+        ].help_text = (
             "Employers of the network serving this borough or all of them; an admin adds new ones."
         )
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["support_area", "description", "set_on", "target_date", "status"]

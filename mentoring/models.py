@@ -1260,9 +1260,11 @@ class Goal(models.Model):
     set_on = models.DateField(default=timezone.localdate)
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # Raised by each change, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClientRecordQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["status", "target_date"]

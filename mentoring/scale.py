@@ -1390,7 +1390,7 @@ class ScaleBuilder:
                     status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
                 target = c.started + timedelta(days=rng.choice([90, 180, 270]))
                 description = f"Make progress on {area_names[area].lower()}"
-                goals.append((c.id, area, description, c.started, target, status))
+                goals.append((c.id, area, description, c.started, target, status, 1))
         for label, model, fields, rows in (
             (
                 "milestones",
@@ -1401,7 +1401,7 @@ class ScaleBuilder:
             (
                 "goals",
                 m.Goal,
-                "client_id support_area_id description set_on target_date status",
+                "client_id support_area_id description set_on target_date status version",
                 goals,
             ),
             (

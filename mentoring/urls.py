@@ -22,6 +22,7 @@ urlpatterns = [
     path("clients/<str:reference>/goals/new/", views.goal_new, name="goal_new"),
     path("clients/<str:reference>/placements/new/", views.placement_new, name="placement_new"),
     path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
+    path("goals/<int:pk>/edit/", views.goal_edit, name="goal_edit"),
     path("offences/<int:pk>/edit/", views.offence_edit, name="offence_edit"),
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
     path("placements/<int:pk>/edit/", views.placement_edit, name="placement_edit"),

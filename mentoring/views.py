@@ -839,6 +839,13 @@ def milestone_edit(request, pk):
 
 
 @access.case_management
+def goal_edit(request, pk):
+    """A support-plan review: the goal's wording, area, target date and status."""
+    goal = access.get_client_record_or_404(request.user, Goal, pk)
+    return _edit_record(request, goal, GoalForm, "Review a goal", "Goal")
+
+
+@access.case_management
 @require_POST
 def goal_status(request, pk):
     goal = Goal.objects.for_user(request.user).select_related("client").filter(pk=pk).first()
@@ -846,7 +853,7 @@ def goal_status(request, pk):
         raise Http404("No such goal.")
     form = GoalStatusForm(request.POST, instance=goal)
     if form.is_valid():
-        form.save()
+        services.versioned_save(form.save(commit=False))
         messages.success(request, f"Goal marked {goal.get_status_display().lower()}.")
     else:
         messages.error(request, "Choose a valid goal status.")

@@ -310,7 +310,7 @@ class TestAdminWrites:
         assert errors["ended_on"] == ["A closed case needs the date it ended."]
         assert not Client.objects.exists()
 
-    @pytest.mark.parametrize("model", ["offence", "milestone", "session"])
+    @pytest.mark.parametrize("model", ["offence", "milestone", "session", "goal", "placement"])
     def test_an_admin_change_raises_the_records_version(self, model):
         """A coordinator's form opened before an admin's correction is then refused."""
         active = factories.ClientFactory(borough=self.borough, active=True)
@@ -318,10 +318,18 @@ class TestAdminWrites:
             "offence": lambda: factories.OffenceFactory(client=active),
             "milestone": lambda: factories.MilestoneFactory(client=active),
             "session": lambda: factories.SupportSessionFactory(client=active),
+            "goal": lambda: factories.GoalFactory(client=active),
+            "placement": lambda: factories.PlacementFactory(client=active),
         }[model]()
         url = admin_url(type(record), "change", record.pk)
         data = filled_in(self.client.get(url))
-        changed = {"offence": "notes", "milestone": "evidence", "session": "notes"}[model]
+        changed = {
+            "offence": "notes",
+            "milestone": "evidence",
+            "session": "notes",
+            "goal": "description",
+            "placement": "notes",
+        }[model]
         data[changed] = "Corrected by the admin"
         response = self.client.post(url, data)
         assert response.status_code == 302, response.context["adminform"].form.errors

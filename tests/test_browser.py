@@ -204,7 +204,11 @@ def cast(transactional_db, settings):
     milestone = factories.MilestoneFactory(
         client=jordan, achieved_on=today - datetime.timedelta(days=30)
     )
-    factories.GoalFactory(client=jordan, set_on=today - datetime.timedelta(days=60))
+    goal = factories.GoalFactory(
+        client=jordan,
+        set_on=today - datetime.timedelta(days=60),
+        target_date=today - datetime.timedelta(days=5),
+    )
     placement = factories.PlacementFactory(
         client=jordan,
         employer=factories.EmployerFactory(name="Builders Ltd", sector="Construction"),
@@ -243,6 +247,7 @@ def cast(transactional_db, settings):
         old_session=old,
         pending_offence=pending,
         placement=placement,
+        goal=goal,
         milestone=milestone,
         croydon_session=croydon_session,
     )
@@ -665,6 +670,7 @@ def _screens(role, cast):
         Screen("correct a milestone", f"/milestones/{cast.milestone.pk}/edit/"),
         Screen("add placement", f"/clients/{jordan}/placements/new/"),
         Screen("end a placement", f"/placements/{cast.placement.pk}/edit/"),
+        Screen("review a goal", f"/goals/{cast.goal.pk}/edit/"),
         Screen("former mentors", "/mentors/?show=all"),
         Screen("change history", f"/clients/{jordan}/history/"),
         Screen("subject access export", f"/clients/{jordan}/export/"),

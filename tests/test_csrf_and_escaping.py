@@ -109,6 +109,7 @@ def url_for(name, route, cast):
         "offence_edit": cast["offence"].pk,
         "milestone_edit": cast["milestone"].pk,
         "placement_edit": cast["placement"].pk,
+        "goal_edit": cast["goal"].pk,
         "session_edit": cast["session"].pk,
         "safeguarding_follow_up": cast["session"].pk,
     }
@@ -190,6 +191,7 @@ def test_the_walk_finds_every_form():
         "milestone_edit",
         "placement_new",
         "placement_edit",
+        "goal_edit",
         "login",
         "logout",
         "password_change",

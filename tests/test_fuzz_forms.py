@@ -735,7 +735,7 @@ def placement_edit_data(w):
     return at(url, _edited(_placement_fields(w), w.placement))
 
 
-def goal_data(w):
+def _goal_fields(w):
     plain = st.fixed_dictionaries(
         {
             "support_area": st.sampled_from(w.areas).map(str),
@@ -763,7 +763,16 @@ def goal_data(w):
         "target_date": NASTY_DATE,
         "status": nasty_choice(_values(Goal.Status)),
     }
-    return at(_ref_url("goal_new", w.active), mutated(valid(), nasty))
+    return valid(), nasty
+
+
+def goal_data(w):
+    return at(_ref_url("goal_new", w.active), mutated(*_goal_fields(w)))
+
+
+def goal_edit_data(w):
+    url = reverse("goal_edit", args=[w.goal.pk])
+    return at(url, _edited(_goal_fields(w), w.goal))
 
 
 def goal_status_data(w):
@@ -1031,6 +1040,7 @@ CASES = [
     FormCase("placement_edit", placement_edit_data),
     FormCase("milestone_edit", milestone_edit_data),
     FormCase("goal_new", goal_data),
+    FormCase("goal_edit", goal_edit_data),
     FormCase("goal_status", goal_status_data, statuses=frozenset({302})),
     FormCase("password_change", password_change_data, succeeded=redirected, pages=no_pages),
     FormCase(

@@ -110,6 +110,7 @@ def pages(world):
             "coordinator_a",
         ),
         ("placement_new", reverse("placement_new", args=[active]), "coordinator_a"),
+        ("goal_edit", reverse("goal_edit", args=[world["goal"].pk]), "coordinator_a"),
         (
             "placement_edit",
             reverse("placement_edit", args=[world["placement"].pk]),

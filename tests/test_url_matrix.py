@@ -163,6 +163,7 @@ EXPECTED = {
     "offence_edit": same(CASE_MANAGEMENT_ON_A),
     "milestone_edit": same(CASE_MANAGEMENT_ON_A),
     "placement_new": same(CASE_MANAGEMENT_ON_A),
+    "goal_edit": same(CASE_MANAGEMENT_ON_A),
     "placement_edit": same(CASE_MANAGEMENT_ON_A),
     # Sessions.
     "client_session_new": same(CASEWORK_ON_A),
@@ -621,6 +622,7 @@ PK_RECORDS = {
     "offence_edit": "offence",
     "milestone_edit": "milestone",
     "placement_edit": "placement",
+    "goal_edit": "goal",
     "session_edit": "session",
     "safeguarding_follow_up": "session",  # the world's sessions raise a concern
     "mentor_detail": "mentor",
@@ -898,6 +900,7 @@ def test_managers_and_mentors_change_no_client_record():
         "milestone_edit",
         "placement_new",
         "placement_edit",
+        "goal_edit",
     ]:
         assert EXPECTED[key]["POST"]["manager"] == FORBIDDEN, key
         assert EXPECTED[key]["POST"]["mentor_a"] == FORBIDDEN, key

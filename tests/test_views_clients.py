@@ -61,12 +61,14 @@ CLIENT_PAGES = {
     "offence_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
     "milestone_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
     "placement_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "goal_edit": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "placement_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
 }
 # Pages reached by a record's primary key, not a client reference: the record of each
 # borough in the ``case`` fixture.
 RECORD_PAGES = {
     "goal_status": ("goal", "other_goal"),
+    "goal_edit": ("goal", "other_goal"),
     "offence_edit": ("offence", "other_offence"),
     "milestone_edit": ("milestone", "other_milestone"),
     "placement_edit": ("placement", "other_placement"),
@@ -107,7 +109,9 @@ def snapshot():
         "assignments": list(
             Assignment.objects.order_by("pk").values_list("pk", "mentor", "ended_on")
         ),
-        "goals": list(Goal.objects.order_by("pk").values_list("pk", "status")),
+        "goals": list(
+            Goal.objects.order_by("pk").values_list("pk", "status", "target_date", "version")
+        ),
         "offences": list(
             Offence.objects.order_by("pk").values_list("pk", "disposal", "outcome_date", "version")
         ),
@@ -283,6 +287,14 @@ def valid_post(name, case):
             "status": Goal.Status.OPEN,
         },
         "goal_status": lambda: {"status": Goal.Status.ACHIEVED},
+        "goal_edit": lambda: {
+            "support_area": case.goal.support_area_id,
+            "description": "Open a bank account with the mentor",
+            "set_on": dmy(case.goal.set_on),
+            "target_date": dmy(today() + datetime.timedelta(days=60)),
+            "status": Goal.Status.OPEN,
+            "version": 1,
+        },
         "offence_edit": lambda: {
             "offence_date": "01/09/2020",
             "offence_type": Offence.OffenceType.THEFT,
@@ -1316,7 +1328,44 @@ class TestClientRecords:
         assert response["Location"] == self.url("client_detail")
         self.case.goal.refresh_from_db()
         assert self.case.goal.status == Goal.Status.PARTIALLY_ACHIEVED
+        assert self.case.goal.version == 2  # a review form opened before is now refused
         assert messages_of(response) == [("success", "Goal marked partially achieved.")]
+
+    def test_a_review_moves_a_goal_past_its_target_to_a_new_date(self):
+        goal = self.case.goal
+        Goal.objects.filter(pk=goal.pk).update(target_date=today() - datetime.timedelta(days=3))
+        page = self.client.get(self.url("client_detail")).content.decode()
+        assert "Past its target" in page
+        assert reverse("goal_edit", args=[goal.pk]) in page
+        response = self.client.post(
+            reverse("goal_edit", args=[goal.pk]), valid_post("goal_edit", self.case)
+        )
+        assert messages_of(response) == [("success", "Goal saved.")]
+        goal.refresh_from_db()
+        assert goal.target_date == today() + datetime.timedelta(days=60)
+        assert goal.description == "Open a bank account with the mentor"
+        assert goal.version == 2
+        assert "Past its target" not in self.client.get(self.url("client_detail")).content.decode()
+
+    def test_a_review_crossed_by_a_status_change_is_refused(self):
+        goal = self.case.goal
+        self.client.post(reverse("goal_status", args=[goal.pk]), {"status": "ACHIEVED"})
+        response = self.client.post(
+            reverse("goal_edit", args=[goal.pk]), valid_post("goal_edit", self.case)
+        )
+        assert response.status_code == 200
+        error = response.context["form"].non_field_errors()[0]
+        assert error.startswith("Someone else saved this goal")
+        assert "Status" in error
+        goal.refresh_from_db()
+        assert (goal.status, goal.version) == (Goal.Status.ACHIEVED, 2)
+
+    def test_a_review_with_a_target_before_the_goal_was_set_is_refused(self):
+        before = snapshot()
+        data = dict(valid_post("goal_edit", self.case), target_date="01/01/2019")
+        response = self.client.post(reverse("goal_edit", args=[self.case.goal.pk]), data)
+        assert "target_date" in response.context["form"].errors
+        assert snapshot() == before
 
     def test_invalid_goal_status_gives_an_error_message_and_changes_nothing(self):
         url = reverse("goal_status", args=[self.case.goal.pk])
