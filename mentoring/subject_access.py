@@ -38,8 +38,9 @@ SECTIONS = [
     ("placements", lambda c: Placement.objects.filter(client=c).select_related("employer")),
     ("access log", lambda c: AccessLog.objects.filter(client=c)),
 ]
-# Links to the client themself, and internal keys of no meaning to the person.
-LEFT_OUT = {"client", "id", "submission_token", "user"}
+# Links to the client themself, and internal keys and edit counters of no meaning to the
+# person.
+LEFT_OUT = {"client", "id", "submission_token", "user", "version"}
 
 
 def _value(obj, field):
