@@ -64,7 +64,8 @@ def get_session_or_404(user, pk):
 
 
 def get_client_record_or_404(user, model, pk):
-    """A client's offence or milestone if ``user`` may reach its client, else 404."""
+    """A client's record (offence, milestone, placement, goal) if ``user`` may reach the
+    client, else 404."""
     return get_object_or_404(model.objects.for_user(user).select_related("client__borough"), pk=pk)
 
 

@@ -460,6 +460,8 @@ VERSIONED = (Client, SupportSession, Offence, Milestone, Placement, Goal)
 
 
 class VersionedAdmin:
+    """A change saved in the admin raises the record's version (see ``VERSIONED``)."""
+
     def save_model(self, request, obj, form, change):
         services.versioned_save(obj)
 

@@ -713,6 +713,10 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"started_on": "Started on", "ended_on": "Ended on"}
+        help_texts = {
+            "employer": "Employers of the network serving this borough or all of them; an "
+            "admin adds new ones."
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -721,11 +725,6 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
         if self.instance.employer_id:
             serving |= Q(pk=self.instance.employer_id)
         self.fields["employer"].queryset = Employer.objects.filter(serving).order_by("name")
-        self.fields[
-            "employer"
-        ].help_text = (
-            "Employers of the network serving this borough or all of them; an admin adds new ones."
-        )
 
 
 class GoalForm(VersionedRecordMixin, forms.ModelForm):

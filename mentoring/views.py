@@ -784,8 +784,9 @@ def goal_new(request, reference):
 
 def _edit_record(request, record, form_class, title, noun, intro=""):
     """
-    Correct a client's offence or milestone. The hidden version refuses a save that
-    crosses another coordinator's; the change is kept in the client's change history.
+    Correct or complete one of a client's records (an offence, milestone, placement or
+    goal). The hidden version refuses a save that crosses another person's; the change is
+    kept in the client's change history. An anonymised client's records stay as they are.
     """
     client = record.client
     if client.anonymised_on:
@@ -984,7 +985,7 @@ def employer_list(request):
     user = request.user
     params = request.GET
     show_all = params.get("show") == "all"
-    employers = Employer.objects.for_user(user).select_related("borough")
+    employers = Employer.objects.for_user(user)
     if not show_all:
         employers = employers.filter(is_active=True)
     q = params.get("q", "").strip()
