@@ -16,6 +16,7 @@ from . import factories
 pytestmark = pytest.mark.django_db
 
 URL = reverse("employer_list")
+URL_NAMES = {"employer_list"}
 
 
 @pytest.fixture
@@ -93,6 +94,34 @@ def test_employers_come_a_page_at_a_time(client, coordinator_a, borough_a):
     assert [e.name for e in second.context["employers"]] == [
         f"Employer {n:03d}" for n in range(50, 53)
     ]
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={URL}"
+
+
+def test_mentors_and_users_without_a_role_are_refused(client, mentor_a, network):
+    for user in (mentor_a.user, factories.UserFactory()):
+        client.force_login(user)
+        response = client.get(URL)
+        assert response.status_code == 403
+        assert "Builders Ltd" not in response.content.decode()
+
+
+def test_another_boroughs_coordinator_sees_their_own_and_the_networks(
+    client, coordinator_b, network
+):
+    client.force_login(coordinator_b)
+    response = client.get(URL)
+    assert listed(response) == {"Builders Ltd": (1, 1), "Croydon Logistics": (1, 1)}
+    assert "Walworth Cafe" not in response.content.decode()
+
+
+def test_a_post_is_refused(client, coordinator_a):
+    client.force_login(coordinator_a)
+    assert client.post(URL).status_code == 405
 
 
 def test_the_navigation_links_to_it_for_dashboard_roles_only(client, coordinator_a, mentor_a):

@@ -18,6 +18,7 @@ from . import (
     factories,
     test_safeguarding,
     test_views_clients,
+    test_views_employers,
     test_views_mentors,
     test_views_sessions,
 )
@@ -50,6 +51,7 @@ def test_every_page_is_walked_by_an_access_test():
         | test_views_clients.URL_NAMES
         | test_views_sessions.URL_NAMES
         | test_views_mentors.URL_NAMES
+        | test_views_employers.URL_NAMES
         | test_safeguarding.URL_NAMES
     )
     assert pages == walked
