@@ -164,6 +164,8 @@ EMPLOYERS = [
     ("Harbourside Print Works", "Printing", "BRS"),
     ("Jurassic Coast Boatyard", "Marine", "DOR"),
 ]
+# How long the placements that run a fixed course last; the others go on.
+PLACEMENT_WEEKS = {m.Placement.Kind.WORK_EXPERIENCE: 2, m.Placement.Kind.TRAINING: 12}
 
 ATTENDANCE_WEIGHTS = [
     (m.SupportSession.Attendance.ATTENDED, 78),
@@ -716,12 +718,19 @@ class DemoBuilder:
                     )
                 )
                 if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
+                    placement_kind = rng.choice(m.Placement.Kind.values)
+                    # Work experience and training run their course; jobs and
+                    # apprenticeships go on. Drawn from nothing random, so the rest of the
+                    # demo is unchanged.
+                    weeks = PLACEMENT_WEEKS.get(placement_kind)
+                    ends = achieved + timedelta(weeks=weeks) if weeks else None
                     placements.append(
                         m.Placement(
                             client=c,
                             employer=rng.choice(employers),
-                            kind=rng.choice(m.Placement.Kind.values),
+                            kind=placement_kind,
                             started_on=achieved,
+                            ended_on=ends if ends and ends <= today else None,
                         )
                     )
             for area in p.needs[:3]:

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring import metrics
-from mentoring.demo import DEMO_PASSWORD, DemoBuilder
-from mentoring.models import Borough, Client, Mentor, Offence, SupportSession
+from mentoring.demo import DEMO_PASSWORD, PLACEMENT_WEEKS, DemoBuilder
+from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
 
 TODAY = date(2026, 11, 26)
 
@@ -192,6 +192,19 @@ class TestDemoShape:
         for mentor in lapsed:
             assert mentor.vetting_renewal_due_on == TODAY - timedelta(days=21)
         assert current.count() >= 3 * lapsed.count()
+
+    def test_work_experience_and_training_end_jobs_and_apprenticeships_go_on(self):
+        ended = {
+            kind: list(Placement.objects.filter(kind=kind).values_list("started_on", "ended_on"))
+            for kind in Placement.Kind.values
+        }
+        for kind, weeks in PLACEMENT_WEEKS.items():
+            assert ended[kind]
+            for started, end in ended[kind]:
+                due = started + timedelta(weeks=weeks)
+                assert end == (due if due <= TODAY else None)
+        for kind in (Placement.Kind.JOB, Placement.Kind.APPRENTICESHIP):
+            assert ended[kind] and all(end is None for _started, end in ended[kind])
 
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
