@@ -586,12 +586,23 @@ def _refuse_crossed_edit(form, current, noun):
     )
 
 
+def _refuse_anonymised(request, client):
+    """
+    A redirect to the client page, saying why, if the client was anonymised under the
+    retention policy: their records stay as they are, with no new details or free text.
+    Else None.
+    """
+    if client.anonymised_on is None:
+        return None
+    messages.error(request, "This client's details were removed under the retention policy.")
+    return redirect("client_detail", reference=client.reference)
+
+
 @access.case_management
 def client_edit(request, reference):
     client = access.get_client_or_404(request.user, reference)
-    if client.anonymised_on:
-        messages.error(request, "This client's details were removed under the retention policy.")
-        return redirect("client_detail", reference=client.reference)
+    if refused := _refuse_anonymised(request, client):
+        return refused
     form = ClientEditForm(_posted(request), instance=client, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -750,6 +761,8 @@ def client_close(request, reference):
 
 def _add_record(request, reference, form_class, title, noun):
     client = access.get_client_or_404(request.user, reference)
+    if refused := _refuse_anonymised(request, client):
+        return refused
     form = form_class(_posted(request), instance=form_class._meta.model(client=client))
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -789,9 +802,8 @@ def _edit_record(request, record, form_class, title, noun, intro=""):
     kept in the client's change history. An anonymised client's records stay as they are.
     """
     client = record.client
-    if client.anonymised_on:
-        messages.error(request, "This client's details were removed under the retention policy.")
-        return redirect("client_detail", reference=client.reference)
+    if refused := _refuse_anonymised(request, client):
+        return refused
     form = form_class(_posted(request), instance=record)
     if request.method == "POST" and form.is_valid():
         try:
@@ -852,6 +864,8 @@ def goal_status(request, pk):
     goal = Goal.objects.for_user(request.user).select_related("client").filter(pk=pk).first()
     if goal is None:
         raise Http404("No such goal.")
+    if refused := _refuse_anonymised(request, goal.client):
+        return refused
     form = GoalStatusForm(request.POST, instance=goal)
     if form.is_valid():
         services.versioned_save(form.save(commit=False))

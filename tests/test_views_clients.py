@@ -1531,6 +1531,31 @@ class TestCorrectRecords:
         ]
         assert snapshot() == before
 
+    @pytest.mark.parametrize("name", ["offence_new", "milestone_new", "placement_new"])
+    def test_nothing_is_added_to_an_anonymised_client(self, name):
+        Client.objects.filter(pk=self.case.active.pk).update(anonymised_on=today())
+        before = snapshot()
+        url = reverse(name, args=[self.case.active.reference])
+        response = self.client.post(url, valid_post(name, self.case))
+        assert response.status_code == 302
+        assert messages_of(response) == [
+            ("error", "This client's details were removed under the retention policy.")
+        ]
+        assert snapshot() == before
+
+    def test_an_anonymised_clients_goals_keep_their_status_and_the_page_offers_no_change(self):
+        Client.objects.filter(pk=self.case.active.pk).update(anonymised_on=today())
+        before = snapshot()
+        url = reverse("goal_status", args=[self.case.goal.pk])
+        assert self.client.post(url, {"status": Goal.Status.ACHIEVED}).status_code == 302
+        assert snapshot() == before
+        page = self.client.get(reverse("client_detail", args=[self.case.active.reference]))
+        body = page.content.decode()
+        for name in ("offence_new", "milestone_new", "placement_new", "client_edit"):
+            assert reverse(name, args=[self.case.active.reference]) not in body
+        assert reverse("goal_status", args=[self.case.goal.pk]) not in body
+        assert reverse("goal_edit", args=[self.case.goal.pk]) not in body
+
     def test_the_correction_is_in_the_clients_change_history(self):
         self.post("offence_edit")
         latest = history.client_changes(self.case.unassigned)[0]
