@@ -14,7 +14,6 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -720,11 +719,12 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        client = self.instance.client
-        serving = Q(is_active=True) & (Q(borough__isnull=True) | Q(borough=client.borough_id))
+        employers = Employer.objects.serving([self.instance.client.borough_id]).filter(
+            is_active=True
+        )
         if self.instance.employer_id:
-            serving |= Q(pk=self.instance.employer_id)
-        self.fields["employer"].queryset = Employer.objects.filter(serving).order_by("name")
+            employers |= Employer.objects.filter(pk=self.instance.employer_id)
+        self.fields["employer"].queryset = employers.order_by("name")
 
 
 class GoalForm(VersionedRecordMixin, forms.ModelForm):

@@ -4,8 +4,8 @@ Change history of one client's case: who changed what, when, from which value to
 django-simple-history keeps a snapshot of a record after every save or delete (bulk
 writes by ``import_records`` included, through ``bulk_create_with_history`` and
 ``bulk_update_with_history``). This module turns the snapshots of a client and of its
-assignments, sessions, offences, milestones, goals and placements into a readable list of changes,
-each one the difference between a snapshot and the one before it. A client's support needs
+assignments, sessions, offences, milestones, goals and placements into a readable list of
+changes, each one the difference between a snapshot and the one before it. A client's support needs
 and a session's support areas are compared too, from the links each snapshot recorded
 (``snapshots``).
 """

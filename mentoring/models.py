@@ -1368,7 +1368,11 @@ class EmployerQuerySet(models.QuerySet):
     def for_user(self, user):
         """Employers serving a borough the user works in, or the whole network."""
         ids = borough_ids_for(user)
-        return self if ids is None else self.filter(Q(borough__isnull=True) | Q(borough__in=ids))
+        return self if ids is None else self.serving(ids)
+
+    def serving(self, borough_ids):
+        """Employers of one of ``borough_ids``, or of the whole network (no borough)."""
+        return self.filter(Q(borough__isnull=True) | Q(borough__in=borough_ids))
 
 
 class Employer(models.Model):

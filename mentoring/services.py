@@ -56,7 +56,7 @@ def versioned_save(record):
     """
     Save a record that has a ``version``: a change raises it, so that a form opened on the
     record before this save (``expected_version``) is refused instead of overwriting it.
-    The admin saves clients, sessions, offences and milestones through here too.
+    The admin saves every versioned record (``admin.VERSIONED``) through here too.
     """
     if not record._state.adding:
         record.version = F("version") + 1
@@ -216,25 +216,20 @@ def session_log(*, session, support_areas, by):
 
 @transaction.atomic
 def session_update(*, session, support_areas, expected_version):
-    _save_versioned(session, expected_version)
+    record_update(record=session, expected_version=expected_version)
     session.support_areas.set(support_areas)
     return session
-
-
-def _save_versioned(record, expected_version):
-    """Save a changed record and raise its version, unless it was saved since we read it."""
-    _check_version(type(record), record.pk, expected_version)
-    return versioned_save(record)
 
 
 @transaction.atomic
 def record_update(*, record, expected_version):
     """
-    Save a correction to an offence or a milestone (an outcome that came after the
-    offence, a milestone's evidence seen), unless another coordinator saved the record
+    Save a change to a versioned record (a session, an offence's outcome, a milestone's
+    evidence seen, a placement's end, a goal's review), unless someone saved the record
     since ``expected_version``: then ``EditConflict``, and nothing is written.
     """
-    return _save_versioned(record, expected_version)
+    _check_version(type(record), record.pk, expected_version)
+    return versioned_save(record)
 
 
 class AlreadyHandled(Exception):

@@ -225,16 +225,20 @@ def _queues(clients):
 # Clients ------------------------------------------------------------------------------
 
 
-def _search(people, q):
-    """Clients or mentors with each of the first five words of ``q`` in a name or reference."""
+PERSON_SEARCH = ("reference", "first_name", "last_name", "preferred_name")
+
+
+def _search(records, q, fields=PERSON_SEARCH):
+    """
+    The ``records`` with each of the first five words of ``q`` in one of ``fields``: by
+    default a client's or mentor's name or reference.
+    """
     for term in q.split()[:5]:
-        people = people.filter(
-            Q(reference__icontains=term)
-            | Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(preferred_name__icontains=term)
-        )
-    return people
+        match = Q()
+        for name in fields:
+            match |= Q(**{f"{name}__icontains": term})
+        records = records.filter(match)
+    return records
 
 
 @access.casework
@@ -431,6 +435,7 @@ def client_detail(request, reference):
     timeline, timeline_page = _timeline_page(
         client, contact.pop("sessions"), _page_number(request, "timeline")
     )
+    can_manage = access.can_manage_cases(request.user)
     for entry in timeline:
         if entry["kind"] == "session":
             entry["item"].correctable = access.can_correct_session(
@@ -445,7 +450,9 @@ def client_detail(request, reference):
             "timeline": timeline,
             "timeline_page": timeline_page,
             **contact,
-            "can_manage": access.can_manage_cases(request.user),
+            "can_manage": can_manage,
+            # Correcting and adding records: not once retention has anonymised the client.
+            "can_change_records": can_manage and not client.anonymised_on,
             "goal_status_choices": Goal.Status.choices,
             # Offences whose outcome is still to come: until it is recorded, a conviction
             # within the follow-up does not count as a proven reoffence.
@@ -1003,8 +1010,7 @@ def employer_list(request):
     if not show_all:
         employers = employers.filter(is_active=True)
     q = params.get("q", "").strip()
-    for term in q.split()[:5]:
-        employers = employers.filter(Q(name__icontains=term) | Q(sector__icontains=term))
+    employers = _search(employers, q, fields=("name", "sector"))
     # Sorted and paged on the employers alone; the counts are read for one page of them.
     page = Paginator(
         employers.order_by("name", "pk").values_list("pk", flat=True), EMPLOYERS_PER_PAGE
