@@ -9,12 +9,12 @@ Pages, exports and management commands all read their figures from here. The pub
 
 ``report(scope, as_of)``
     ``{"as_of", "network", "boroughs"}``: the figures (``FIGURES``) for the whole scope
-    and for each borough in it (each also with ``slug`` and ``name``). 18 queries with
+    and for each borough in it (each also with ``slug`` and ``name``). 19 queries with
     nothing cached, 3 with every borough cached (``scope_parts``, ``borough_parts``).
 ``dashboard(scope, as_of)``
     ``report`` plus everything a dashboard draws: ``monthly``, ``closures_by_reason``,
     ``mentor_load``, ``support_areas``, ``milestones``, ``reoffending_curve``,
-    ``programme_length`` and ``baselines``. 21 queries with nothing cached, 5 with
+    ``programme_length`` and ``baselines``. 22 queries with nothing cached, 5 with
     everything cached.
 ``monthly_activity``, ``closures_by_reason``, ``mentor_load``, ``support_areas_covered``,
 ``milestones_achieved``, ``reoffending_curve``, ``programme_length`` ``(scope, as_of)``
@@ -126,6 +126,7 @@ FIGURES = (
     "success_rate",
     "km_reoffending_12m",
     "km_at_risk_12m",
+    "offences_awaiting_outcome",
     "clients_ended",
     "clients_completed",
     "completion_rate",
@@ -250,6 +251,39 @@ def reoffenders(cases, as_of):
         _proven(offences, F("index_day"), as_of)
         .values_list("client", "client__borough", "year", "index_day")
         .annotate(first=Min("offence_day"), n=Count("pk"))
+    )
+
+
+def awaiting_outcome(cases, as_of):
+    """
+    One grouped query: ``(borough id, year, offences)`` per shard of ``cases``: the
+    possible reoffences still awaiting an outcome on ``as_of``. An offence of a client
+    started by A, committed after the index date, within 365 days of it and by A, with no
+    outcome known on A (none recorded, or one dated after A), while the client's 548 days
+    for a proof are not over: if it is proven in time it will count (``_proven``). Once
+    the 548 days are over it never can, and it is not counted here.
+    """
+    today = epoch_day(as_of)
+    return (
+        Offence.objects.filter(
+            cases.related,
+            Q(outcome_date__isnull=True) | Q(outcome_date__gt=as_of),
+            client__started_on__lte=as_of,
+            offence_date__lte=as_of,
+        )
+        .annotate(
+            index_day=EpochDay(Coalesce("client__release_date", "client__started_on")),
+            offence_day=EpochDay("offence_date"),
+            year=cases.year("client__"),
+        )
+        .filter(
+            offence_day__gt=F("index_day"),
+            offence_day__lte=F("index_day") + Value(FOLLOW_UP_DAYS),
+            index_day__gt=Value(today - WAITING_DAYS),
+        )
+        .order_by()
+        .values_list("client__borough", "year")
+        .annotate(n=Count("pk"))
     )
 
 
@@ -554,6 +588,14 @@ def _reoffending(cases, as_of):
     return counts, histograms
 
 
+def _awaiting_counts(cases, as_of):
+    """One query: {(borough id, year): Counter(awaiting_outcome=n)} (``awaiting_outcome``)."""
+    return {
+        (borough, year): Counter(awaiting_outcome=n)
+        for borough, year, n in _rows(awaiting_outcome(cases, as_of))
+    }
+
+
 def _programme_histograms(cases, as_of):
     """
     One grouped query: per (borough, year) shard, clients started by A by (days of support,
@@ -602,14 +644,17 @@ def _borough_money(boroughs, as_of):
 
 
 def _case_tallies(cases, as_of):
-    """{(borough id, year): Tally} of ``cases``, without money (``_borough_money``): 5 queries."""
+    """{(borough id, year): Tally} of ``cases``, without money (``_borough_money``): 6 queries."""
     counts = _client_counts(cases, as_of)
     reoffence_counts, reoffending = _reoffending(cases, as_of)
+    awaiting = _awaiting_counts(cases, as_of)
     programme = _programme_histograms(cases, as_of)
     days_to_start = _days_to_start_histograms(cases, as_of)
     return {
         shard: Tally(
-            counts=counts.get(shard, Counter()) + reoffence_counts.get(shard, Counter()),
+            counts=counts.get(shard, Counter())
+            + reoffence_counts.get(shard, Counter())
+            + awaiting.get(shard, Counter()),
             reoffending=reoffending.get(shard, Counter()),
             programme=programme.get(shard, Counter()),
             days_to_start=days_to_start.get(shard, Counter()),
@@ -628,7 +673,7 @@ def _with_money(tally, money):
 
 def _tallies(clients, as_of):
     """
-    {borough id: Tally} for any set of ``clients``, every figure's counts: 8 queries. The
+    {borough id: Tally} for any set of ``clients``, every figure's counts: 9 queries. The
     grants are those of the boroughs the clients belong to.
     """
     shards = _case_tallies(Cases.of(clients), as_of)
@@ -803,7 +848,7 @@ def _case_parts(shards, as_of, by_year=True):
     """
     {(borough id, year): Parts} of the cases of ``shards`` ({borough id: years, or None
     for all its years}) that have records, computed from them, without their milestones
-    (``_shard_milestones``): 9 queries, whatever the shards. ``by_year`` False: one Parts
+    (``_shard_milestones``): 10 queries, whatever the shards. ``by_year`` False: one Parts
     per borough, keyed (borough id, 0).
     """
     cases = Cases.of_shards(shards, by_year)
@@ -849,7 +894,7 @@ def _session_parts(borough_ids, as_of):
 
 # Bump when what a cached value holds, or how it is computed, changes: old entries are then
 # unused.
-PARTS_FORMAT = 5
+PARTS_FORMAT = 6
 
 
 def _cache_errors():
@@ -929,7 +974,7 @@ def borough_parts(borough_ids, as_of, versions=None, *, keys=None):
     of each of its shards (its clients referred in one year, with their offences; and,
     under a second version, their milestones), and each shard's two parts on their own.
     So a logged session computes that borough's sessions half again (4 small queries), a
-    changed case only that case's shard (9 queries over one year's clients; 10 with its
+    changed case only that case's shard (10 queries over one year's clients; 11 with its
     milestones, when the client itself changed), a recorded milestone only that shard's
     milestones (1 query), and the borough's sum, and the figures are computed from the
     two halves. Two queries for the versions (one if ``versions`` are given, none
@@ -1297,6 +1342,7 @@ def _figures(tally):
         "success_rate": None if rate is None else 1 - rate,
         "km_reoffending_12m": None if survival_12m is None else 1 - survival_12m,
         "km_at_risk_12m": at_risk_12m,
+        "offences_awaiting_outcome": c["awaiting_outcome"],
         "clients_ended": c["clients_ended"],
         "clients_completed": c["clients_completed"],
         "completion_rate": _ratio(c["clients_completed"], c["clients_ended"]),
@@ -1325,7 +1371,7 @@ def _total(tallies):
 def outcomes(clients, as_of):
     """
     Every figure (``FIGURES``) for all of ``clients`` together, as of ``as_of``; grants are
-    those of the boroughs the clients belong to. 8 queries.
+    those of the boroughs the clients belong to. 9 queries.
     """
     return _figures(_total(_tallies(clients, as_of).values()))
 
@@ -1351,7 +1397,7 @@ def report(scope, as_of):
     """
     ``{"as_of": date, "network": figures, "boroughs": [{"slug", "name", **figures}]}`` for
     the boroughs in ``scope`` (by name; every one listed, even with no clients), where
-    "network" is all of them together. 18 queries with nothing cached.
+    "network" is all of them together. 19 queries with nothing cached.
     """
     return _report(borough_scope(scope), as_of)[0]
 
@@ -1550,8 +1596,8 @@ def dashboard(scope, as_of):
     cache: the sum cached whole and in blocks of boroughs, each borough's halves recomputed
     only if it changed since, ``borough_parts``); the mentors' load, which is not a sum over
     boroughs (a mentor serves several), is cached for the whole scope under the mentors'
-    version. 5 queries when everything is cached; up to 11 more when any borough's cases
-    changed (its changed shards' cases, 9, and milestones, 1, and the money of the
+    version. 5 queries when everything is cached; up to 12 more when any borough's cases
+    changed (its changed shards' cases, 10, and milestones, 1, and the money of the
     boroughs, 1: 2 after a milestone alone), 4 more when any borough's sessions did, 1
     more when the mentors' load is not cached.
     """

@@ -138,6 +138,47 @@ class TestHonestNumbers:
         assert re.search(r"\d+% reach 6 months, \d+% reach 12 months", page)
         assert "the case study's £2,000 benchmark" in page
 
+    def test_offences_awaiting_an_outcome_are_shown_beside_the_rates(
+        self, client, manager, two_boroughs
+    ):
+        """
+        A pending client's offence in their follow-up year with no outcome yet may still
+        become a proven reoffence: both dashboards say how many there are. Once the outcome
+        is recorded it no longer awaits one; as of a date before the outcome it still did.
+        """
+        southwark, _croydon = two_boroughs
+        started = AS_OF - timedelta(days=200)
+        pending_client = factories.ClientFactory(
+            borough=southwark, referred_on=started, started_on=started, status="ACTIVE"
+        )
+        offence = factories.OffenceFactory(
+            client=pending_client,
+            offence_date=started + timedelta(days=100),
+            outcome_date=None,
+            disposal="PENDING",
+        )
+        borough_url = reverse("borough_dashboard", args=["southwark"])
+        response = get(client, manager, borough_url, as_of=AS_OF)
+        assert response.context["figures"]["offences_awaiting_outcome"] == 1
+        page = response.content.decode()
+        assert "1 offence awaiting an outcome" in page
+        assert "1 offence committed in a pending client's follow-up year has no" in page
+        network = get(client, manager, reverse("network_dashboard"), as_of=AS_OF)
+        rows = {row["slug"]: row for row in network.context["rows"]}
+        assert rows["southwark"]["offences_awaiting_outcome"] == 1
+        assert rows["croydon"]["offences_awaiting_outcome"] == 0
+        assert network.context["data"]["network"]["offences_awaiting_outcome"] == 1
+        assert "Offences awaiting outcome" in network.content.decode()
+
+        convicted_on = AS_OF - timedelta(days=5)
+        offence.outcome_date, offence.disposal = convicted_on, "FINE"
+        offence.save()
+        response = get(client, manager, borough_url, as_of=AS_OF)
+        assert response.context["figures"]["offences_awaiting_outcome"] == 0
+        assert "awaiting an outcome" not in response.content.decode()
+        before = get(client, manager, borough_url, as_of=convicted_on - timedelta(days=1))
+        assert before.context["figures"]["offences_awaiting_outcome"] == 1
+
     def test_baselines_are_labelled_as_context(self, client, manager, two_boroughs):
         page = get(client, manager, reverse("network_dashboard"), as_of=AS_OF).content.decode()
         for label, _rate in metrics.BASELINES:

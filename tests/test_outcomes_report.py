@@ -32,6 +32,7 @@ REQUIRED_KEYS = {
     "reoffences_per_100",
     "success_rate",
     "km_reoffending_12m",
+    "offences_awaiting_outcome",
     "completion_rate",
     "needs_contact",
     "engagement_rate",
@@ -49,6 +50,7 @@ RATES = {
     "wilson_high",
     "success_rate",
     "km_reoffending_12m",
+    "offences_awaiting_outcome",
     "completion_rate",
     "engagement_rate",
 }

@@ -1,8 +1,9 @@
 """
 Proven reoffending computed by the database (metrics._reoffending: one grouped query of the
-observed clients and one join of offences with clients) against the definition written
-out in plain Python, client by client and offence by offence, on random case histories:
-every index date, offence date, outcome date and disposal, and any "as of" date.
+observed clients and one join of offences with clients; metrics._awaiting_counts: the
+offences still awaiting an outcome) against the definition written out in plain Python,
+client by client and offence by offence, on random case histories: every index date,
+offence date, outcome date and disposal, and any "as of" date.
 """
 
 from collections import Counter
@@ -104,6 +105,18 @@ def by_definition(as_of):
         ]
         if index <= today - metrics.WAITING_DAYS and proven:
             counts.update(reoffenders=1, cohort_reoffences=len(proven))
+        # Committed in the follow-up year and by A, no outcome known on A, and the 548
+        # days for a proof not over: it may still count.
+        awaiting = [
+            o
+            for o in client.offences.all()
+            if (o.outcome_date is None or o.outcome_date > as_of)
+            and o.offence_date <= as_of
+            and index < metrics.epoch_day(o.offence_date) <= index + metrics.FOLLOW_UP_DAYS
+            and today < index + metrics.WAITING_DAYS
+        ]
+        if awaiting:
+            counts.update(awaiting_outcome=len(awaiting))
         end = min(metrics.FOLLOW_UP_DAYS, today - metrics.KM_LAG_DAYS - index)
         if end <= 0:
             continue
@@ -129,6 +142,24 @@ def by_definition(as_of):
     ],
     as_of_day=548,
 )
+# An offence awaiting its outcome, the day before the 548 days are over and on the day.
+@example(
+    clients=[
+        {"borough": 0, "started": 0, "released_after": None, "offences": [(365, 0, "PENDING")]}
+    ],
+    as_of_day=547,
+)
+@example(
+    clients=[
+        {"borough": 0, "started": 0, "released_after": None, "offences": [(365, 0, "PENDING")]}
+    ],
+    as_of_day=548,
+)
+# Convicted after A: still awaited on A.
+@example(
+    clients=[{"borough": 1, "started": 1, "released_after": 1, "offences": [(30, 400, "CUSTODY")]}],
+    as_of_day=200,
+)
 def test_reoffending_equals_its_definition(db, clients, as_of_day):
     as_of = START + timedelta(days=as_of_day)
     with transaction.atomic():
@@ -147,6 +178,8 @@ def test_reoffending_equals_its_definition(db, clients, as_of_day):
         for cases in ways:
             cases = replace(cases, by_year=True)  # rows by shard, like the definition
             counts, histograms = metrics._reoffending(cases, as_of)
+            awaiting = metrics._awaiting_counts(cases, as_of)
+            counts = {s: counts.get(s, Counter()) + awaiting.get(s, Counter()) for s in shards}
             for shard in shards:
                 want_counts, want_histogram = expected.get(shard, (Counter(), Counter()))
                 assert counts.get(shard, Counter()) == want_counts
