@@ -580,6 +580,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
                 "fields": [
                     ("borough", "referral_source", "referred_on"),
                     "confirm_outside_target_age",
+                    "confirm_new_person",
                     ("risk_level", "gang_affiliated"),
                     "needs",
                     "consent_recorded_on",

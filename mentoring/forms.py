@@ -14,6 +14,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -244,8 +245,71 @@ class ClientAgeCheckMixin(ConfirmWarningsMixin):
         return cleaned
 
 
-class ClientAdminForm(ClientAgeCheckMixin, forms.ModelForm):
+class KnownPersonCheckMixin(ConfirmWarningsMixin):
+    """
+    A young person referred again (by another agency, or back after a closed case) must
+    not become a second record by accident: on a new client, a client the user can reach
+    with the same date of birth and first or last name is named, and the save waits for a
+    tick on ``confirm_new_person``. Only the user's own boroughs are searched (``known``):
+    another borough's records are not theirs to learn of. Anonymised records have no name
+    or birth date to match.
+    """
+
+    SHOWN_MATCHES = 3
+
+    def known(self):
+        """The clients ``self.user`` may reach (``Client.objects.for_user``)."""
+        return Client.objects.for_user(self.user)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            self._check_known(cleaned)
+        return cleaned
+
+    def _check_known(self, cleaned):
+        """Warn on ``confirm_new_person`` when the young person seems known."""
+        born = cleaned.get("date_of_birth")
+        first, last = cleaned.get("first_name"), cleaned.get("last_name")
+        if not (born and (first or last)):
+            return
+        names = Q()
+        if first:
+            names |= Q(first_name__iexact=first.strip())
+        if last:
+            names |= Q(last_name__iexact=last.strip())
+        matches = list(
+            self.known()
+            .filter(names, date_of_birth=born)
+            .select_related("borough")
+            .order_by("-referred_on", "reference")[: self.SHOWN_MATCHES + 1]
+        )
+        if not matches:
+            return
+        shown = "; ".join(_known_client(c) for c in matches[: self.SHOWN_MATCHES])
+        more = " and more" if len(matches) > self.SHOWN_MATCHES else ""
+        self.warn(
+            "confirm_new_person",
+            f"Already on record with this date of birth and name: {shown}{more}. If this is "
+            "the same young person and the case is open, add to that record instead. Tick "
+            "the box to refer a different young person, or to start a new episode of "
+            "support after a closed case.",
+        )
+
+
+def confirm_new_person_field():
+    return confirmation_field(
+        "Confirm: this is a different young person, or a new episode of support"
+    )
+
+
+class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelForm):
     confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
+    confirm_new_person = confirm_new_person_field()
+
+    def known(self):
+        """The admin is only for admins, who reach every client."""
+        return Client.objects.all()
 
     class Meta:
         model = Client
@@ -341,13 +405,14 @@ class NotInFutureMixin:
         return cleaned
 
 
-class ReferralForm(ClientAgeCheckMixin, NotInFutureMixin, forms.ModelForm):
+class ReferralForm(ClientAgeCheckMixin, KnownPersonCheckMixin, NotInFutureMixin, forms.ModelForm):
     """A new referral: creates a client in status REFERRED in one of the user's boroughs."""
 
     not_in_future = ("referred_on", "consent_recorded_on")
     confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
-    # The confirmation sits right under the dates it is about.
-    field_order = [*CLIENT_DETAIL_FIELDS[:9], "confirm_outside_target_age"]
+    confirm_new_person = confirm_new_person_field()
+    # The confirmations sit right under the details they are about.
+    field_order = [*CLIENT_DETAIL_FIELDS[:9], "confirm_outside_target_age", "confirm_new_person"]
 
     class Meta:
         model = Client
@@ -362,12 +427,21 @@ class ReferralForm(ClientAgeCheckMixin, NotInFutureMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # whose boroughs the same young person is looked for in
         boroughs = Borough.objects.for_user(user).filter(is_active=True)
         self.fields["borough"].queryset = boroughs
         if len(boroughs) == 1:
             self.fields["borough"].initial = boroughs[0].pk
         if not self.instance.pk:
             self.fields["referred_on"].initial = timezone.localdate()
+
+
+def _known_client(client):
+    """A matching client as the duplicate warning names them: reference, name, status."""
+    state = client.get_status_display().lower()
+    if client.ended_on:
+        state = f"{state} on {client.ended_on:%d/%m/%Y}"
+    return f"{client.reference} {client.full_name} ({state}, {client.borough.name})"
 
 
 class ClientEditForm(ReferralForm):

@@ -554,6 +554,10 @@ class Client(PersonName):
             # The same order across every borough: the admin's clients list, whose first
             # page sorted all 100,000 clients (36 ms of a 110 ms page).
             models.Index(fields=["-referred_on", "reference"], name="mentoring_client_newest"),
+            # A new referral looks for the same young person already on record, by birth
+            # date and name (forms.ReferralForm): an admin's look read all 100,000 clients
+            # (20 ms of a POST), a coordinator's their borough's 2,500 (1.8 ms).
+            models.Index(fields=["date_of_birth"], name="mentoring_client_birth"),
         ]
         constraints = [
             models.CheckConstraint(

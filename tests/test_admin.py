@@ -299,6 +299,26 @@ class TestAdminWrites:
         assert self.client.post(self.add_url, data).status_code == 302
         assert Client.objects.filter(last_name="Testcase").exists()
 
+    def test_a_young_person_already_on_record_in_any_borough_needs_confirmation(self, borough_b):
+        """The admin reaches every borough, so the look for the same person covers them all."""
+        known = factories.ClientFactory(
+            borough=borough_b,
+            first_name="Kyle",
+            last_name="Other",
+            date_of_birth=datetime.date(2004, 3, 1),
+            referred_on=datetime.date(2023, 5, 2),
+        )
+        data = client_post_data(self.form_page, self.borough)
+        response = self.client.post(self.add_url, data)
+        assert response.status_code == 200
+        [error] = response.context["adminform"].form.errors["confirm_new_person"]
+        assert f"{known.reference} Kyle Other (referred, {borough_b.name})" in error
+        assert 'type="checkbox" name="confirm_new_person"' in response.content.decode()
+        assert Client.objects.count() == 1
+        data["confirm_new_person"] = "on"
+        assert self.client.post(self.add_url, data).status_code == 302
+        assert Client.objects.filter(last_name="Testcase").exists()
+
     def test_constraint_breach_is_a_form_error_not_a_500(self):
         data = client_post_data(
             self.form_page, self.borough, status="CLOSED", started_on="01/10/2024"

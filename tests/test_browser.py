@@ -650,6 +650,16 @@ def _screens(role, cast):
         Screen("referred client detail", f"/clients/{leah}/"),
         Screen("new referral", "/clients/new/"),
         Screen("new referral with errors", "/clients/new/", submit="Save referral"),
+        Screen(
+            "new referral of a young person on record",
+            "/clients/new/",
+            submit="Save referral",
+            fill=(
+                ("First name", cast.jordan.first_name),
+                ("Last name", cast.jordan.last_name),
+                ("Date of birth", f"{cast.jordan.date_of_birth:%d/%m/%Y}"),
+            ),
+        ),
         Screen("edit client", f"/clients/{jordan}/edit/"),
         Screen("start support", f"/clients/{leah}/start/"),
         Screen("assign mentor", f"/clients/{kai}/assign/"),
