@@ -284,6 +284,7 @@ def measure(label, requests):
         "counts": counts,
         "busy_client_sessions": busy.n,
         "deep_page": deep_page,
+        "machine": machine_speed(connection),
         "pages": {},
     }
     # What the benchmark writes (sessions, milestones, offences) is removed when it ends,
@@ -338,6 +339,29 @@ def measure(label, requests):
         for model, last in written.items():
             model.objects.filter(pk__gt=last).delete()
     return results
+
+
+def machine_speed(connection, repeats=7):
+    """
+    The same fixed work on every run, so that runs on different days (or machines) can be
+    compared: a million-number sum in Python and in PostgreSQL, median ms of ``repeats``.
+    A page twice as slow on a machine whose figures here are twice as slow is the machine.
+    """
+
+    def median_ms(work):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - start) * 1000)
+        return round(statistics.median(times), 1)
+
+    def sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sum(i) FROM generate_series(1, 1000000) AS i")
+            cursor.fetchall()
+
+    return {"python_ms": median_ms(lambda: sum(range(1_000_000))), "sql_ms": median_ms(sql)}
 
 
 def measure_floor(connection, queries, method, repeats):
@@ -413,7 +437,8 @@ def table(results):
             f"{r['label']}: {c['clients']:,} clients, {c['sessions']:,} sessions, "
             f"{c['boroughs']} boroughs; client page has {r['busy_client_sessions']} sessions; "
             f"deep page {r['deep_page']}; database {r['database_mb']:,} MB, "
-            f"shared_buffers {r['shared_buffers_mb']:,} MB"
+            f"shared_buffers {r['shared_buffers_mb']:,} MB; machine: a million-number sum "
+            f"{r['machine']['python_ms']} ms in Python, {r['machine']['sql_ms']} ms in SQL"
         )
     return "\n".join(lines), sizes
 

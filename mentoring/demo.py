@@ -696,6 +696,7 @@ class DemoBuilder:
             m.Employer(name=name, sector=sector, borough=self.areas[code])
             for name, sector, code in EMPLOYERS
         )
+        local_employer = {e.borough_id: e for e in employers}
         milestones, goals, placements = [], [], []
         kinds = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
         for p in planned:
@@ -724,10 +725,14 @@ class DemoBuilder:
                     # demo is unchanged.
                     weeks = PLACEMENT_WEEKS.get(placement_kind)
                     ends = achieved + timedelta(weeks=weeks) if weeks else None
+                    # The employer of the client's own area (each area has one), as the
+                    # placement form offers; the draw that chose any area's stays, so the
+                    # rest of the demo is unchanged.
+                    drawn = rng.choice(employers)
                     placements.append(
                         m.Placement(
                             client=c,
-                            employer=rng.choice(employers),
+                            employer=local_employer.get(c.borough_id, drawn),
                             kind=placement_kind,
                             started_on=achieved,
                             ended_on=ends if ends and ends <= today else None,

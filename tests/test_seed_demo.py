@@ -206,6 +206,12 @@ class TestDemoShape:
         for kind in (Placement.Kind.JOB, Placement.Kind.APPRENTICESHIP):
             assert ended[kind] and all(end is None for _started, end in ended[kind])
 
+    def test_every_placement_is_with_an_employer_of_the_clients_own_area(self):
+        """As the placement form offers: employers serving the client's borough."""
+        placements = Placement.objects.select_related("client", "employer")
+        assert placements.exists()
+        assert all(p.employer.borough_id == p.client.borough_id for p in placements)
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()
