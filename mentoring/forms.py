@@ -248,14 +248,16 @@ class ClientAgeCheckMixin(ConfirmWarningsMixin):
 class KnownPersonCheckMixin(ConfirmWarningsMixin):
     """
     A young person referred again (by another agency, or back after a closed case) must
-    not become a second record by accident: on a new client, a client the user can reach
-    with the same date of birth and first or last name is named, and the save waits for a
-    tick on ``confirm_new_person``. Only the user's own boroughs are searched (``known``):
+    not become a second record by accident: on a new client, or an edit of a client's
+    name or date of birth, another client the user can reach with the same date of birth
+    and first or last name is named, and the save waits for a tick on
+    ``confirm_new_person``. Only the user's own boroughs are searched (``known``):
     another borough's records are not theirs to learn of. Anonymised records have no name
     or birth date to match.
     """
 
     SHOWN_MATCHES = 3
+    IDENTITY = ("first_name", "last_name", "date_of_birth")  # who a record is about
 
     def known(self):
         """The clients ``self.user`` may reach (``Client.objects.for_user``)."""
@@ -263,7 +265,10 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
 
     def clean(self):
         cleaned = super().clean()
-        if not self.instance.pk:
+        identity = [cleaned.get(name) for name in self.IDENTITY]
+        # An edit asks again only when it changes who the record is about (a corrected
+        # birth date may be what shows that a young person has two records).
+        if not self.instance.pk or identity != [getattr(self.instance, n) for n in self.IDENTITY]:
             self._check_known(cleaned)
         return cleaned
 
@@ -278,9 +283,11 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
             names |= Q(first_name__iexact=first.strip())
         if last:
             names |= Q(last_name__iexact=last.strip())
+        others = self.known()
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
         matches = list(
-            self.known()
-            .filter(names, date_of_birth=born)
+            others.filter(names, date_of_birth=born)
             .select_related("borough")
             .order_by("-referred_on", "reference")[: self.SHOWN_MATCHES + 1]
         )
@@ -288,13 +295,19 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
             return
         shown = "; ".join(_known_client(c) for c in matches[: self.SHOWN_MATCHES])
         more = " and more" if len(matches) > self.SHOWN_MATCHES else ""
-        self.warn(
-            "confirm_new_person",
-            f"Already on record with this date of birth and name: {shown}{more}. If this is "
-            "the same young person and the case is open, add to that record instead. Tick "
-            "the box to refer a different young person, or to start a new episode of "
-            "support after a closed case.",
-        )
+        found = f"Already on record with this date of birth and name: {shown}{more}."
+        if self.instance.pk:
+            advice = (
+                "If this is the same young person, ask an admin to bring the records "
+                "together rather than keep two. Tick the box to save these details anyway."
+            )
+        else:
+            advice = (
+                "If this is the same young person and the case is open, add to that record "
+                "instead. Tick the box to refer a different young person, or to start a new "
+                "episode of support after a closed case."
+            )
+        self.warn("confirm_new_person", f"{found} {advice}")
 
 
 def confirm_new_person_field():

@@ -660,14 +660,38 @@ class TestReferral:
         assert response.status_code == 302
         assert Client.objects.exclude(pk=other.pk).filter(last_name="Brown").exists()
 
-    def test_editing_a_client_does_not_ask_about_their_own_record(self):
-        """The check is for new referrals: a client's edit never matches the client."""
+    def test_an_edit_that_keeps_the_name_and_birth_date_does_not_ask_again(self):
+        """Two records already confirmed as different people: a new phone number saves."""
         known = self.on_record(self.borough_a, referred_on=datetime.date(2024, 9, 15))
+        self.on_record(self.borough_a)
         data = referral_data(self.borough_a, phone="07700 900123", version=known.version)
         response = self.client.post(reverse("client_edit", args=[known.reference]), data)
         assert response.status_code == 302
         known.refresh_from_db()
         assert known.phone == "07700 900123"
+
+    def test_a_corrected_birth_date_that_matches_another_record_asks_first(self):
+        """The edit names the other record, never the client's own, and saves once ticked."""
+        edited = self.on_record(
+            self.borough_a,
+            date_of_birth=datetime.date(2004, 1, 3),
+            referred_on=datetime.date(2024, 9, 15),
+        )
+        other = self.on_record(self.borough_a)
+        url = reverse("client_edit", args=[edited.reference])
+        data = referral_data(self.borough_a, version=edited.version)  # born 01/03/2004
+        response = self.client.post(url, data)
+        assert response.status_code == 200
+        [error] = response.context["form"].errors["confirm_new_person"]
+        assert other.reference in error and edited.reference not in error
+        assert "ask an admin to bring the records together" in error
+        edited.refresh_from_db()
+        assert edited.date_of_birth == datetime.date(2004, 1, 3)
+
+        data["confirm_new_person"] = "on"
+        assert self.client.post(url, data).status_code == 302
+        edited.refresh_from_db()
+        assert edited.date_of_birth == datetime.date(2004, 3, 1)
 
     def test_admin_can_refer_into_any_active_borough(self, client, admin_user):
         client.force_login(admin_user)
