@@ -293,7 +293,7 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
         )
         if not matches:
             return
-        shown = "; ".join(_known_client(c) for c in matches[: self.SHOWN_MATCHES])
+        shown = "; ".join(self._named(c) for c in matches[: self.SHOWN_MATCHES])
         more = " and more" if len(matches) > self.SHOWN_MATCHES else ""
         found = f"Already on record with this date of birth and name: {shown}{more}."
         if self.instance.pk:
@@ -308,6 +308,14 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
                 "episode of support after a closed case."
             )
         self.warn("confirm_new_person", f"{found} {advice}")
+
+    @staticmethod
+    def _named(client):
+        """A matching client as the warning names them: reference, name, status, borough."""
+        state = client.get_status_display().lower()
+        if client.ended_on:
+            state = f"{state} on {client.ended_on:%d/%m/%Y}"
+        return f"{client.reference} {client.full_name} ({state}, {client.borough.name})"
 
 
 def confirm_new_person_field():
@@ -447,14 +455,6 @@ class ReferralForm(ClientAgeCheckMixin, KnownPersonCheckMixin, NotInFutureMixin,
             self.fields["borough"].initial = boroughs[0].pk
         if not self.instance.pk:
             self.fields["referred_on"].initial = timezone.localdate()
-
-
-def _known_client(client):
-    """A matching client as the duplicate warning names them: reference, name, status."""
-    state = client.get_status_display().lower()
-    if client.ended_on:
-        state = f"{state} on {client.ended_on:%d/%m/%Y}"
-    return f"{client.reference} {client.full_name} ({state}, {client.borough.name})"
 
 
 class ClientEditForm(ReferralForm):

@@ -200,9 +200,19 @@ def _clients_in(boroughs):
 # Building blocks shared by the queries ---------------------------------------------------
 
 
-def index_day():
-    """The index date (release date if support started in custody, else start) as a day."""
-    return EpochDay(Coalesce("release_date", "started_on"))
+def index_day(prefix=""):
+    """
+    The index date (release date if support started in custody, else start) as a day; of
+    the client through ``prefix`` (``"client__"`` from an offence).
+    """
+    return EpochDay(Coalesce(f"{prefix}release_date", f"{prefix}started_on"))
+
+
+def _in_follow_up(offences, index):
+    """``offences`` committed after the index day ``index`` and within 365 days of it."""
+    return offences.annotate(offence_day=EpochDay("offence_date")).filter(
+        offence_day__gt=index, offence_day__lte=index + Value(FOLLOW_UP_DAYS)
+    )
 
 
 def _proven(offences, index, as_of):
@@ -211,15 +221,11 @@ def _proven(offences, index, as_of):
     index day is ``index``: committed after the index date and within 365 days of it,
     proven by a conviction or caution on or before both index + 548 days and ``as_of``.
     """
+    proven = offences.filter(outcome_date__lte=as_of).exclude(disposal__in=Offence.NOT_PROVEN)
     return (
-        offences.filter(outcome_date__lte=as_of)
-        .exclude(disposal__in=Offence.NOT_PROVEN)
-        .annotate(offence_day=EpochDay("offence_date"), outcome_day=EpochDay("outcome_date"))
-        .filter(
-            offence_day__gt=index,
-            offence_day__lte=index + Value(FOLLOW_UP_DAYS),
-            outcome_day__lte=index + Value(WAITING_DAYS),
-        )
+        _in_follow_up(proven, index)
+        .annotate(outcome_day=EpochDay("outcome_date"))
+        .filter(outcome_day__lte=index + Value(WAITING_DAYS))
     )
 
 
@@ -242,7 +248,7 @@ def reoffenders(cases, as_of):
     offences = (
         Offence.objects.filter(cases.related, client__started_on__lte=as_of)
         .annotate(
-            index_day=EpochDay(Coalesce("client__release_date", "client__started_on")),
+            index_day=index_day("client__"),
             year=cases.year("client__"),
         )
         .order_by()
@@ -263,24 +269,15 @@ def awaiting_outcome(cases, as_of):
     for a proof are not over: if it is proven in time it will count (``_proven``). Once
     the 548 days are over it never can, and it is not counted here.
     """
-    today = epoch_day(as_of)
+    offences = Offence.objects.filter(
+        cases.related,
+        Q(outcome_date__isnull=True) | Q(outcome_date__gt=as_of),
+        client__started_on__lte=as_of,
+        offence_date__lte=as_of,
+    ).annotate(index_day=index_day("client__"), year=cases.year("client__"))
     return (
-        Offence.objects.filter(
-            cases.related,
-            Q(outcome_date__isnull=True) | Q(outcome_date__gt=as_of),
-            client__started_on__lte=as_of,
-            offence_date__lte=as_of,
-        )
-        .annotate(
-            index_day=EpochDay(Coalesce("client__release_date", "client__started_on")),
-            offence_day=EpochDay("offence_date"),
-            year=cases.year("client__"),
-        )
-        .filter(
-            offence_day__gt=F("index_day"),
-            offence_day__lte=F("index_day") + Value(FOLLOW_UP_DAYS),
-            index_day__gt=Value(today - WAITING_DAYS),
-        )
+        _in_follow_up(offences, F("index_day"))
+        .filter(index_day__gt=Value(epoch_day(as_of) - WAITING_DAYS))
         .order_by()
         .values_list("client__borough", "year")
         .annotate(n=Count("pk"))
