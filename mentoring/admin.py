@@ -226,6 +226,25 @@ class VettingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KnownTwiceFilter(admin.SimpleListFilter):
+    """
+    Clients sharing a date of birth and a first or last name with another record, in any
+    borough: a coordinator's duplicate check sees only their own boroughs, so a young
+    person referred again in another borough is found here.
+    """
+
+    title = "same person on another record?"
+    parameter_name = "known_twice"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Shares birth date and a name with another")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.known_twice()
+        return queryset
+
+
 # Users and staff profiles -----------------------------------------------------------
 
 
@@ -541,6 +560,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         "referral_source",
         "closure_reason",
         "gang_affiliated",
+        KnownTwiceFilter,
     ]
     search_fields = CLIENT_SEARCH
     autocomplete_fields = ["borough"]
@@ -554,6 +574,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         "created_at",
         "updated_at",
         "recent_sessions",
+        "named_alike",
     ]
     inlines = [
         AssignmentInline,
@@ -571,6 +592,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
                     "reference",
                     ("first_name", "last_name", "preferred_name"),
                     ("date_of_birth", "gender", "ethnicity"),
+                    "named_alike",
                 ]
             },
         ),
@@ -607,6 +629,51 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             },
         ),
     ]
+
+    NAMED_ALIKE_SHOWN = 10
+
+    @admin.display(description="other records with this birth date and a name")
+    def named_alike(self, client):
+        """
+        The records that may be this young person's too, in every borough, with links: the
+        admin is who the coordinators' duplicate warning sends them to. Moving a record's
+        sessions, offences, milestones, goals and placements to the one kept is a change of
+        each one's client, which its history records.
+        """
+        if client.pk is None or client.date_of_birth is None:
+            return "None."
+        others = list(
+            Client.objects.exclude(pk=client.pk)
+            .named_alike(client.first_name, client.last_name, client.date_of_birth)
+            .select_related("borough")
+            .order_by("-referred_on", "reference")[: self.NAMED_ALIKE_SHOWN + 1]
+        )
+        if not others:
+            return "None."
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>: {}, {}, {}, referred {}{}</li>',
+            (
+                (
+                    reverse("admin:mentoring_client_change", args=[other.pk]),
+                    other.reference,
+                    other.full_name,
+                    other.borough.name,
+                    other.get_status_display().lower(),
+                    f"{other.referred_on:%d/%m/%Y}",
+                    f", ended {other.ended_on:%d/%m/%Y}" if other.ended_on else "",
+                )
+                for other in others[: self.NAMED_ALIKE_SHOWN]
+            ),
+        )
+        more = (
+            format_html(
+                "<li>{}</li>", "and more: filter the list by “same person on another record”"
+            )
+            if len(others) > self.NAMED_ALIKE_SHOWN
+            else ""
+        )
+        return format_html("<ul>{}{}</ul>", rows, more)
 
     # The newest sessions as a table with links, not an inline of a row per session, whose
     # cost grew with every session logged (350 sessions: 140 ms of the page).

@@ -14,7 +14,6 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -278,16 +277,11 @@ class KnownPersonCheckMixin(ConfirmWarningsMixin):
         first, last = cleaned.get("first_name"), cleaned.get("last_name")
         if not (born and (first or last)):
             return
-        names = Q()
-        if first:
-            names |= Q(first_name__iexact=first.strip())
-        if last:
-            names |= Q(last_name__iexact=last.strip())
         others = self.known()
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         matches = list(
-            others.filter(names, date_of_birth=born)
+            others.named_alike(first, last, born)
             .select_related("borough")
             .order_by("-referred_on", "reference")[: self.SHOWN_MATCHES + 1]
         )

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -419,6 +419,31 @@ class ClientQuerySet(models.QuerySet):
                 ).values("name")[:1]
             ),
         )
+
+    def named_alike(self, first, last, born):
+        """
+        Clients born on ``born`` whose first name is ``first`` or last name is ``last``, in
+        any case: who may be the same young person. Either name may be blank; each value
+        may be an expression (``OuterRef``). Read through the date-of-birth index.
+        """
+        names = Q()
+        for field, name in (("first_name", first), ("last_name", last)):
+            if name:
+                name = Value(name.strip()) if isinstance(name, str) else name
+                names |= Q(**{f"{field}_upper": Upper(name)})
+        return self.alias(
+            first_name_upper=Upper("first_name"), last_name_upper=Upper("last_name")
+        ).filter(names, date_of_birth=born)
+
+    def known_twice(self):
+        """
+        Clients sharing a date of birth and a first or last name with another client, in
+        any borough: records that may be one young person's twice (the admin's filter).
+        """
+        others = Client.objects.exclude(pk=OuterRef("pk")).named_alike(
+            OuterRef("first_name"), OuterRef("last_name"), OuterRef("date_of_birth")
+        )
+        return self.filter(Exists(others))
 
     def awaiting_outcome(self):
         """Clients with an offence whose outcome (conviction, caution or decision) is pending."""

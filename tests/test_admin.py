@@ -215,6 +215,7 @@ class TestAdminPagesWithDemoData:
             {"borough__id__exact": Borough.objects.get(code="SWK").pk},
             {"risk_level__exact": "HIGH"},
             {"referred_on__year": "2012"},
+            {"known_twice": "yes"},
         ]:
             assert self.client.get(url, params).status_code == 200
         assert (
@@ -582,6 +583,51 @@ def test_client_page_lists_the_latest_sessions_and_links_to_all(client, admin_us
     assert shown[20] not in body
     assert f"All 25 sessions of {person.reference}" in body
     assert f'?q=%22{person.reference}%22"' in body
+
+
+class TestRecordsOfOnePerson:
+    """
+    A coordinator's duplicate check sees only their boroughs; the admin finds records that
+    may be one young person's across all of them, and each client page names the others.
+    """
+
+    @pytest.fixture(autouse=True)
+    def records(self, client, admin_user, borough_a, borough_b):
+        client.force_login(admin_user)
+        self.client = client
+        born = datetime.date(2004, 3, 1)
+
+        def person(borough, first, last, date_of_birth=born):
+            return factories.ClientFactory(
+                borough=borough, first_name=first, last_name=last, date_of_birth=date_of_birth
+            )
+
+        self.kai = person(borough_a, "Kai", "Brown")
+        self.other_borough = person(borough_b, "KAI", "Smith")  # first name, any case
+        self.same_surname = person(borough_a, "Zed", "brown")  # last name
+        self.another_birthday = person(borough_a, "Kai", "Brown", born.replace(day=2))
+        self.no_birth_date = person(borough_b, "Kai", "Brown", None)  # as anonymised
+        self.stranger = person(borough_b, "Ann", "Lee")
+
+    def test_the_list_filter_finds_every_record_sharing_a_birth_date_and_a_name(self):
+        response = self.client.get(admin_url(Client, "changelist"), {"known_twice": "yes"})
+        assert set(response.context["cl"].result_list) == {
+            self.kai,
+            self.other_borough,
+            self.same_surname,
+        }
+
+    def test_the_client_page_names_the_others_in_every_borough_with_links(self):
+        body = self.client.get(admin_url(Client, "change", self.kai.pk)).content.decode()
+        section = body[body.index("Other records with this birth date") :]
+        for other in (self.other_borough, self.same_surname):
+            link = admin_url(Client, "change", other.pk)
+            assert f'<a href="{link}">{other.reference}</a>' in section
+        for unrelated in (self.kai, self.another_birthday, self.no_birth_date, self.stranger):
+            assert f"{unrelated.reference}</a>" not in section
+        body = self.client.get(admin_url(Client, "change", self.stranger.pk)).content.decode()
+        assert "Other records with this birth date" in body
+        assert self.kai.reference not in body
 
 
 @pytest.mark.parametrize(
