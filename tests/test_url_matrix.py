@@ -749,12 +749,18 @@ def body_of(response):
 
 
 def leaks(body, needles):
-    """The needles found in ``body`` (case-insensitive), each with the text around it."""
+    """
+    The needles found in ``body`` (case-insensitive), each with the text around it. A
+    needle that starts or ends with a letter or digit is not found inside a longer run of
+    them: a random CSRF token once held "kWamE". Markers ending in "-" are prefixes.
+    """
     found = []
-    lowered = body.lower()
     for needle in needles:
-        at = lowered.find(needle.lower())
-        if at >= 0:
+        before = r"(?<![^\W_])" if needle[0].isalnum() else ""
+        after = r"(?![^\W_])" if needle[-1].isalnum() else ""
+        match = re.search(before + re.escape(needle) + after, body, re.IGNORECASE)
+        if match:
+            at = match.start()
             found.append(f"{needle!r} in ...{body[max(0, at - 60) : at + 80]!r}...")
     return found
 
