@@ -13,9 +13,13 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.db.models.constants import LOOKUP_SEP
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -28,6 +32,7 @@ from . import services
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
+    ClientMergeForm,
     LongSelect,
     RecordAutocomplete,
     RecordsAutocomplete,
@@ -652,7 +657,8 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             return "None."
         rows = format_html_join(
             "",
-            '<li><a href="{}">{}</a>: {}, {}, {}, referred {}{}</li>',
+            '<li><a href="{}">{}</a>: {}, {}, {}, referred {}{} '
+            '(<a href="{}">bring together with this record</a>)</li>',
             (
                 (
                     reverse("admin:mentoring_client_change", args=[other.pk]),
@@ -662,6 +668,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
                     other.get_status_display().lower(),
                     f"{other.referred_on:%d/%m/%Y}",
                     f", ended {other.ended_on:%d/%m/%Y}" if other.ended_on else "",
+                    reverse("admin:mentoring_client_merge", args=[client.pk, other.pk]),
                 )
                 for other in others[: self.NAMED_ALIKE_SHOWN]
             ),
@@ -674,6 +681,100 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             else ""
         )
         return format_html("<ul>{}{}</ul>", rows, more)
+
+    # Bringing two records of one young person together ---------------------------------
+
+    actions = ["bring_together"]
+
+    def get_urls(self):
+        merge = self.admin_site.admin_view(self.bring_together_view)
+        return [
+            path("<int:pk>/bring-together/<int:other>/", merge, name="mentoring_client_merge"),
+            *super().get_urls(),
+        ]
+
+    @admin.action(
+        description="Bring two records of one young person together",
+        permissions=["change", "delete"],
+    )
+    def bring_together(self, request, queryset):
+        chosen = list(queryset.order_by("referred_on", "pk").values_list("pk", flat=True)[:3])
+        if len(chosen) != 2:
+            self.message_user(
+                request, "Choose exactly two records to bring together.", messages.ERROR
+            )
+            return None
+        return redirect("admin:mentoring_client_merge", *chosen)  # the earlier referral kept
+
+    def bring_together_view(self, request, pk, other):
+        """
+        Two records side by side, what each holds, and which to keep: the other's records
+        move to it and the other is deleted (``services.clients_merge``).
+        """
+        if not (self.has_change_permission(request) and self.has_delete_permission(request)):
+            raise PermissionDenied
+        found = Client.objects.select_related("borough").in_bulk([pk, other])
+        if pk == other or len(found) != 2:
+            raise Http404("Two different client records are needed.")
+        clients = [found[pk], found[other]]
+        form = ClientMergeForm(request.POST or None, clients=clients, initial={"keep": pk})
+        if request.method == "POST" and form.is_valid():
+            keep = found[form.cleaned_data["keep"]]
+            gone = found[other if keep.pk == pk else pk]
+            try:
+                moved = services.clients_merge(
+                    keep=keep, other=gone, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                what = (
+                    ", ".join(
+                        f"{n} {name if n > 1 else name[:-1]}" for name, n in moved.items() if n
+                    )
+                    or "no records"
+                )
+                self.message_user(
+                    request,
+                    f"{gone.reference} was brought into {keep.reference} ({what} moved) and "
+                    "deleted.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:mentoring_client_change", keep.pk)
+        counts = {
+            name: dict(
+                model.objects.filter(client__in=found)
+                .values_list("client")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for name, model, _ in services.CLIENT_RECORDS
+        }
+        rows = [
+            ("Name", [c.display_name for c in clients]),
+            (
+                "Date of birth",
+                [f"{c.date_of_birth:%d/%m/%Y}" if c.date_of_birth else "—" for c in clients],
+            ),
+            ("Borough", [c.borough.name for c in clients]),
+            ("Status", [c.get_status_display() for c in clients]),
+            ("Referred", [f"{c.referred_on:%d/%m/%Y}" for c in clients]),
+            ("Started", [f"{c.started_on:%d/%m/%Y}" if c.started_on else "—" for c in clients]),
+            ("Ended", [f"{c.ended_on:%d/%m/%Y}" if c.ended_on else "—" for c in clients]),
+            *(
+                (name.capitalize(), [counts[name].get(c.pk, 0) for c in clients])
+                for name, _, _ in services.CLIENT_RECORDS
+            ),
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Bring two records of one young person together",
+            "clients": clients,
+            "rows": rows,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/mentoring/client/bring_together.html", context)
 
     # The newest sessions as a table with links, not an inline of a row per session, whose
     # cost grew with every session logged (350 sessions: 140 ms of the page).

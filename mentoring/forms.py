@@ -318,6 +318,24 @@ def confirm_new_person_field():
     )
 
 
+class ClientMergeForm(forms.Form):
+    """Which of two records of one young person to keep, and why they are one person."""
+
+    keep = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Record to keep")
+    reason = forms.CharField(
+        max_length=60,
+        label="Why they are one young person",
+        help_text="Kept in the history of every record moved, for example "
+        "\u201cthe same young person, referred again by the YOT\u201d.",
+    )
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [
+            (c.pk, f"{c.reference}: {c.full_name}, {c.borough.name}") for c in clients
+        ]
+
+
 class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelForm):
     confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
     confirm_new_person = confirm_new_person_field()

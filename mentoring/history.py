@@ -167,13 +167,55 @@ def _names(snapshots_by_model):
     return names
 
 
+def _moves(snapshots_by_model):
+    """
+    {client id: reference} of the client records that the client's records came from
+    (``services.clients_merge``), read from their history since they are deleted: one
+    query, none when nothing was moved.
+    """
+    ids = set()
+    for model, snapshots in snapshots_by_model.items():
+        if model is Client:
+            continue
+        previous = {}
+        for snapshot in snapshots:
+            before = previous.get(snapshot.id)
+            if before is not None and before.client_id != snapshot.client_id:
+                ids.update((before.client_id, snapshot.client_id))
+            previous[snapshot.id] = snapshot
+    if not ids:
+        return {}
+    return dict(Client.history.filter(id__in=ids).values_list("id", "reference").distinct())
+
+
+def _while_here(snapshots, pk):
+    """
+    The snapshots of records up to their last one held by client ``pk``: what came after
+    a record was moved to another client is that client's, not this one's.
+    """
+    last = {s.id: i for i, s in enumerate(snapshots) if s.client_id == pk}
+    return [s for i, s in enumerate(snapshots) if i <= last.get(s.id, -1)]
+
+
 def client_changes(client):
-    """Every change to ``client`` and its records, newest first."""
+    """
+    Every change to ``client`` and its records, newest first. A record brought in from
+    another client record (two records of one young person brought together) brings its
+    history before the move with it, and the move shows as a change of client record.
+    """
     snapshots_by_model = {
-        model: list(model.history.filter(**{key: client.pk}).order_by("history_date", "history_id"))
+        model: list(model.history.filter(id=client.pk).order_by("history_date", "history_id"))
+        if model is Client
+        else _while_here(
+            model.history.filter(
+                id__in=model.history.filter(**{key: client.pk}).values("id")
+            ).order_by("history_date", "history_id"),
+            client.pk,
+        )
         for model, key in TRACKED
     }
     names = _names(snapshots_by_model)
+    references = _moves(snapshots_by_model)
     User = get_user_model()
     changes = []
     for model, snapshots in snapshots_by_model.items():
@@ -185,6 +227,18 @@ def client_changes(client):
             before = previous.get(snapshot.id)
             previous[snapshot.id] = snapshot
             rows = []
+            if (
+                model is not Client
+                and before is not None
+                and before.client_id != snapshot.client_id
+            ):
+                rows.append(
+                    (
+                        "Client record",
+                        references.get(before.client_id, f"#{before.client_id}"),
+                        references.get(snapshot.client_id, f"#{snapshot.client_id}"),
+                    )
+                )
             for f in fields:
                 new = getattr(snapshot, f.attname)
                 old = getattr(before, f.attname) if before is not None else None

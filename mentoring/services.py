@@ -5,11 +5,22 @@ Views, the admin and management commands call these rather than saving models di
 so the same rules hold whichever door a change comes in by.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import AccessLog, Assignment, Borough, Client, SupportSession
+from .models import (
+    AccessLog,
+    Assignment,
+    Borough,
+    Client,
+    Goal,
+    Milestone,
+    Offence,
+    Placement,
+    SupportSession,
+)
 
 CLIENT_REFERENCE_FORMAT = "{code}-{number:05d}"
 MENTOR_REFERENCE_FORMAT = "M-{code}-{number:03d}"
@@ -115,6 +126,105 @@ def client_update(*, client, expected_version):
     """Save edits to a client unless someone else saved it since ``expected_version``."""
     _check_version(Client, client.pk, expected_version)
     return client_save(client=client)
+
+
+# What a client's record holds, moved by ``clients_merge``: (name, model, related name).
+CLIENT_RECORDS = [
+    ("assignments", Assignment, "assignments"),
+    ("sessions", SupportSession, "sessions"),
+    ("offences", Offence, "offences"),
+    ("milestones", Milestone, "milestones"),
+    ("goals", Goal, "goals"),
+    ("placements", Placement, "placements"),
+]
+MERGE_PROBLEMS_SHOWN = 5
+
+
+def _merge_problem(record, keep):
+    """Why ``record``, moved to ``keep``, breaks a rule of its own, or None."""
+    if isinstance(record, Assignment) and record.ended_on is not None:
+        # A past match stays as it was (its mentor need not serve keep's borough now).
+        if record.started_on < keep.referred_on:
+            return "A mentor cannot be assigned before the referral."
+        return None
+    try:
+        record.clean()
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return None
+
+
+@transaction.atomic
+def clients_merge(*, keep, other, reason):
+    """
+    Bring ``other`` into ``keep``: two records of one young person become one. ``keep``'s
+    own details stay; ``other``'s assignments, sessions, offences, milestones, goals and
+    placements, its support needs and its access log move to ``keep``, and ``other`` is
+    deleted. Every moved record, ``keep`` and ``other``'s deletion get a history entry
+    whose reason names both references and ``reason``. Returns {name: number moved}.
+
+    Refused with a ValidationError, and nothing written, when the two do not share a date
+    of birth and a first or last name (``Client.objects.named_alike``), when both have a
+    current mentor, or when a moved record would break a rule on ``keep`` (a session
+    before its referral or after it closed...): correct the records first.
+    """
+    locked = Client.objects.select_for_update().in_bulk([keep.pk, other.pk])  # one order
+    if keep.pk == other.pk or len(locked) != 2:
+        raise ValidationError("Choose two different client records.")
+    keep, other = locked[keep.pk], locked[other.pk]
+    alike = Client.objects.filter(pk=other.pk).named_alike(
+        keep.first_name, keep.last_name, keep.date_of_birth
+    )
+    if not keep.date_of_birth or not alike.exists():
+        raise ValidationError(
+            f"{keep.reference} and {other.reference} do not share a date of birth and a first "
+            "or last name. If they are one young person, correct the record that is wrong "
+            "first."
+        )
+    records = {
+        name: list(getattr(other, related).order_by("pk")) for name, _, related in CLIENT_RECORDS
+    }
+    if (
+        any(a.ended_on is None for a in records["assignments"])
+        and keep.assignments.filter(ended_on__isnull=True).exists()
+    ):
+        raise ValidationError(
+            f"Both {keep.reference} and {other.reference} have a current mentor: end one of "
+            "the matches first."
+        )
+    problems = []
+    for rows in records.values():
+        for record in rows:
+            record.client = keep
+            problem = _merge_problem(record, keep)
+            if problem:
+                problems.append(f"{record}: {problem}")
+    if problems:
+        more = len(problems) - MERGE_PROBLEMS_SHOWN
+        raise ValidationError(
+            [
+                f"{other.reference}'s records would break a rule on {keep.reference}: change "
+                f"{keep.reference}'s dates, or bring {keep.reference} into "
+                f"{other.reference} instead.",
+                *problems[:MERGE_PROBLEMS_SHOWN],
+                *([f"And {more} more."] if more > 0 else []),
+            ]
+        )
+    note = f"{other.reference} brought into {keep.reference}: {reason}"[:100]
+    for rows in records.values():
+        for record in rows:
+            record._change_reason = note
+            if hasattr(record, "version"):
+                versioned_save(record)
+            else:
+                record.save()
+    keep.needs.add(*other.needs.all())
+    AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
+    other._change_reason = note
+    other.delete()
+    keep._change_reason = note
+    client_save(client=keep)
+    return {name: len(rows) for name, rows in records.items()}
 
 
 @transaction.atomic

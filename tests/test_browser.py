@@ -36,6 +36,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from mentoring.models import (  # noqa: E402
     AccessLog,
     Assignment,
+    Borough,
     Client,
     Offence,
     StaffProfile,
@@ -460,6 +461,47 @@ def test_coordinator_gets_not_found_for_another_borough(page, cast, shoot):
         expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
         expect(page.get_by_role("main")).not_to_contain_text("Tyler")
         shoot(f"not-found-{path}")
+
+
+def test_admin_brings_two_records_of_one_young_person_together(page, cast, shoot):
+    """
+    Jordan Reyes was referred again in Croydon. The admin finds both records with the
+    list's filter, picks them, compares them and keeps Southwark's: Croydon's session moves.
+    """
+    croydon = Borough.objects.get(code="CRO")
+    again = factories.ClientFactory(
+        borough=croydon,
+        first_name="Jordan",
+        last_name="Reyes",
+        date_of_birth=cast.jordan.date_of_birth,
+        referred_on=datetime.date(2021, 1, 5),
+        active=True,
+    )
+    session = factories.SupportSessionFactory(
+        client=again, mentor=factories.MentorFactory(home_borough=croydon)
+    )
+    sign_in(page, "sos_admin")
+    page.goto("/admin/mentoring/client/?known_twice=yes&q=Reyes")
+    for client in (cast.jordan, again):
+        page.get_by_role("row").filter(has_text=client.reference).get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option(
+        label="Bring two records of one young person together"
+    )
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Bring two records of one young person together"
+    )
+    expect(page.get_by_label(f"{cast.jordan.reference}: Jordan Reyes, Southwark")).to_be_checked()
+    shoot("the two records side by side")
+    page.get_by_label("Why they are one young person").fill("Referred again by Croydon YOT")
+    page.get_by_role("button", name="Bring the records together").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"{again.reference} was brought into {cast.jordan.reference}"
+    )
+    shoot("the record kept")
+    session.refresh_from_db()
+    assert session.client_id == cast.jordan.pk
+    assert not Client.objects.filter(pk=again.pk).exists()
 
 
 def test_double_clicked_session_form_saves_one_session(page, cast, shoot):

@@ -197,6 +197,8 @@ EXPECTED = {
     "admin:view_on_site": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
     "admin:app_list": same(ADMIN_ONLY),
     "admin:auth_user_password_change": same(ADMIN_ONLY),
+    # Two client records side by side to bring together (a POST without a form: errors).
+    "admin:mentoring_client_merge": same(ADMIN_ONLY),
     "[admin/(?P<url>.*)$]": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
 }
 
@@ -654,6 +656,8 @@ def argument(world, pattern, name, side):
         return admin_record(world, side, pattern.model).history.latest("history_id").pk
     if name == "reference":
         return (records.referral if key in REFERRAL_PAGES else records.client).reference
+    if key == "mentoring_client_merge":
+        return (records.client if name == "pk" else records.other).pk
     if name == "pk" and key in PK_RECORDS:
         return getattr(records, PK_RECORDS[key]).pk
     if name == "slug":

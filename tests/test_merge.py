@@ -1,0 +1,270 @@
+"""
+Two records of one young person brought together by an admin: everything the other record
+held moves to the one kept, nothing else changes, the history says so, and a merge that
+would break a rule writes nothing.
+"""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from mentoring import history, metrics, services, summaries
+from mentoring.models import (
+    AccessLog,
+    Assignment,
+    Borough,
+    Client,
+    Goal,
+    Milestone,
+    Offence,
+    Placement,
+    SupportArea,
+    SupportSession,
+)
+
+from . import factories
+from .test_figures_cache import fresh_dashboard
+
+pytestmark = pytest.mark.django_db
+
+BORN = datetime.date(2004, 3, 1)
+REASON = "same young person, referred again by the YOT"
+
+
+def merge_url(first, second):
+    return reverse("admin:mentoring_client_merge", args=[first.pk, second.pk])
+
+
+@pytest.fixture
+def pair(borough_a, borough_b, admin_user):
+    """
+    Kai Brown's record in borough A (kept) and a second one in borough B, "kai Browne",
+    with a past mentor, sessions, an offence, a milestone, a goal, a placement, a support
+    need and a line in the access log.
+    """
+    keep = factories.ClientFactory(
+        borough=borough_a,
+        first_name="Kai",
+        last_name="Brown",
+        date_of_birth=BORN,
+        referred_on=datetime.date(2023, 1, 10),
+        active=True,
+    )
+    other = factories.ClientFactory(
+        borough=borough_b,
+        first_name="kai",
+        last_name="Browne",
+        date_of_birth=BORN,
+        referred_on=datetime.date(2023, 2, 1),
+        active=True,
+    )
+    mentor = factories.MentorFactory(home_borough=borough_b)
+    records = {
+        "assignment": factories.AssignmentFactory(
+            client=other,
+            mentor=mentor,
+            ended_on=datetime.date(2023, 6, 1),
+            end_reason=Assignment.EndReason.CLIENT_REQUEST,
+        ),
+        "sessions": [
+            factories.SupportSessionFactory(
+                client=other, mentor=mentor, date=other.started_on + datetime.timedelta(weeks=n)
+            )
+            for n in range(3)
+        ],
+        "offence": factories.OffenceFactory(
+            client=other,
+            offence_date=datetime.date(2023, 9, 1),
+            outcome_date=datetime.date(2023, 10, 1),
+        ),
+        "milestone": factories.MilestoneFactory(
+            client=other, achieved_on=datetime.date(2023, 5, 1)
+        ),
+        "goal": factories.GoalFactory(client=other, set_on=datetime.date(2023, 3, 1)),
+        "placement": factories.PlacementFactory(client=other, started_on=datetime.date(2023, 4, 3)),
+    }
+    need = SupportArea.objects.order_by("pk").last()
+    other.needs.add(need)
+    services.access_record(user=admin_user, client=other, action=AccessLog.Action.VIEW)
+    return keep, other, records, need
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_everything_moves_to_the_record_kept_and_the_other_is_deleted(admin_client, pair):
+    keep, other, records, need = pair
+    version = keep.version
+    page = admin_client.get(merge_url(keep, other))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert keep.reference in body and other.reference in body
+    response = admin_client.post(merge_url(keep, other), {"keep": keep.pk, "reason": REASON})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:mentoring_client_change", args=[keep.pk])
+    assert not Client.objects.filter(pk=other.pk).exists()
+    moved = [
+        records["assignment"],
+        *records["sessions"],
+        records["offence"],
+        records["milestone"],
+        records["goal"],
+        records["placement"],
+    ]
+    for record in moved:
+        record.refresh_from_db()
+        assert record.client_id == keep.pk, record
+        latest = type(record).history.filter(id=record.pk).latest("history_id")
+        assert latest.history_change_reason == (
+            f"{other.reference} brought into {keep.reference}: {REASON}"
+        )
+    keep.refresh_from_db()
+    assert keep.version == version + 1  # a form opened on it before is refused
+    assert (keep.first_name, keep.last_name, keep.borough_id) == ("Kai", "Brown", keep.borough_id)
+    assert need in keep.needs.all()
+    [line] = AccessLog.objects.filter(client=keep)
+    assert line.client_reference == other.reference  # the log still says what was read
+    gone = Client.history.filter(id=other.pk).latest("history_id")
+    assert gone.history_type == "-" and keep.reference in gone.history_change_reason
+    follow = admin_client.get(response["Location"])
+    assert "was brought into" in follow.content.decode()
+
+
+def test_the_figures_follow_the_records_into_the_other_borough(admin_client, pair):
+    """The summaries and each borough's cached figures are kept by triggers on the move."""
+    keep, other, _, _ = pair
+    network = Borough.objects.all()
+    today = datetime.date.today()
+    metrics.dashboard(network, today)  # cached before
+    services.clients_merge(keep=keep, other=other, reason=REASON)
+    assert summaries.differences() == []
+    assert metrics.dashboard(network, today) == fresh_dashboard(network, today)
+    for borough in network:
+        assert metrics.dashboard(borough, today) == fresh_dashboard(borough, today)
+
+
+def everything(*clients):
+    ids = [c.pk for c in clients]
+    return {
+        model.__name__: sorted(model.objects.filter(client__in=ids).values_list("pk", "client"))
+        for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement)
+    }
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"last_name": "Smith", "first_name": "Jo"},
+            "do not share a date of birth and a first or last name",
+        ),
+        (
+            {"referred_on": datetime.date(2023, 6, 1), "started_on": datetime.date(2023, 6, 15)},
+            "would break a rule on",
+        ),
+        ("both mentored", "Both"),
+    ],
+)
+def test_a_merge_that_would_break_a_rule_writes_nothing(admin_client, pair, change, message):
+    keep, other, records, _ = pair
+    if change == "both mentored":
+        factories.AssignmentFactory(client=keep, mentor=factories.MentorFactory())
+        factories.AssignmentFactory(client=other, mentor=records["assignment"].mentor)
+    else:
+        Client.objects.filter(pk=keep.pk).update(**change)
+    before = everything(keep, other)
+    response = admin_client.post(merge_url(keep, other), {"keep": keep.pk, "reason": REASON})
+    assert response.status_code == 200
+    [error, *details] = response.context["form"].non_field_errors()
+    assert message in error
+    if "break a rule" in message:
+        # Sessions, a milestone and a goal before the new referral date, each named.
+        assert any("Milestones count from the referral date onwards." in d for d in details)
+    assert Client.objects.filter(pk=other.pk).exists()
+    assert everything(keep, other) == before
+
+
+def test_the_reason_is_required(admin_client, pair):
+    keep, other, _, _ = pair
+    response = admin_client.post(merge_url(keep, other), {"keep": keep.pk, "reason": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
+    assert Client.objects.filter(pk=other.pk).exists()
+
+
+def test_the_other_record_can_be_the_one_kept(admin_client, pair):
+    keep, other, records, _ = pair
+    response = admin_client.post(merge_url(keep, other), {"keep": other.pk, "reason": REASON})
+    assert response.status_code == 302
+    assert not Client.objects.filter(pk=keep.pk).exists()
+    records["goal"].refresh_from_db()
+    assert records["goal"].client_id == other.pk
+
+
+def test_the_list_action_opens_the_page_with_the_earlier_referral_first(admin_client, pair):
+    keep, other, _, _ = pair
+    url = reverse("admin:mentoring_client_changelist")
+    chosen = {"action": "bring_together", "_selected_action": [other.pk, keep.pk]}
+    response = admin_client.post(url, chosen)
+    assert response.status_code == 302
+    assert response["Location"] == merge_url(keep, other)
+    response = admin_client.post(url, {**chosen, "_selected_action": [keep.pk]}, follow=True)
+    assert "Choose exactly two records" in response.content.decode()
+
+
+def test_staff_without_the_right_to_delete_clients_cannot_merge(client, pair):
+    keep, other, _, _ = pair
+    clerk = factories.UserFactory(username="clerk", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_client", "change_client"])
+    )
+    client.force_login(clerk)
+    assert client.get(merge_url(keep, other)).status_code == 403
+    assert (
+        client.post(merge_url(keep, other), {"keep": keep.pk, "reason": REASON}).status_code == 403
+    )
+    assert Client.objects.filter(pk=other.pk).exists()
+
+
+def test_an_unknown_or_repeated_record_is_not_found(admin_client, pair):
+    keep, _, _, _ = pair
+    assert admin_client.get(merge_url(keep, keep)).status_code == 404
+    missing = reverse("admin:mentoring_client_merge", args=[keep.pk, 999999])
+    assert admin_client.get(missing).status_code == 404
+
+
+def test_the_kept_records_history_shows_what_was_brought_in_and_from_where(pair):
+    keep, other, records, _ = pair
+    session = records["sessions"][0]
+    session.notes = "Met at the library."
+    session.save()  # a change made on the other record, before the merge
+    services.clients_merge(keep=keep, other=other, reason=REASON)
+    changes = [c for c in history.client_changes(keep) if c.record == session_label(session)]
+    moved, edited, created = changes  # newest first
+    assert moved.reason == f"{other.reference} brought into {keep.reference}: {REASON}"
+    assert moved.fields == [("Client record", other.reference, keep.reference)]
+    assert ("Notes", "—", "Met at the library.") in edited.fields
+    assert created.action == "Created"
+
+
+def session_label(session):
+    return f"Session of {session.date:%d/%m/%Y}"
+
+
+def test_a_record_moved_away_takes_its_later_history_with_it(pair):
+    """Moved by hand to another client: what happens to it there is not shown here."""
+    keep, other, records, _ = pair
+    session = records["sessions"][0]
+    session.client = keep
+    session.save()
+    session.notes = "Written after the move."
+    session.save()
+    before = [c for c in history.client_changes(other) if c.record == session_label(session)]
+    assert [c.action for c in before] == ["Created"]
+    after = [c for c in history.client_changes(keep) if c.record == session_label(session)]
+    assert [c.fields[0][0] for c in after[:2]] == ["Notes", "Client record"]
