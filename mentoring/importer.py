@@ -25,7 +25,7 @@ two records. A client's ``mentor`` is an assignment over started_on..ended_on, m
 import csv
 import functools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -130,6 +130,8 @@ class FileResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Imported all the same, but worth a look: "file:line: what".
+    warnings: list = field(default_factory=list)
 
     @property
     def changed(self):
@@ -542,6 +544,10 @@ class RecordImport:
     def _check_clients(self, name):
         result = self.results[name]
         seen = {}
+        births = defaultdict(list)  # date of birth -> clients, for the look for the same person
+        for client in self.clients.values():
+            if client.date_of_birth:
+                births[client.date_of_birth].append(client)
         for row in self._rows(name):
             reference = _unique_reference(row, seen)
             values = {
@@ -580,6 +586,8 @@ class RecordImport:
                 self.clients[reference] = client
                 self.plan.clients_new.append(client)
                 result.created += 1
+                self._look_for_same_person(row, client, births[client.date_of_birth])
+                births[client.date_of_birth].append(client)
             elif _changed(client, row.present(values)):
                 self.plan.clients_changed.append(client)
                 result.updated += 1
@@ -587,6 +595,27 @@ class RecordImport:
                 result.unchanged += 1
             if mentor is not None:
                 self._plan_assignment(row, client, mentor)
+
+    def _look_for_same_person(self, row, client, born_that_day):
+        """
+        Warn of a new client with the date of birth and first or last name (any case) of a
+        client on record or of an earlier row: as a referral form would
+        (``Client.objects.named_alike``). Imported all the same, since a new episode of
+        support after a closed case is a new record; an admin brings the records of one
+        young person together.
+        """
+        first, last = client.first_name.upper(), client.last_name.upper()
+        alike = [
+            c.reference
+            for c in born_that_day
+            if c.first_name.upper() == first or c.last_name.upper() == last
+        ]
+        if alike:
+            self.results[row.file].warnings.append(
+                f"{row.file}:{row.line}: {client.reference} {client.first_name} "
+                f"{client.last_name}, born {client.date_of_birth:%d/%m/%Y}, has the birth date "
+                f"and a name of {', '.join(alike[:3])}{' and more' if len(alike) > 3 else ''}"
+            )
 
     @staticmethod
     def _status_from_dates(values):

@@ -359,3 +359,37 @@ def test_progress_is_reported_for_large_files(folder):
 def test_a_folder_without_any_file_is_an_error(tmp_path):
     with pytest.raises(CommandError, match=r"has none of boroughs\.csv"):
         run(tmp_path)
+
+
+def test_a_new_client_who_may_be_on_record_already_is_imported_with_a_warning(folder):
+    """
+    A new reference with the birth date and a name of a client on record, or of an earlier
+    row: imported (a new episode after a closed case is a new record), and named.
+    """
+    borough = BoroughFactory(slug="ealing", code="EAL")
+    ClientFactory(
+        reference="EAL-00009",
+        borough=borough,
+        first_name="Jamal",
+        last_name="Okoro",
+        date_of_birth=date(2000, 5, 17),
+    )
+    append(
+        folder,
+        "clients.csv",
+        "SWK-00004,JAMAL,Reid,2000-05-17,southwark,POLICE,2024-02-01,,,,,,,",
+        "SWK-00005,Tom,Reid,2000-05-17,southwark,POLICE,2024-03-01,,,,,,,",
+        "SWK-00006,Jamal,Smith,2000-05-18,southwark,POLICE,2024-03-01,,,,,,,",
+    )
+    output = run(folder)
+    assert Client.objects.filter(reference__in=["SWK-00004", "SWK-00005", "SWK-00006"]).count() == 3
+    assert "3 new client(s) may be a young person already on record" in output
+    # Line 2's Jamal Smith, new too, has Jamal Okoro's birth date and first name.
+    assert "clients.csv:2: SWK-00001 Jamal Smith, born 17/05/2000, has the birth date" in output
+    assert (
+        "clients.csv:7: SWK-00004 JAMAL Reid, born 17/05/2000, has the birth date and a name "
+        "of EAL-00009, SWK-00001" in output
+    )
+    assert "clients.csv:8: SWK-00005 Tom Reid, born 17/05/2000" in output  # line 7's surname
+    assert "SWK-00006" not in output.split("on record")[1]  # born a day later
+    assert "may be a young person" not in run(folder)  # nothing new the second time

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mentoring.importer import FILES, ImportFailed, import_records
 
+WARNINGS_SHOWN = 20
+
 
 class Command(BaseCommand):
     help = (
@@ -41,6 +43,18 @@ class Command(BaseCommand):
                 if n
             ]
             self.stdout.write(f"{result.name}: {result.rows:,} rows: {', '.join(parts) or 'none'}")
+        warnings = [line for result in results for line in result.warnings]
+        if warnings:
+            self.stdout.write(
+                f"{len(warnings)} new client(s) may be a young person already on record "
+                "(imported all the same: if one is, an admin can bring the two records "
+                "together from the admin's client list, filtered by \u201csame person on "
+                "another record?\u201d):"
+            )
+            for line in warnings[:WARNINGS_SHOWN]:
+                self.stdout.write(f"  {line}")
+            if len(warnings) > WARNINGS_SHOWN:
+                self.stdout.write(f"  and {len(warnings) - WARNINGS_SHOWN} more")
         if not any(result.changed for result in results):
             self.stdout.write("Nothing to change: every record is already in the database.")
         elif dry_run:
