@@ -147,6 +147,11 @@ def _merge_problem(record, keep):
         if record.started_on < keep.referred_on:
             return "A mentor cannot be assigned before the referral."
         return None
+    if isinstance(record, Assignment) and keep.status != Client.Status.ACTIVE:
+        return (
+            f"{keep.reference}'s case is not active, and this match is current: end it "
+            "first, or keep the other record."
+        )
     try:
         record.clean()
     except ValidationError as error:

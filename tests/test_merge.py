@@ -168,6 +168,7 @@ def everything(*clients):
             "would break a rule on",
         ),
         ("both mentored", "Both"),
+        ("closed with a mentor", "would break a rule on"),
     ],
 )
 def test_a_merge_that_would_break_a_rule_writes_nothing(admin_client, pair, change, message):
@@ -175,6 +176,13 @@ def test_a_merge_that_would_break_a_rule_writes_nothing(admin_client, pair, chan
     if change == "both mentored":
         factories.AssignmentFactory(client=keep, mentor=factories.MentorFactory())
         factories.AssignmentFactory(client=other, mentor=records["assignment"].mentor)
+    elif change == "closed with a mentor":
+        factories.AssignmentFactory(client=other, mentor=records["assignment"].mentor)
+        Client.objects.filter(pk=keep.pk).update(
+            status=Client.Status.CLOSED,
+            ended_on=datetime.date(2025, 1, 1),
+            closure_reason=Client.ClosureReason.COMPLETED,
+        )
     else:
         Client.objects.filter(pk=keep.pk).update(**change)
     before = everything(keep, other)
@@ -182,7 +190,9 @@ def test_a_merge_that_would_break_a_rule_writes_nothing(admin_client, pair, chan
     assert response.status_code == 200
     [error, *details] = response.context["form"].non_field_errors()
     assert message in error
-    if "break a rule" in message:
+    if change == "closed with a mentor":
+        assert any(f"{keep.reference}'s case is not active" in d for d in details)
+    elif "break a rule" in message:
         # Sessions, a milestone and a goal before the new referral date, each named.
         assert any("Milestones count from the referral date onwards." in d for d in details)
     assert Client.objects.filter(pk=other.pk).exists()
