@@ -640,10 +640,9 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
     @admin.display(description="other records with this birth date and a name")
     def named_alike(self, client):
         """
-        The records that may be this young person's too, in every borough, with links: the
-        admin is who the coordinators' duplicate warning sends them to. Moving a record's
-        sessions, offences, milestones, goals and placements to the one kept is a change of
-        each one's client, which its history records.
+        The records that may be this young person's too, in every borough, each linked to
+        its page and to bringing the two together (``bring_together_view``): the admin is
+        who the coordinators' duplicate warning sends them to.
         """
         if client.pk is None or client.date_of_birth is None:
             return "None."
@@ -748,7 +747,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
                 .annotate(n=Count("pk"))
                 .order_by()
             )
-            for name, model, _ in services.CLIENT_RECORDS
+            for name, model in services.CLIENT_RECORDS
         }
         rows = [
             ("Name", [c.display_name for c in clients]),
@@ -763,7 +762,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             ("Ended", [f"{c.ended_on:%d/%m/%Y}" if c.ended_on else "—" for c in clients]),
             *(
                 (name.capitalize(), [counts[name].get(c.pk, 0) for c in clients])
-                for name, _, _ in services.CLIENT_RECORDS
+                for name, _ in services.CLIENT_RECORDS
             ),
         ]
         context = {

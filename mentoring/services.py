@@ -128,14 +128,14 @@ def client_update(*, client, expected_version):
     return client_save(client=client)
 
 
-# What a client's record holds, moved by ``clients_merge``: (name, model, related name).
+# What a client's record holds, moved by ``clients_merge``: (name, model).
 CLIENT_RECORDS = [
-    ("assignments", Assignment, "assignments"),
-    ("sessions", SupportSession, "sessions"),
-    ("offences", Offence, "offences"),
-    ("milestones", Milestone, "milestones"),
-    ("goals", Goal, "goals"),
-    ("placements", Placement, "placements"),
+    ("assignments", Assignment),
+    ("sessions", SupportSession),
+    ("offences", Offence),
+    ("milestones", Milestone),
+    ("goals", Goal),
+    ("placements", Placement),
 ]
 MERGE_PROBLEMS_SHOWN = 5
 
@@ -187,7 +187,8 @@ def clients_merge(*, keep, other, reason):
             "first."
         )
     records = {
-        name: list(getattr(other, related).order_by("pk")) for name, _, related in CLIENT_RECORDS
+        name: list(model.objects.filter(client=other).order_by("pk"))
+        for name, model in CLIENT_RECORDS
     }
     if (
         any(a.ended_on is None for a in records["assignments"])
@@ -200,10 +201,11 @@ def clients_merge(*, keep, other, reason):
     problems = []
     for rows in records.values():
         for record in rows:
+            label = str(record)  # as it reads on ``other``
             record.client = keep
             problem = _merge_problem(record, keep)
             if problem:
-                problems.append(f"{record}: {problem}")
+                problems.append(f"{label}: {problem}")
     if problems:
         more = len(problems) - MERGE_PROBLEMS_SHOWN
         raise ValidationError(

@@ -194,7 +194,11 @@ def test_a_merge_that_would_break_a_rule_writes_nothing(admin_client, pair, chan
         assert any(f"{keep.reference}'s case is not active" in d for d in details)
     elif "break a rule" in message:
         # Sessions, a milestone and a goal before the new referral date, each named.
-        assert any("Milestones count from the referral date onwards." in d for d in details)
+        assert any(
+            d.startswith(f"{other.reference}: ")
+            and "Milestones count from the referral date onwards." in d
+            for d in details
+        )
     assert Client.objects.filter(pk=other.pk).exists()
     assert everything(keep, other) == before
 
