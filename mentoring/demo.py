@@ -298,6 +298,7 @@ class DemoBuilder:
         self._offences(planned)
         self._milestones_goals_placements(planned)
         self._grants(planned)
+        self._referred_twice()
         self.users = self._users()
         return self.counts
 
@@ -779,6 +780,43 @@ class DemoBuilder:
             placements=len(placements),
             employers=len(employers),
         )
+
+    def _referred_twice(self):
+        """
+        One young person on two records: Southwark's latest active client referred again,
+        yesterday, by the police in Ealing, whose coordinator cannot see Southwark's
+        records. The admin's client list finds the pair ("same person on another
+        record?") and brings them together.
+        """
+        known = (
+            m.Client.objects.filter(borough=self.areas["SWK"], status=m.Client.Status.ACTIVE)
+            .order_by("-referred_on", "reference")
+            .first()
+        )
+        if known is None:
+            return
+        ealing = self.areas["EAL"]
+        ealing.last_client_number += 1
+        ealing.save(update_fields=["last_client_number"])
+        referred_on = self.today - timedelta(days=1)
+        m.Client.objects.bulk_create(
+            [
+                m.Client(
+                    reference=CLIENT_REFERENCE_FORMAT.format(
+                        code="EAL", number=ealing.last_client_number
+                    ),
+                    first_name=known.first_name,
+                    last_name=known.last_name,
+                    date_of_birth=known.date_of_birth,
+                    gender=known.gender,
+                    borough=ealing,
+                    referral_source=m.Client.ReferralSource.POLICE,
+                    referred_on=referred_on,
+                    consent_recorded_on=referred_on,
+                )
+            ]
+        )
+        self.counts["clients"] += 1
 
     def _grants(self, planned):
         rng = self.rng

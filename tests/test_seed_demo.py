@@ -212,6 +212,13 @@ class TestDemoShape:
         assert placements.exists()
         assert all(p.employer.borough_id == p.client.borough_id for p in placements)
 
+    def test_one_young_person_is_on_two_records_for_the_admin_to_bring_together(self):
+        pair = list(Client.objects.known_twice().order_by("referred_on"))
+        assert [c.borough.code for c in pair] == ["SWK", "EAL"]
+        assert pair[0].status == Client.Status.ACTIVE
+        assert pair[1].status == Client.Status.REFERRED
+        assert pair[1].referred_on == TODAY - timedelta(days=1)
+
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(
             get_user_model()
