@@ -656,17 +656,17 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             return "None."
         rows = format_html_join(
             "",
-            '<li><a href="{}">{}</a>: {}, {}, {}, referred {}{} '
-            '(<a href="{}">bring together with this record</a>)</li>',
+            '<li><a href="{}">{}</a>: {}, {}, referral of {} ({}{}): '
+            '<a href="{}">bring together with this record</a></li>',
             (
                 (
                     reverse("admin:mentoring_client_change", args=[other.pk]),
                     other.reference,
                     other.full_name,
                     other.borough.name,
-                    other.get_status_display().lower(),
                     f"{other.referred_on:%d/%m/%Y}",
-                    f", ended {other.ended_on:%d/%m/%Y}" if other.ended_on else "",
+                    other.get_status_display().lower(),
+                    f" on {other.ended_on:%d/%m/%Y}" if other.ended_on else "",
                     reverse("admin:mentoring_client_merge", args=[client.pk, other.pk]),
                 )
                 for other in others[: self.NAMED_ALIKE_SHOWN]
@@ -727,16 +727,13 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                what = (
-                    ", ".join(
-                        f"{n} {name if n > 1 else name[:-1]}" for name, n in moved.items() if n
-                    )
-                    or "no records"
+                what = ", ".join(
+                    f"{n} {name if n > 1 else name[:-1]}" for name, n in moved.items() if n
                 )
                 self.message_user(
                     request,
-                    f"{gone.reference} was brought into {keep.reference} ({what} moved) and "
-                    "deleted.",
+                    f"{gone.reference} was brought into {keep.reference} "
+                    f"({what + ' moved' if what else 'it held no other records'}) and deleted.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:mentoring_client_change", keep.pk)

@@ -131,8 +131,11 @@ def test_everything_moves_to_the_record_kept_and_the_other_is_deleted(admin_clie
     assert line.client_reference == other.reference  # the log still says what was read
     gone = Client.history.filter(id=other.pk).latest("history_id")
     assert gone.history_type == "-" and keep.reference in gone.history_change_reason
-    follow = admin_client.get(response["Location"])
-    assert "was brought into" in follow.content.decode()
+    follow = admin_client.get(response["Location"]).content.decode()
+    assert (
+        f"{other.reference} was brought into {keep.reference} (1 assignment, 3 sessions, "
+        "1 offence, 1 milestone, 1 goal, 1 placement moved) and deleted." in follow
+    )
 
 
 def test_the_figures_follow_the_records_into_the_other_borough(admin_client, pair):
@@ -213,8 +216,16 @@ def test_the_reason_is_required(admin_client, pair):
 
 def test_the_other_record_can_be_the_one_kept(admin_client, pair):
     keep, other, records, _ = pair
-    response = admin_client.post(merge_url(keep, other), {"keep": other.pk, "reason": REASON})
-    assert response.status_code == 302
+    response = admin_client.post(
+        merge_url(keep, other), {"keep": other.pk, "reason": REASON}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:mentoring_client_change", args=[other.pk]
+    )
+    assert (
+        f"{keep.reference} was brought into {other.reference} (it held no other records)"
+        in response.content.decode()
+    )
     assert not Client.objects.filter(pk=keep.pk).exists()
     records["goal"].refresh_from_db()
     assert records["goal"].client_id == other.pk
