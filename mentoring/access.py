@@ -57,6 +57,15 @@ def get_client_or_404(user, reference, queryset=None):
     return get_object_or_404(queryset.for_user(user).select_related("borough"), reference=reference)
 
 
+def client_formerly(user, reference):
+    """
+    The client ``user`` may reach that a record with ``reference`` was brought into
+    (``FormerReference``), or None: an old link leads to the record kept, and to nothing
+    for anyone who may not see it.
+    """
+    return Client.objects.for_user(user).filter(former_references__reference=reference).first()
+
+
 def get_session_or_404(user, pk):
     return get_object_or_404(
         SupportSession.objects.for_user(user).select_related("client__borough", "mentor"), pk=pk

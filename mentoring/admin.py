@@ -567,7 +567,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         "gang_affiliated",
         KnownTwiceFilter,
     ]
-    search_fields = CLIENT_SEARCH
+    search_fields = [*CLIENT_SEARCH, "former_references__reference"]
     autocomplete_fields = ["borough"]
     filter_horizontal = ["needs"]
     date_hierarchy = "referred_on"
@@ -580,6 +580,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         "updated_at",
         "recent_sessions",
         "named_alike",
+        "formerly",
     ]
     inlines = [
         AssignmentInline,
@@ -594,7 +595,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             "Client",
             {
                 "fields": [
-                    "reference",
+                    ("reference", "formerly"),
                     ("first_name", "last_name", "preferred_name"),
                     ("date_of_birth", "gender", "ethnicity"),
                     "named_alike",
@@ -634,6 +635,13 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             },
         ),
     ]
+
+    @admin.display(description="former references")
+    def formerly(self, client):
+        """The references of records brought into this one (``FormerReference``)."""
+        if client.pk is None:
+            return "None."
+        return ", ".join(client.former_references.values_list("reference", flat=True)) or "None."
 
     NAMED_ALIKE_SHOWN = 10
 

@@ -43,6 +43,7 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    FormerReference,
     Mentor,
     Offence,
     SupportArea,
@@ -398,6 +399,15 @@ class RecordImport:
         clients_by_id = {c.pk: c for c in self.clients.values()}
         for client in clients_by_id.values():
             client.borough = boroughs_by_id[client.borough_id]
+        # The references of records brought into another: their rows' sessions and
+        # offences go to the record kept, and their own rows change nothing.
+        self.formerly = {
+            reference: clients_by_id[client_id]
+            for reference, client_id in FormerReference.objects.values_list(
+                "reference", "client_id"
+            )
+        }
+        self.clients.update(self.formerly)
         self.assignments = {}  # (client ref, mentor ref, started_on) -> Assignment
         self.open_assignment = {}  # client ref -> Assignment
         for a in Assignment.objects.all():
@@ -580,6 +590,14 @@ class RecordImport:
             self._reject("clients", reference, row)
             if not row.ok:
                 continue
+            if reference in self.formerly:
+                kept = self.formerly[reference]
+                result.unchanged += 1
+                result.warnings.append(
+                    f"{name}:{row.line}: {reference} was brought into {kept.reference}: "
+                    f"the row is left as it is (change {kept.reference} instead)"
+                )
+                continue
             client = self.clients.get(reference)
             if client is None:
                 client = Client(reference=reference, **values)
@@ -614,7 +632,9 @@ class RecordImport:
             self.results[row.file].warnings.append(
                 f"{row.file}:{row.line}: {client.reference} {client.first_name} "
                 f"{client.last_name}, born {client.date_of_birth:%d/%m/%Y}, has the birth date "
-                f"and a name of {', '.join(alike[:3])}{' and more' if len(alike) > 3 else ''}"
+                f"and a name of {', '.join(alike[:3])}{' and more' if len(alike) > 3 else ''} "
+                "(imported: if they are one young person, an admin can bring the records "
+                "together)"
             )
 
     @staticmethod

@@ -715,6 +715,24 @@ class Client(PersonName):
         )
 
 
+class FormerReference(models.Model):
+    """
+    The reference of a client record brought into another one (two records of one young
+    person, ``services.clients_merge``): links, searches and imports that still use it
+    reach the record kept. Borough counters only go up, so no new record takes it.
+    """
+
+    reference = models.CharField(max_length=20, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="former_references")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self):
+        return f"{self.reference}, now {self.client.reference}"
+
+
 class ClientRecordQuerySet(models.QuerySet):
     """Records that belong to a client are scoped through the client."""
 

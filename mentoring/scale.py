@@ -1533,12 +1533,14 @@ _LARGE = (
     m.Goal,
     m.Placement,
     m.Assignment,
+    m.FormerReference,
     m.Client.needs.through,
     m.Mentor.other_boroughs.through,
 )
 _KNOWN_REFERRERS = {
     m.Client: {
         *(m.Assignment, m.SupportSession, m.Offence, m.Milestone, m.Goal, m.Placement),
+        m.FormerReference,
         m.AccessLog,  # client set to NULL, as on_delete=SET_NULL does
     },
     m.Mentor: {m.Assignment, m.SupportSession},

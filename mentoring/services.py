@@ -15,6 +15,7 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    FormerReference,
     Goal,
     Milestone,
     Offence,
@@ -165,8 +166,9 @@ def clients_merge(*, keep, other, reason):
     Bring ``other`` into ``keep``: two records of one young person become one. ``keep``'s
     own details stay; ``other``'s assignments, sessions, offences, milestones, goals and
     placements, its support needs and its access log move to ``keep``, and ``other`` is
-    deleted. Every moved record, ``keep`` and ``other``'s deletion get a history entry
-    whose reason names both references and ``reason``. Returns {name: number moved}.
+    deleted, its reference kept as one of ``keep``'s former references (``other``'s own
+    too). Every moved record, ``keep`` and ``other``'s deletion get a history entry whose
+    reason names both references and ``reason``. Returns {name: number moved}.
 
     Refused with a ValidationError, and nothing written, when the two do not share a date
     of birth and a first or last name (``Client.objects.named_alike``), when both have a
@@ -227,6 +229,8 @@ def clients_merge(*, keep, other, reason):
                 record.save()
     keep.needs.add(*other.needs.all())
     AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
+    FormerReference.objects.filter(client=other).update(client=keep)
+    FormerReference.objects.create(reference=other.reference, client=keep)
     other._change_reason = note
     other.delete()
     keep._change_reason = note

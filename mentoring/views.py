@@ -18,9 +18,11 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     Sum,
@@ -55,6 +57,7 @@ from .models import (
     Borough,
     Client,
     Employer,
+    FormerReference,
     Goal,
     Mentor,
     Milestone,
@@ -228,17 +231,25 @@ def _queues(clients):
 PERSON_SEARCH = ("reference", "first_name", "last_name", "preferred_name")
 
 
-def _search(records, q, fields=PERSON_SEARCH):
+def _search(records, q, fields=PERSON_SEARCH, also=None):
     """
     The ``records`` with each of the first five words of ``q`` in one of ``fields``: by
-    default a client's or mentor's name or reference.
+    default a client's or mentor's name or reference. ``also(term)``, if given, is one
+    more condition a word may meet instead.
     """
     for term in q.split()[:5]:
         match = Q()
         for name in fields:
             match |= Q(**{f"{name}__icontains": term})
+        if also is not None:
+            match |= also(term)
         records = records.filter(match)
     return records
+
+
+def _formerly(term):
+    """Clients that a record with reference ``term`` was brought into."""
+    return Exists(FormerReference.objects.filter(client=OuterRef("pk"), reference__iexact=term))
 
 
 @access.casework
@@ -253,7 +264,7 @@ def client_list(request):
     )
     params = request.GET
     q = params.get("q", "").strip()
-    clients = _search(clients, q)
+    clients = _search(clients, q, also=_formerly)
     boroughs = list(Borough.objects.for_user(user).order_by("name"))
     if borough := params.get("borough"):
         clients = clients.filter(borough__slug=borough)
@@ -414,13 +425,20 @@ def _page_number(request, name):
 def client_detail(request, reference):
     queryset = Client.objects.prefetch_related(
         "needs",
+        "former_references",
         "offences",
         "milestones",
         Prefetch("goals", queryset=Goal.objects.select_related("support_area")),
         Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
         Prefetch("placements", queryset=Placement.objects.select_related("employer")),
     )
-    client = access.get_client_or_404(request.user, reference, queryset)
+    try:
+        client = access.get_client_or_404(request.user, reference, queryset)
+    except Http404:
+        kept = access.client_formerly(request.user, reference)
+        if kept is None:
+            raise
+        return redirect("client_detail", kept.reference)
     services.access_record(
         user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
     )

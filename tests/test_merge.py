@@ -5,9 +5,12 @@ would break a rule writes nothing.
 """
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.test import Client as Browser
 from django.urls import reverse
 
 from mentoring import history, metrics, services, summaries
@@ -293,3 +296,79 @@ def test_a_record_moved_away_takes_its_later_history_with_it(pair):
     assert [c.action for c in before] == ["Created"]
     after = [c for c in history.client_changes(keep) if c.record == session_label(session)]
     assert [c.fields[0][0] for c in after[:2]] == ["Notes", "Client record"]
+
+
+# The reference of the record brought in ------------------------------------------------
+
+
+@pytest.fixture
+def merged(pair):
+    keep, other, records, _ = pair
+    services.clients_merge(keep=keep, other=other, reason=REASON)
+    return keep, other.reference, records
+
+
+def test_an_old_link_leads_to_the_record_kept_for_those_who_may_see_it(
+    client, merged, coordinator_a, coordinator_b
+):
+    keep, old, _ = merged
+    old_link = reverse("client_detail", args=[old])
+    client.force_login(coordinator_a)
+    response = client.get(old_link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("client_detail", args=[keep.reference])
+    page = client.get(response["Location"]).content.decode()
+    assert f"{keep.reference} (formerly {old})" in page
+    # Borough B's coordinator saw the old record, but may not see the one kept.
+    client.force_login(coordinator_b)
+    assert client.get(old_link).status_code == 404
+
+
+def test_the_old_reference_finds_the_record_kept(admin_client, merged, coordinator_a):
+    keep, old, _ = merged
+    coordinator = Browser()
+    coordinator.force_login(coordinator_a)
+    response = coordinator.get(reverse("client_list"), {"q": old.lower()})
+    assert [c.pk for c in response.context["page"].object_list] == [keep.pk]
+    response = admin_client.get(reverse("admin:mentoring_client_changelist"), {"q": old})
+    assert list(response.context["cl"].result_list) == [keep]
+    change = admin_client.get(reverse("admin:mentoring_client_change", args=[keep.pk]))
+    assert old in change.content.decode()
+
+
+def test_bringing_the_kept_record_into_a_third_takes_its_former_references_along(merged, borough_a):
+    keep, old, _ = merged
+    third = factories.ClientFactory(
+        borough=borough_a,
+        first_name="Kai",
+        last_name="Brown",
+        date_of_birth=BORN,
+        referred_on=datetime.date(2022, 12, 1),
+    )
+    services.clients_merge(keep=third, other=keep, reason=REASON)
+    assert sorted(third.former_references.values_list("reference", flat=True)) == sorted(
+        [old, keep.reference]
+    )
+
+
+def test_a_reimport_of_the_record_brought_in_changes_nothing_and_says_so(
+    merged, tmp_path, borough_b
+):
+    keep, old, records = merged
+    session = records["sessions"][0]
+    (tmp_path / "clients.csv").write_text(
+        "reference,first_name,last_name,date_of_birth,borough,referral_source,referred_on\n"
+        f"{old},kai,Browne,2004-03-01,{borough_b.slug},PROBATION,2023-02-01\n"
+    )
+    (tmp_path / "sessions.csv").write_text(
+        "client,mentor,date,duration_minutes\n"
+        f"{old},{session.mentor.reference},{session.date.isoformat()},{session.duration_minutes}\n"
+    )
+    before = everything(keep)
+    out = io.StringIO()
+    call_command("import_records", str(tmp_path), stdout=out, stderr=io.StringIO())
+    output = out.getvalue()
+    assert f"clients.csv:2: {old} was brought into {keep.reference}" in output
+    assert "sessions.csv: 1 rows: 1 already present" in output
+    assert not Client.objects.filter(reference=old).exists()
+    assert everything(keep) == before

@@ -45,12 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{result.name}: {result.rows:,} rows: {', '.join(parts) or 'none'}")
         warnings = [line for result in results for line in result.warnings]
         if warnings:
-            self.stdout.write(
-                f"{len(warnings)} new client(s) may be a young person already on record "
-                "(imported all the same: if one is, an admin can bring the two records "
-                "together from the admin's client list, filtered by \u201csame person on "
-                "another record?\u201d):"
-            )
+            self.stdout.write(f"To look at ({len(warnings)}):")
             for line in warnings[:WARNINGS_SHOWN]:
                 self.stdout.write(f"  {line}")
             if len(warnings) > WARNINGS_SHOWN:
