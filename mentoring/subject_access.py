@@ -69,6 +69,9 @@ def subject_access(client):
     """Everything held about ``client``: the record, then every related record by kind."""
     details = record(client)
     details["reference"] = client.reference
+    formerly = list(client.former_references.values_list("reference", flat=True))
+    if formerly:  # records of the same young person brought into this one
+        details["former references"] = formerly
     return {
         "client": details,
         **{name: [record(obj) for obj in query(client)] for name, query in SECTIONS},

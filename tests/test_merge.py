@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client as Browser
 from django.urls import reverse
 
-from mentoring import history, metrics, services, summaries
+from mentoring import history, metrics, services, subject_access, summaries
 from mentoring.models import (
     AccessLog,
     Assignment,
@@ -372,3 +372,10 @@ def test_a_reimport_of_the_record_brought_in_changes_nothing_and_says_so(
     assert "sessions.csv: 1 rows: 1 already present" in output
     assert not Client.objects.filter(reference=old).exists()
     assert everything(keep) == before
+
+
+def test_the_subject_access_export_names_the_former_references(merged):
+    keep, old, records = merged
+    data = subject_access.subject_access(keep)
+    assert data["client"]["former references"] == [old]
+    assert len(data["support sessions"]) == len(records["sessions"])
