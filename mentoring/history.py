@@ -29,16 +29,8 @@ from .models import (
     SupportSession,
 )
 
-# Each tracked model and how to find its snapshots for one client.
-TRACKED = [
-    (Client, "id"),
-    (Assignment, "client_id"),
-    (SupportSession, "client_id"),
-    (Offence, "client_id"),
-    (Milestone, "client_id"),
-    (Goal, "client_id"),
-    (Placement, "client_id"),
-]
+# The records of a client whose snapshots its history shows, beside its own.
+RECORDS = [Assignment, SupportSession, Offence, Milestone, Goal, Placement]
 # Internal or automatic fields that say nothing to a reader.
 HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -174,10 +166,9 @@ def _moves(snapshots_by_model):
     query, none when nothing was moved.
     """
     ids = set()
-    for model, snapshots in snapshots_by_model.items():
-        if model is Client:
-            continue
+    for model in RECORDS:
         previous = {}
+        snapshots = snapshots_by_model[model]
         for snapshot in snapshots:
             before = previous.get(snapshot.id)
             if before is not None and before.client_id != snapshot.client_id:
@@ -203,17 +194,12 @@ def client_changes(client):
     another client record (two records of one young person brought together) brings its
     history before the move with it, and the move shows as a change of client record.
     """
-    snapshots_by_model = {
-        model: list(model.history.filter(id=client.pk).order_by("history_date", "history_id"))
-        if model is Client
-        else _while_here(
-            model.history.filter(
-                id__in=model.history.filter(**{key: client.pk}).values("id")
-            ).order_by("history_date", "history_id"),
-            client.pk,
-        )
-        for model, key in TRACKED
-    }
+    order = ("history_date", "history_id")
+    snapshots_by_model = {Client: list(Client.history.filter(id=client.pk).order_by(*order))}
+    for model in RECORDS:
+        held = model.history.filter(client_id=client.pk).values("id")  # ever, even if moved
+        snapshots = model.history.filter(id__in=held).order_by(*order)
+        snapshots_by_model[model] = _while_here(snapshots, client.pk)
     names = _names(snapshots_by_model)
     references = _moves(snapshots_by_model)
     User = get_user_model()
