@@ -9,7 +9,9 @@ What a role may do at all (a manager logging a session, say) is a 403.
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import Client, StaffProfile, SupportSession, staff_role
@@ -64,6 +66,34 @@ def client_formerly(user, reference):
     for anyone who may not see it.
     """
     return Client.objects.for_user(user).filter(former_references__reference=reference).first()
+
+
+def follows_former_reference(view):
+    """
+    A page of a client reached by a reference that was brought into another record
+    (``client_formerly``) is sent on to the same page of the record kept, query string
+    and all, for a user who may see that record; anyone else keeps the 404. Only reading
+    is sent on: a form posted to the old address is refused (404), as its figures belong
+    to a record that no longer exists, and the kept record's page is one click away.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            reference = kwargs.get("reference")
+            if reference is None or request.method not in ("GET", "HEAD"):
+                raise
+            kept = client_formerly(request.user, reference)
+            if kept is None:
+                raise
+            match = request.resolver_match
+            url = reverse(match.view_name, kwargs={**match.kwargs, "reference": kept.reference})
+            query = request.META.get("QUERY_STRING")
+            return redirect(f"{url}?{query}" if query else url)
+
+    return wrapped
 
 
 def get_session_or_404(user, pk):

@@ -421,6 +421,7 @@ def _page_number(request, name):
 
 
 @access.casework
+@access.follows_former_reference
 @require_GET
 def client_detail(request, reference):
     queryset = Client.objects.prefetch_related(
@@ -432,13 +433,7 @@ def client_detail(request, reference):
         Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
         Prefetch("placements", queryset=Placement.objects.select_related("employer")),
     )
-    try:
-        client = access.get_client_or_404(request.user, reference, queryset)
-    except Http404:
-        kept = access.client_formerly(request.user, reference)
-        if kept is None:
-            raise
-        return redirect("client_detail", kept.reference)
+    client = access.get_client_or_404(request.user, reference, queryset)
     services.access_record(
         user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
     )
@@ -482,6 +477,7 @@ def client_detail(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 @require_GET
 def client_export(request, reference):
     """Subject access: everything held about one client, as a page or as JSON. Logged."""
@@ -509,6 +505,7 @@ PRINT_REPEAT_WINDOW = timedelta(seconds=10)
 
 
 @access.casework
+@access.follows_former_reference
 @require_POST
 def client_printed(request, reference):
     """
@@ -538,6 +535,7 @@ def client_printed(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 @require_GET
 def client_history(request, reference):
     """Who changed what in this client's case, and when: for its coordinators and admins."""
@@ -624,6 +622,7 @@ def _refuse_anonymised(request, client):
 
 
 @access.case_management
+@access.follows_former_reference
 def client_edit(request, reference):
     client = access.get_client_or_404(request.user, reference)
     if refused := _refuse_anonymised(request, client):
@@ -649,6 +648,7 @@ def client_edit(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 def client_start(request, reference):
     def save(client, form):
         services.client_start(
@@ -670,6 +670,7 @@ def client_start(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 @require_POST
 def client_decline(request, reference):
     client = access.get_client_or_404(request.user, reference)
@@ -682,6 +683,7 @@ def client_decline(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 def client_assign(request, reference):
     client = access.get_client_or_404(request.user, reference)
     if client.status != Client.Status.ACTIVE:
@@ -721,6 +723,7 @@ def client_assign(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 def assignment_end(request, reference):
     """End the client's match with their mentor, leaving them to wait for a new one."""
     client = access.get_client_or_404(request.user, reference)
@@ -764,6 +767,7 @@ def assignment_end(request, reference):
 
 
 @access.case_management
+@access.follows_former_reference
 def client_close(request, reference):
     def save(client, form):
         services.client_close(
@@ -801,21 +805,25 @@ def _add_record(request, reference, form_class, title, noun):
 
 
 @access.case_management
+@access.follows_former_reference
 def offence_new(request, reference):
     return _add_record(request, reference, OffenceForm, "Record an offence", "Offence")
 
 
 @access.case_management
+@access.follows_former_reference
 def milestone_new(request, reference):
     return _add_record(request, reference, MilestoneForm, "Record a milestone", "Milestone")
 
 
 @access.case_management
+@access.follows_former_reference
 def placement_new(request, reference):
     return _add_record(request, reference, PlacementForm, "Record a placement", "Placement")
 
 
 @access.case_management
+@access.follows_former_reference
 def goal_new(request, reference):
     return _add_record(request, reference, GoalForm, "Add a goal", "Goal")
 
@@ -912,6 +920,7 @@ def _session_form_page(request, form, client, title):
 
 
 @access.casework
+@access.follows_former_reference
 def session_new(request, reference=None):
     client = None
     if reference is not None:

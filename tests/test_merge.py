@@ -324,6 +324,40 @@ def test_an_old_link_leads_to_the_record_kept_for_those_who_may_see_it(
     assert client.get(old_link).status_code == 404
 
 
+def client_pages():
+    """Every URL pattern of one client's pages: the ones addressed by its reference."""
+    from mentoring.urls import urlpatterns
+
+    return [p.name for p in urlpatterns if "<str:reference>" in str(p.pattern)]
+
+
+def test_every_page_of_a_client_follows_an_old_link(client, merged, coordinator_a, coordinator_b):
+    """
+    Not only the client page: a bookmarked form or the history page by the old reference
+    leads to the same page of the record kept, query string and all. Pages that only take
+    a POST answer 405 to a GET whatever the reference; a POST to the old address is not
+    sent on, since it was meant for a record that is no longer there.
+    """
+    keep, old, _ = merged
+    pages = client_pages()
+    assert len(pages) == 15
+    client.force_login(coordinator_a)
+    followed = []
+    for name in pages:
+        response = client.get(reverse(name, args=[old]), {"page": "2"})
+        if response.status_code == 405:
+            continue
+        assert response.status_code == 302, name
+        assert response["Location"] == reverse(name, args=[keep.reference]) + "?page=2", name
+        followed.append(name)
+    assert len(followed) >= 12
+    assert "client_history" in followed and "client_session_new" in followed
+    assert client.post(reverse("client_edit", args=[old]), {}).status_code == 404
+    client.force_login(coordinator_b)
+    for name in followed:
+        assert client.get(reverse(name, args=[old])).status_code == 404, name
+
+
 def test_the_old_reference_finds_the_record_kept(admin_client, merged, coordinator_a):
     keep, old, _ = merged
     coordinator = Browser()
