@@ -33,6 +33,7 @@ from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
     ClientMergeForm,
+    ClientSeparateForm,
     LongSelect,
     RecordAutocomplete,
     RecordsAutocomplete,
@@ -545,6 +546,12 @@ class PlacementInline(RowsWithRelated, RecordChoices, admin.TabularInline):
     autocomplete_fields = ["employer"]
 
 
+def _counted(moved, done):
+    """``{"sessions": 3, "goals": 1}`` as "3 sessions, 1 goal <done>", or "" if none."""
+    what = ", ".join(f"{n} {name if n > 1 else name[:-1]}" for name, n in moved.items() if n)
+    return f"{what} {done}" if what else ""
+
+
 @admin.register(Client)
 class ClientAdmin(RecordChoices, HistoryAdmin):
     form = ClientAdminForm
@@ -638,10 +645,27 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
 
     @admin.display(description="former references")
     def formerly(self, client):
-        """The references of records brought into this one (``FormerReference``)."""
+        """
+        The references of records brought into this one (``FormerReference``), each linked
+        to separating it again (``separate_view``).
+        """
         if client.pk is None:
             return "None."
-        return ", ".join(client.former_references.values_list("reference", flat=True)) or "None."
+        references = client.former_references.values_list("reference", flat=True)
+        return (
+            format_html_join(
+                ", ",
+                '{} (<a href="{}">separate again</a>)',
+                (
+                    (
+                        reference,
+                        reverse("admin:mentoring_client_separate", args=[client.pk, reference]),
+                    )
+                    for reference in references
+                ),
+            )
+            or "None."
+        )
 
     NAMED_ALIKE_SHOWN = 10
 
@@ -695,8 +719,10 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
 
     def get_urls(self):
         merge = self.admin_site.admin_view(self.bring_together_view)
+        separate = self.admin_site.admin_view(self.separate_view)
         return [
             path("<int:pk>/bring-together/<int:other>/", merge, name="mentoring_client_merge"),
+            path("<int:pk>/separate/<str:reference>/", separate, name="mentoring_client_separate"),
             *super().get_urls(),
         ]
 
@@ -735,13 +761,10 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                what = ", ".join(
-                    f"{n} {name if n > 1 else name[:-1]}" for name, n in moved.items() if n
-                )
                 self.message_user(
                     request,
                     f"{gone.reference} was brought into {keep.reference} "
-                    f"({what + ' moved' if what else 'it held no other records'}) and deleted.",
+                    f"({_counted(moved, 'moved') or 'it held no other records'}) and deleted.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:mentoring_client_change", keep.pk)
@@ -779,6 +802,53 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/mentoring/client/bring_together.html", context)
+
+    def separate_view(self, request, pk, reference):
+        """
+        A record brought into this one by mistake, as it was deleted, and what would go
+        back to it; the admin says why and it is restored (``services.clients_separate``).
+        """
+        if not (self.has_change_permission(request) and self.has_add_permission(request)):
+            raise PermissionDenied
+        keep = Client.objects.filter(pk=pk).select_related("borough").first()
+        if keep is None or not keep.former_references.filter(reference=reference).exists():
+            raise Http404("No such former reference.")
+        form = ClientSeparateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                restored, moved = services.clients_separate(
+                    keep=keep, reference=reference, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    f"{restored.reference} was separated from {keep.reference} again "
+                    f"({_counted(moved, 'moved back') or 'no records moved back'}).",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:mentoring_client_change", restored.pk)
+        try:
+            deleted, records = services.brought_in(keep=keep, reference=reference)
+        except ValidationError as error:
+            deleted, records = None, {}
+            if not form.non_field_errors():
+                form.add_error(None, error)
+        other = deleted.instance if deleted else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Separate {reference} from {keep.reference}",
+            "keep": keep,
+            "reference": reference,
+            "other": other,
+            "borough": Borough.objects.filter(pk=other.borough_id).first() if other else None,
+            "brought": deleted.history_date if deleted else None,
+            "records": [(name.capitalize(), len(rows)) for name, rows in records.items()],
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/mentoring/client/separate.html", context)
 
     # The newest sessions as a table with links, not an inline of a row per session, whose
     # cost grew with every session logged (350 sessions: 140 ms of the page).

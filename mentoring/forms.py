@@ -336,6 +336,17 @@ class ClientMergeForm(forms.Form):
         ]
 
 
+class ClientSeparateForm(forms.Form):
+    """Why a record brought into another is a young person of its own after all."""
+
+    reason = forms.CharField(
+        max_length=60,
+        label="Why they are two young people",
+        help_text="Kept in the history of every record moved back, for example "
+        "\u201ctwins, told apart by the YOT\u201d.",
+    )
+
+
 class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelForm):
     confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
     confirm_new_person = confirm_new_person_field()

@@ -219,7 +219,7 @@ def clients_merge(*, keep, other, reason):
                 *([f"And {more} more."] if more > 0 else []),
             ]
         )
-    note = f"{other.reference} brought into {keep.reference}: {reason}"[:100]
+    note = f"{_merge_note(other.reference, keep.reference)}{reason}"[:100]
     for rows in records.values():
         for record in rows:
             record._change_reason = note
@@ -227,15 +227,142 @@ def clients_merge(*, keep, other, reason):
                 versioned_save(record)
             else:
                 record.save()
-    keep.needs.add(*other.needs.all())
     AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
     FormerReference.objects.filter(client=other).update(client=keep)
     FormerReference.objects.create(reference=other.reference, client=keep)
+    needs = list(other.needs.all())
     other._change_reason = note
     other.delete()
     keep._change_reason = note
     client_save(client=keep)
+    keep.needs.add(*needs)  # in keep's entry: what it had before stays in the one before
     return {name: len(rows) for name, rows in records.items()}
+
+
+def _merge_note(reference, into):
+    """The start of the history reason of a record ``reference`` brought into ``into``."""
+    return f"{reference} brought into {into}: "
+
+
+def brought_in(*, keep, reference):
+    """
+    What separating ``reference`` from ``keep`` would restore (``clients_separate``): the
+    record's history snapshot from its deletion (``.instance`` is the record as it was)
+    and {name: records the merge moved that ``keep`` still holds}. Raises ValidationError
+    when ``reference`` is not a former reference of ``keep`` that a merge into ``keep`` left.
+    """
+    brought = _merge_note(reference, keep.reference)
+    deleted = (
+        Client.history.filter(reference=reference, history_type="-")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if not (
+        keep.former_references.filter(reference=reference).exists()
+        and deleted
+        and (deleted.history_change_reason or "").startswith(brought)
+    ):
+        raise ValidationError(
+            f"{reference} was not brought into {keep.reference} as it is: only the latest "
+            "record brought into a client can be separated from it."
+        )
+    note = deleted.history_change_reason
+    records = {
+        name: list(
+            model.objects.filter(
+                client=keep,
+                pk__in=model.history.filter(
+                    history_change_reason=note, history_type="~", client_id=keep.pk
+                ).values("id"),
+            ).order_by("pk")
+        )
+        for name, model in CLIENT_RECORDS
+    }
+    return deleted, records
+
+
+def _needs_in(snapshots):
+    """The support needs the newest of ``snapshots`` that recorded them held, or None."""
+    last = snapshots.filter(many_to_many__isnull=False).order_by("-history_date", "-history_id")
+    last = last.first()
+    return None if last is None else set(last.many_to_many.get("needs", ()))
+
+
+@transaction.atomic
+def clients_separate(*, keep, reference, reason):
+    """
+    Undo ``clients_merge``: the record ``reference`` that was brought into ``keep`` comes
+    back as it was deleted (same id, reference and details, its support needs as its last
+    snapshot held them), and the records that the merge moved, and that ``keep`` still
+    holds, go back to it, with the access log lines that read it and the former
+    references it had brought along. Support needs that only it had brought are taken off
+    ``keep``. Records added to ``keep`` since stay on ``keep``. Every record moved back,
+    ``keep`` and the restored record get a history entry whose reason names both
+    references and ``reason``. Returns ``(restored client, {name: number moved back})``.
+
+    Refused with a ValidationError, and nothing written, when ``reference`` is not a former
+    reference of ``keep`` that a merge into ``keep`` left (separate records in the reverse
+    order of bringing them together), or when a record moved back would break a rule of
+    the restored one (it was changed since the merge): correct it first.
+    """
+    keep = Client.objects.select_for_update().get(pk=keep.pk)
+    deleted, records = brought_in(keep=keep, reference=reference)
+    other = deleted.instance
+    problems = []
+    for rows in records.values():
+        for record in rows:
+            record.client = other
+            problem = _merge_problem(record, other)
+            if problem:
+                problems.append(f"{record}: {problem}")
+    if problems:
+        more = len(problems) - MERGE_PROBLEMS_SHOWN
+        raise ValidationError(
+            [
+                f"Records that were {reference}'s were changed on {keep.reference} since and "
+                f"would break a rule on {reference}: correct them first.",
+                *problems[:MERGE_PROBLEMS_SHOWN],
+                *([f"And {more} more."] if more > 0 else []),
+            ]
+        )
+    own_needs = _needs_in(Client.history.filter(id=other.pk)) or set()
+    keep_needs = _needs_in(
+        keep.history.exclude(history_change_reason=deleted.history_change_reason).filter(
+            history_date__lte=deleted.history_date
+        )
+    )
+    brought_along = [
+        former.reference
+        for former in keep.former_references.exclude(reference=reference)
+        if Client.history.filter(
+            reference=former.reference,
+            history_type="-",
+            history_change_reason__startswith=_merge_note(former.reference, reference),
+        ).exists()
+    ]
+    separated = f"{reference} separated from {keep.reference}: {reason}"[:100]
+    keep.former_references.filter(reference=reference).delete()
+    other.version = 1
+    other._change_reason = separated
+    other.save(force_insert=True)
+    Client.objects.filter(pk=other.pk).update(created_at=deleted.created_at)
+    other.needs.set(own_needs)
+    for rows in records.values():
+        for record in rows:
+            record._change_reason = separated
+            if hasattr(record, "version"):
+                versioned_save(record)
+            else:
+                record.save()
+    keep.former_references.filter(reference__in=brought_along).update(client=other)
+    AccessLog.objects.filter(client=keep, client_reference__in=[reference, *brought_along]).update(
+        client=other
+    )
+    keep._change_reason = separated
+    client_save(client=keep)
+    if keep_needs is not None:  # unknown before the history kept links: nothing is taken
+        keep.needs.remove(*(own_needs - keep_needs))
+    return other, {name: len(rows) for name, rows in records.items()}
 
 
 @transaction.atomic

@@ -894,9 +894,7 @@ def goal_edit(request, pk):
 @access.case_management
 @require_POST
 def goal_status(request, pk):
-    goal = Goal.objects.for_user(request.user).select_related("client").filter(pk=pk).first()
-    if goal is None:
-        raise Http404("No such goal.")
+    goal = access.get_client_record_or_404(request.user, Goal, pk)
     if refused := _refuse_anonymised(request, goal.client):
         return refused
     form = GoalStatusForm(request.POST, instance=goal)

@@ -467,6 +467,7 @@ def test_admin_brings_two_records_of_one_young_person_together(page, cast, shoot
     """
     Jordan Reyes was referred again in Croydon. The admin finds both records with the
     list's filter, picks them, compares them and keeps Southwark's: Croydon's session moves.
+    Then it turns out they are cousins, and the admin separates them again.
     """
     croydon = Borough.objects.get(code="CRO")
     again = factories.ClientFactory(
@@ -502,6 +503,19 @@ def test_admin_brings_two_records_of_one_young_person_together(page, cast, shoot
     session.refresh_from_db()
     assert session.client_id == cast.jordan.pk
     assert not Client.objects.filter(pk=again.pk).exists()
+    # They were two young people after all: the kept record's page separates them again.
+    page.get_by_role("link", name="separate again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Separate {again.reference} from {cast.jordan.reference}"
+    )
+    shoot("separating them again")
+    page.get_by_label("Why they are two young people").fill("Cousins, told apart by the YOT")
+    page.get_by_role("button", name="Separate the records").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"{again.reference} was separated from {cast.jordan.reference} again (1 session moved"
+    )
+    session.refresh_from_db()
+    assert session.client_id == again.pk
 
 
 def test_double_clicked_session_form_saves_one_session(page, cast, shoot):

@@ -1,7 +1,9 @@
 """
 Two records of one young person brought together by an admin: everything the other record
 held moves to the one kept, nothing else changes, the history says so, and a merge that
-would break a rule writes nothing.
+would break a rule writes nothing. Two records brought together by mistake are separated
+again: the record brought in comes back as it was, with what the merge moved, and what was
+added to the kept record since stays there.
 """
 
 import datetime
@@ -9,6 +11,7 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client as Browser
 from django.urls import reverse
@@ -19,6 +22,7 @@ from mentoring.models import (
     Assignment,
     Borough,
     Client,
+    FormerReference,
     Goal,
     Milestone,
     Offence,
@@ -413,3 +417,190 @@ def test_the_subject_access_export_names_the_former_references(merged):
     data = subject_access.subject_access(keep)
     assert data["client"]["former references"] == [old]
     assert len(data["support sessions"]) == len(records["sessions"])
+
+
+# Separating two records brought together by mistake ------------------------------------
+
+WHY = "two young people: twins, told apart by the YOT"
+
+
+def separate_url(keep, reference):
+    return reverse("admin:mentoring_client_separate", args=[keep.pk, reference])
+
+
+def state(client):
+    """A client record's own details, as a form or an export would read them."""
+    client = Client.objects.get(pk=client.pk)
+    return {
+        "row": {
+            f.attname: getattr(client, f.attname)
+            for f in Client._meta.concrete_fields
+            if f.attname not in ("version", "updated_at")
+        },
+        "needs": sorted(client.needs.values_list("pk", flat=True)),
+        "formerly": sorted(client.former_references.values_list("reference", flat=True)),
+        "log": sorted(AccessLog.objects.filter(client=client).values_list("pk", flat=True)),
+    }
+
+
+@pytest.fixture
+def before(pair):
+    """The pair's state before they are brought together, then brought together."""
+    keep, other, records, _ = pair
+    keep.needs.add(SupportArea.objects.order_by("pk").first())
+    taken = {"keep": state(keep), "other": state(other), "records": everything(keep, other)}
+    services.clients_merge(keep=keep, other=other, reason=REASON)
+    return keep, other, records, taken
+
+
+def test_separating_restores_both_records_as_they_were(before):
+    keep, other, records, taken = before
+    restored, moved = services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    assert restored.pk == other.pk and restored.reference == other.reference
+    assert moved == {
+        "assignments": 1,
+        "sessions": 3,
+        "offences": 1,
+        "milestones": 1,
+        "goals": 1,
+        "placements": 1,
+    }
+    assert state(other) == taken["other"]
+    assert state(keep) == taken["keep"]
+    assert everything(keep, other) == taken["records"]
+    note = f"{other.reference} separated from {keep.reference}: {WHY}"
+    for record in records["sessions"]:
+        assert record.history.latest("history_id").history_change_reason == note
+    assert Client.history.filter(id=other.pk).latest("history_id").history_change_reason == note
+    assert keep.history.latest("history_id").history_change_reason == note
+
+
+def test_records_added_to_the_kept_record_since_stay_there(before):
+    keep, other, records, taken = before
+    mentor = records["sessions"][0].mentor
+    later = factories.SupportSessionFactory(client=keep, mentor=mentor, date=datetime.date.today())
+    services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    later.refresh_from_db()
+    assert later.client_id == keep.pk
+    assert everything(other) == {
+        name: [row for row in rows if row[1] == other.pk] for name, rows in taken["records"].items()
+    }
+
+
+def test_the_old_reference_is_the_records_own_again(client, before, coordinator_a):
+    keep, other, _, _ = before
+    services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    assert not FormerReference.objects.filter(reference=other.reference).exists()
+    client.force_login(coordinator_a)  # borough A's: the restored record is borough B's
+    assert client.get(reverse("client_detail", args=[other.reference])).status_code == 404
+
+
+def test_the_figures_follow_the_records_back(before):
+    keep, other, _, _ = before
+    network = Borough.objects.all()
+    today = datetime.date.today()
+    metrics.dashboard(network, today)
+    services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    assert summaries.differences() == []
+    assert metrics.dashboard(network, today) == fresh_dashboard(network, today)
+    for borough in network:
+        assert metrics.dashboard(borough, today) == fresh_dashboard(borough, today)
+
+
+def test_the_history_of_the_restored_record_shows_both_moves(before):
+    keep, other, records, _ = before
+    restored, _ = services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    changes = history.client_changes(restored)
+    assert [c.action for c in changes if c.record == "Client record"][:2] == ["Created", "Deleted"]
+    moves = [
+        row
+        for c in changes
+        if c.record.startswith("Session")
+        for row in c.fields
+        if row[0] == "Client record"
+    ]
+    assert ("Client record", other.reference, keep.reference) in moves  # brought in
+    assert ("Client record", keep.reference, other.reference) in moves  # and back
+    assert len(moves) == 2 * len(records["sessions"])
+
+
+def test_records_separate_in_the_reverse_order_of_bringing_them_together(before, borough_a):
+    keep, other, _, taken = before
+    third = factories.ClientFactory(
+        borough=borough_a,
+        first_name="Kai",
+        last_name="Brown",
+        date_of_birth=BORN,
+        referred_on=datetime.date(2022, 12, 1),
+    )
+    services.clients_merge(keep=third, other=keep, reason=REASON)
+    with pytest.raises(ValidationError, match="only the latest record brought into"):
+        services.clients_separate(keep=third, reference=other.reference, reason=WHY)
+    restored, _ = services.clients_separate(keep=third, reference=keep.reference, reason=WHY)
+    # keep takes back the former reference it had brought along, then gives it up.
+    assert list(restored.former_references.values_list("reference", flat=True)) == [other.reference]
+    services.clients_separate(keep=restored, reference=other.reference, reason=WHY)
+    assert everything(keep, other) == taken["records"]
+
+
+def test_a_record_changed_since_so_that_it_breaks_a_rule_writes_nothing(before):
+    keep, other, records, _ = before
+    session = records["sessions"][0]
+    session.refresh_from_db()  # on keep now
+    session.date = other.referred_on - datetime.timedelta(days=3)  # before other's referral
+    session.save()
+    stamp = everything(keep)
+    with pytest.raises(ValidationError, match="would break a rule on"):
+        services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
+    assert not Client.objects.filter(pk=other.pk).exists()
+    assert everything(keep) == stamp
+    assert FormerReference.objects.filter(reference=other.reference, client=keep).exists()
+
+
+def test_a_reference_that_was_never_brought_in_is_refused(before):
+    keep, _, _, _ = before
+    with pytest.raises(ValidationError, match="was not brought into"):
+        services.clients_separate(keep=keep, reference="SWK-99999", reason=WHY)
+
+
+# The admin page --------------------------------------------------------------------------
+
+
+def test_the_admin_separates_from_the_kept_records_page(admin_client, before):
+    keep, other, _, taken = before
+    change = admin_client.get(reverse("admin:mentoring_client_change", args=[keep.pk]))
+    assert separate_url(keep, other.reference) in change.content.decode()
+    page = admin_client.get(separate_url(keep, other.reference))
+    assert page.status_code == 200
+    assert ("Sessions", 3) in page.context["records"]
+    assert "kai Browne" in page.content.decode()
+    assert admin_client.post(separate_url(keep, other.reference), {"reason": ""}).status_code == 200
+    assert not Client.objects.filter(pk=other.pk).exists()
+    response = admin_client.post(separate_url(keep, other.reference), {"reason": WHY})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:mentoring_client_change", args=[other.pk])
+    assert everything(keep, other) == taken["records"]
+    follow = admin_client.get(response["Location"]).content.decode()
+    assert f"{other.reference} was separated from {keep.reference} again" in follow
+
+
+def test_the_admin_page_names_a_refusal(admin_client, before):
+    keep, other, records, _ = before
+    session = records["sessions"][0]
+    session.refresh_from_db()  # on keep now
+    session.date = other.referred_on - datetime.timedelta(days=3)
+    session.save()
+    page = admin_client.post(separate_url(keep, other.reference), {"reason": WHY})
+    assert page.status_code == 200
+    assert "would break a rule on" in page.content.decode()
+    assert admin_client.get(separate_url(keep, "SWK-99999")).status_code == 404
+
+
+def test_staff_without_the_right_to_add_and_change_clients_cannot_separate(client, before):
+    keep, other, _, _ = before
+    staff = factories.UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_client"))
+    client.force_login(staff)
+    assert client.get(separate_url(keep, other.reference)).status_code == 403
+    assert client.post(separate_url(keep, other.reference), {"reason": WHY}).status_code == 403
+    assert not Client.objects.filter(pk=other.pk).exists()

@@ -199,6 +199,8 @@ EXPECTED = {
     "admin:auth_user_password_change": same(ADMIN_ONLY),
     # Two client records side by side to bring together (a POST without a form: errors).
     "admin:mentoring_client_merge": same(ADMIN_ONLY),
+    # Separating a record that was never brought into this one: there is nothing to find.
+    "admin:mentoring_client_separate": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
     "[admin/(?P<url>.*)$]": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
 }
 
@@ -654,6 +656,8 @@ def argument(world, pattern, name, side):
         return admin_record(world, side, pattern.model).pk
     if pattern.model is not None and name == "history_id":
         return admin_record(world, side, pattern.model).history.latest("history_id").pk
+    if key == "mentoring_client_separate":
+        return records.client.pk if name == "pk" else records.other.reference
     if name == "reference":
         return (records.referral if key in REFERRAL_PAGES else records.client).reference
     if key == "mentoring_client_merge":
