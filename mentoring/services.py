@@ -160,6 +160,42 @@ def _merge_problem(record, keep):
     return None
 
 
+def _move_or_refuse(records, client, refusal):
+    """
+    Give every record of ``records`` ({name: [record]}) to ``client``, unsaved, or raise a
+    ValidationError that starts with ``refusal`` and names the first records that would
+    break a rule there, as they read before the move.
+    """
+    problems = []
+    for rows in records.values():
+        for record in rows:
+            label = str(record)
+            record.client = client
+            problem = _merge_problem(record, client)
+            if problem:
+                problems.append(f"{label}: {problem}")
+    if problems:
+        more = len(problems) - MERGE_PROBLEMS_SHOWN
+        raise ValidationError(
+            [
+                refusal,
+                *problems[:MERGE_PROBLEMS_SHOWN],
+                *([f"And {more} more."] if more > 0 else []),
+            ]
+        )
+
+
+def _save_moved(records, reason):
+    """Save the records ``_move_or_refuse`` moved, each with a history entry for ``reason``."""
+    for rows in records.values():
+        for record in rows:
+            record._change_reason = reason
+            if hasattr(record, "version"):
+                versioned_save(record)
+            else:
+                record.save()
+
+
 @transaction.atomic
 def clients_merge(*, keep, other, reason):
     """
@@ -200,33 +236,14 @@ def clients_merge(*, keep, other, reason):
             f"Both {keep.reference} and {other.reference} have a current mentor: end one of "
             "the matches first."
         )
-    problems = []
-    for rows in records.values():
-        for record in rows:
-            label = str(record)  # as it reads on ``other``
-            record.client = keep
-            problem = _merge_problem(record, keep)
-            if problem:
-                problems.append(f"{label}: {problem}")
-    if problems:
-        more = len(problems) - MERGE_PROBLEMS_SHOWN
-        raise ValidationError(
-            [
-                f"{other.reference}'s records would break a rule on {keep.reference}: change "
-                f"{keep.reference}'s dates, or bring {keep.reference} into "
-                f"{other.reference} instead.",
-                *problems[:MERGE_PROBLEMS_SHOWN],
-                *([f"And {more} more."] if more > 0 else []),
-            ]
-        )
+    _move_or_refuse(
+        records,
+        keep,
+        f"{other.reference}'s records would break a rule on {keep.reference}: change "
+        f"{keep.reference}'s dates, or bring {keep.reference} into {other.reference} instead.",
+    )
     note = f"{_merge_note(other.reference, keep.reference)}{reason}"[:100]
-    for rows in records.values():
-        for record in rows:
-            record._change_reason = note
-            if hasattr(record, "version"):
-                versioned_save(record)
-            else:
-                record.save()
+    _save_moved(records, note)
     AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
     FormerReference.objects.filter(client=other).update(client=keep)
     FormerReference.objects.create(reference=other.reference, client=keep)
@@ -308,23 +325,12 @@ def clients_separate(*, keep, reference, reason):
     keep = Client.objects.select_for_update().get(pk=keep.pk)
     deleted, records = brought_in(keep=keep, reference=reference)
     other = deleted.instance
-    problems = []
-    for rows in records.values():
-        for record in rows:
-            record.client = other
-            problem = _merge_problem(record, other)
-            if problem:
-                problems.append(f"{record}: {problem}")
-    if problems:
-        more = len(problems) - MERGE_PROBLEMS_SHOWN
-        raise ValidationError(
-            [
-                f"Records that were {reference}'s were changed on {keep.reference} since and "
-                f"would break a rule on {reference}: correct them first.",
-                *problems[:MERGE_PROBLEMS_SHOWN],
-                *([f"And {more} more."] if more > 0 else []),
-            ]
-        )
+    _move_or_refuse(
+        records,
+        other,
+        f"Records that were {reference}'s were changed on {keep.reference} since and would "
+        f"break a rule on {reference}: correct them first.",
+    )
     own_needs = _needs_in(Client.history.filter(id=other.pk)) or set()
     keep_needs = _needs_in(
         keep.history.exclude(history_change_reason=deleted.history_change_reason).filter(
@@ -347,13 +353,7 @@ def clients_separate(*, keep, reference, reason):
     other.save(force_insert=True)
     Client.objects.filter(pk=other.pk).update(created_at=deleted.created_at)
     other.needs.set(own_needs)
-    for rows in records.values():
-        for record in rows:
-            record._change_reason = separated
-            if hasattr(record, "version"):
-                versioned_save(record)
-            else:
-                record.save()
+    _save_moved(records, separated)
     keep.former_references.filter(reference__in=brought_along).update(client=other)
     AccessLog.objects.filter(client=keep, client_reference__in=[reference, *brought_along]).update(
         client=other

@@ -305,6 +305,17 @@ def test_a_record_moved_away_takes_its_later_history_with_it(pair):
 # The reference of the record brought in ------------------------------------------------
 
 
+def an_earlier_record(borough):
+    """A third record of Kai Brown, referred before both of the pair."""
+    return factories.ClientFactory(
+        borough=borough,
+        first_name="Kai",
+        last_name="Brown",
+        date_of_birth=BORN,
+        referred_on=datetime.date(2022, 12, 1),
+    )
+
+
 @pytest.fixture
 def merged(pair):
     keep, other, records, _ = pair
@@ -376,13 +387,7 @@ def test_the_old_reference_finds_the_record_kept(admin_client, merged, coordinat
 
 def test_bringing_the_kept_record_into_a_third_takes_its_former_references_along(merged, borough_a):
     keep, old, _ = merged
-    third = factories.ClientFactory(
-        borough=borough_a,
-        first_name="Kai",
-        last_name="Brown",
-        date_of_birth=BORN,
-        referred_on=datetime.date(2022, 12, 1),
-    )
+    third = an_earlier_record(borough_a)
     services.clients_merge(keep=third, other=keep, reason=REASON)
     assert sorted(third.former_references.values_list("reference", flat=True)) == sorted(
         [old, keep.reference]
@@ -526,13 +531,7 @@ def test_the_history_of_the_restored_record_shows_both_moves(before):
 
 def test_records_separate_in_the_reverse_order_of_bringing_them_together(before, borough_a):
     keep, other, _, taken = before
-    third = factories.ClientFactory(
-        borough=borough_a,
-        first_name="Kai",
-        last_name="Brown",
-        date_of_birth=BORN,
-        referred_on=datetime.date(2022, 12, 1),
-    )
+    third = an_earlier_record(borough_a)
     services.clients_merge(keep=third, other=keep, reason=REASON)
     with pytest.raises(ValidationError, match="only the latest record brought into"):
         services.clients_separate(keep=third, reference=other.reference, reason=WHY)
