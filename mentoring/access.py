@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Client, StaffProfile, SupportSession, staff_role
+from .models import Client, StaffProfile, SupportSession, borough_ids_for, staff_role
 
 ADMIN = "ADMIN"
 COORDINATOR = StaffProfile.Role.COORDINATOR
@@ -94,6 +94,18 @@ def follows_former_reference(view):
             return redirect(f"{url}?{query}" if query else url)
 
     return wrapped
+
+
+def may_open(user, client):
+    """
+    Whether ``user`` may open ``client``'s page, from what this request already knows (no
+    query): a link to a record in another scope would only lead to a 404. Mentors reach
+    the clients they mentor now, which only ``Client.objects.for_user`` can tell: no link.
+    """
+    if role_of(user) not in CASE_MANAGEMENT_ROLES:
+        return False
+    ids = borough_ids_for(user)
+    return ids is None or client.borough_id in ids
 
 
 def get_session_or_404(user, pk):

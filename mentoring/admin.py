@@ -588,6 +588,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         "recent_sessions",
         "named_alike",
         "formerly",
+        "transfers",
     ]
     inlines = [
         AssignmentInline,
@@ -629,6 +630,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
                     "status",
                     ("started_on", "release_date"),
                     ("ended_on", "closure_reason"),
+                    "transfers",
                 ]
             },
         ),
@@ -667,6 +669,19 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             or "None."
         )
 
+    @admin.display(description="transferred")
+    def transfers(self, client):
+        """The records of this young person's case in the area before and after this one."""
+        if client.pk is None:
+            return "None."
+        moved_to = Client.objects.filter(transferred_from=client).first()
+        lines = [
+            (label, reverse("admin:mentoring_client_change", args=[other.pk]), other.reference)
+            for label, other in (("from", client.transferred_from), ("to", moved_to))
+            if other is not None
+        ]
+        return format_html_join(", ", '{} <a href="{}">{}</a>', lines) or "None."
+
     NAMED_ALIKE_SHOWN = 10
 
     @admin.display(description="other records with this birth date and a name")
@@ -680,6 +695,8 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             return "None."
         others = list(
             Client.objects.exclude(pk=client.pk)
+            .exclude(pk=client.transferred_from_id)  # a transfer: shown as one (``transfers``)
+            .exclude(transferred_from=client)
             .named_alike(client.first_name, client.last_name, client.date_of_birth)
             .select_related("borough")
             .order_by("-referred_on", "reference")[: self.NAMED_ALIKE_SHOWN + 1]

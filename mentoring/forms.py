@@ -550,6 +550,45 @@ class CloseCaseForm(NotInFutureMixin, forms.Form):
         return ended
 
 
+class TransferForm(NotInFutureMixin, forms.Form):
+    """Where an active client is moving to in the programme, from when, and why."""
+
+    not_in_future = ("transferred_on",)
+    borough = forms.ModelChoiceField(
+        queryset=Borough.objects.none(),
+        label="Area moving to",
+        empty_label="Choose an area",
+        help_text="Every area of the programme taking referrals: its coordinators get the "
+        "referral, and you will no longer see the record unless you work there too.",
+    )
+    transferred_on = forms.DateField(
+        label="Case closes here and opens there on", widget=DateInput()
+    )
+    note = forms.CharField(
+        max_length=60,
+        label="Why they are moving",
+        help_text="Kept in both records' history, for example \u201cmoved in with an aunt\u201d.",
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        # Not the user's scope on purpose: a young person may move to any area, and the
+        # areas' names are no secret. What the user may see of the new record stays scoped.
+        self.fields["borough"].queryset = Borough.objects.filter(is_active=True).exclude(
+            pk=client.borough_id
+        )
+        self.fields["transferred_on"].initial = timezone.localdate()
+
+    def clean_transferred_on(self):
+        day = self.cleaned_data["transferred_on"]
+        if day < self.client.started_on:
+            raise forms.ValidationError(
+                f"The case cannot move before support started on {self.client.started_on:%d/%m/%Y}."
+            )
+        return day
+
+
 class MentorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, mentor):
         label = (

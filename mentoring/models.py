@@ -438,10 +438,15 @@ class ClientQuerySet(models.QuerySet):
     def known_twice(self):
         """
         Clients sharing a date of birth and a first or last name with another client, in
-        any borough: records that may be one young person's twice (the admin's filter).
+        any borough: records that may be one young person's twice (the admin's filter). A
+        record and the one it was transferred to are one young person's on purpose: two
+        cases in two areas, not a pair to bring together.
         """
-        others = Client.objects.exclude(pk=OuterRef("pk")).named_alike(
-            OuterRef("first_name"), OuterRef("last_name"), OuterRef("date_of_birth")
+        others = (
+            Client.objects.exclude(pk=OuterRef("pk"))
+            .exclude(pk=Coalesce(OuterRef("transferred_from"), 0))
+            .filter(Q(transferred_from__isnull=True) | ~Q(transferred_from=OuterRef("pk")))
+            .named_alike(OuterRef("first_name"), OuterRef("last_name"), OuterRef("date_of_birth"))
         )
         return self.filter(Exists(others))
 
@@ -489,6 +494,7 @@ class Client(PersonName):
         SCHOOL = "SCHOOL", "School"
         SELF = "SELF", "Self-referral"
         FAMILY = "FAMILY", "Family"
+        TRANSFER = "TRANSFER", "Another SOS area"
         OTHER = "OTHER", "Other"
 
     class Status(models.TextChoices):
@@ -551,6 +557,17 @@ class Client(PersonName):
         blank=True,
         editable=False,
         help_text="When apply_retention removed this client's personal details.",
+    )
+    # A young person who moved to another area of the programme: the case closed here
+    # (TRANSFERRED) and this referral opened there (``services.client_transfer``).
+    transferred_from = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transferred_to",
+        editable=False,
+        help_text="The record in the area this young person moved from.",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

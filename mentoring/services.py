@@ -394,6 +394,55 @@ def client_close(*, client, ended_on, reason):
     return client_save(client=client)
 
 
+# What a transfer copies to the new area's referral: who the young person is, how to reach
+# them and what they need; not the case's dates, status or mentor, which start again there.
+TRANSFER_COPIES = [
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "ethnicity",
+    "risk_level",
+    "gang_affiliated",
+    "consent_recorded_on",
+    "phone",
+    "email",
+    "address",
+]
+
+
+@transaction.atomic
+def client_transfer(*, client, borough, on, note, by=None):
+    """
+    An active client moves to another area of the programme: a referral of the same young
+    person opens in ``borough`` on ``on`` with their details, contact and support needs,
+    from "Another SOS area" and linked to this record (``transferred_from``), for that
+    area's coordinators to start or decline; and the case closes here that day
+    (TRANSFERRED), ending the current match. Each record's history gives the other's
+    reference and ``note``. Returns the new referral.
+    """
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.status != Client.Status.ACTIVE:
+        raise ValidationError("Only an active case can be transferred.")
+    if borough.pk == client.borough_id or not borough.is_active:
+        raise ValidationError("Choose another area of the programme that takes referrals.")
+    referral = Client(
+        **{name: getattr(client, name) for name in TRANSFER_COPIES},
+        borough=borough,
+        referral_source=Client.ReferralSource.TRANSFER,
+        referred_on=on,
+        transferred_from=client,
+    )
+    referral.full_clean(exclude=["reference"])
+    referral._change_reason = f"Transferred from {client.reference}: {note}"[:100]
+    client_save(client=referral, by=by)
+    referral.needs.set(client.needs.all())
+    client._change_reason = f"Transferred to {referral.reference}: {note}"[:100]
+    client_close(client=client, ended_on=on, reason=Client.ClosureReason.TRANSFERRED)
+    return referral
+
+
 @transaction.atomic
 def assignment_change(*, client, mentor, started_on, end_reason=None):
     """

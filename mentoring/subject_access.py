@@ -14,6 +14,7 @@ from . import history
 from .models import (
     AccessLog,
     Assignment,
+    Client,
     Goal,
     Milestone,
     Offence,
@@ -72,6 +73,9 @@ def subject_access(client):
     formerly = list(client.former_references.values_list("reference", flat=True))
     if formerly:  # records of the same young person brought into this one
         details["former references"] = formerly
+    moved_to = Client.objects.filter(transferred_from=client).first()
+    if moved_to:  # the record the young person's case moved to in another area
+        details["transferred to"] = str(moved_to)
     return {
         "client": details,
         **{name: [record(obj) for obj in query(client)] for name, query in SECTIONS},

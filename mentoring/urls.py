@@ -16,6 +16,7 @@ urlpatterns = [
     path("clients/<str:reference>/assign/", views.client_assign, name="client_assign"),
     path("clients/<str:reference>/assign/end/", views.assignment_end, name="assignment_end"),
     path("clients/<str:reference>/close/", views.client_close, name="client_close"),
+    path("clients/<str:reference>/transfer/", views.client_transfer, name="client_transfer"),
     path("clients/<str:reference>/sessions/new/", views.session_new, name="client_session_new"),
     path("clients/<str:reference>/offences/new/", views.offence_new, name="offence_new"),
     path("clients/<str:reference>/milestones/new/", views.milestone_new, name="milestone_new"),

@@ -50,6 +50,7 @@ from .forms import (
     SafeguardingFollowUpForm,
     StartSupportForm,
     SupportSessionForm,
+    TransferForm,
 )
 from .models import (
     AccessLog,
@@ -424,7 +425,9 @@ def _page_number(request, name):
 @access.follows_former_reference
 @require_GET
 def client_detail(request, reference):
-    queryset = Client.objects.prefetch_related(
+    queryset = Client.objects.select_related(
+        "transferred_from__borough", "transferred_to__borough"
+    ).prefetch_related(
         "needs",
         "former_references",
         "offences",
@@ -785,6 +788,33 @@ def client_close(request, reference):
         save,
         status=Client.Status.ACTIVE,
         refusal="Only an active case can be closed.",
+    )
+
+
+@access.case_management
+@access.follows_former_reference
+def client_transfer(request, reference):
+    def save(client, form):
+        referral = services.client_transfer(
+            client=client,
+            borough=form.cleaned_data["borough"],
+            on=form.cleaned_data["transferred_on"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+        return (
+            f"Case {client.reference} closed: transferred to {referral.borough.name}, where "
+            f"{referral.reference} awaits its coordinators' decision."
+        )
+
+    return _client_form_view(
+        request,
+        reference,
+        TransferForm,
+        "Transfer to another area",
+        save,
+        status=Client.Status.ACTIVE,
+        refusal="Only an active case can be transferred.",
     )
 
 

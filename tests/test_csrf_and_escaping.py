@@ -179,6 +179,7 @@ def test_the_walk_finds_every_form():
         "client_assign",
         "assignment_end",
         "client_close",
+        "client_transfer",
         "client_session_new",
         "session_new",
         "session_edit",

@@ -552,6 +552,19 @@ def close_data(w):
     return at(_ref_url("client_close", w.active), mutated(valid, nasty))
 
 
+def transfer_data(w):
+    valid = st.fixed_dictionaries(
+        {
+            "borough": st.just(str(w.other_borough.pk)),
+            "transferred_on": dates_between(w.active.started_on, w.today),
+            "note": WORD,
+        }
+    )
+    # The client's own borough is no choice: a transfer goes to another area.
+    nasty = {"borough": nasty_pk(w.borough.pk), "transferred_on": NASTY_DATE, "note": NASTY_TEXT}
+    return at(_ref_url("client_transfer", w.active), mutated(valid, nasty))
+
+
 def _session_nasty(w):
     return {
         "client": nasty_pk(w.other_client.pk, w.referred.pk),
@@ -1031,6 +1044,7 @@ CASES = [
     FormCase("client_decline", decline_data, min_refusals=0),
     FormCase("client_assign", assign_data),
     FormCase("client_close", close_data),
+    FormCase("client_transfer", transfer_data),
     FormCase("session_new", session_new_data),
     FormCase("session_edit", session_edit_data),
     FormCase("offence_new", offence_data),

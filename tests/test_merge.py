@@ -355,7 +355,7 @@ def test_every_page_of_a_client_follows_an_old_link(client, merged, coordinator_
     """
     keep, old, _ = merged
     pages = client_pages()
-    assert len(pages) == 15
+    assert len(pages) == 16
     client.force_login(coordinator_a)
     followed = []
     for name in pages:

@@ -99,6 +99,7 @@ def pages(world):
         ("client_assign", reverse("client_assign", args=[active]), "coordinator_a"),
         ("assignment_end", reverse("assignment_end", args=[active]), "coordinator_a"),
         ("client_close", reverse("client_close", args=[active]), "coordinator_a"),
+        ("client_transfer", reverse("client_transfer", args=[active]), "coordinator_a"),
         ("client_session_new", reverse("client_session_new", args=[active]), "coordinator_a"),
         ("offence_new", reverse("offence_new", args=[active]), "coordinator_a"),
         ("milestone_new", reverse("milestone_new", args=[active]), "coordinator_a"),

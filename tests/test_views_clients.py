@@ -15,12 +15,13 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from mentoring import history, services
+from mentoring import history, services, subject_access
 from mentoring.models import (
     Assignment,
     Client,
@@ -52,6 +53,7 @@ CLIENT_PAGES = {
     "client_assign": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "assignment_end": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "client_close": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "client_transfer": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "offence_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "milestone_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "goal_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
@@ -254,6 +256,11 @@ def valid_post(name, case):
         "client_new": lambda: referral_data(case.active.borough),
         "client_edit": lambda: client_form_data(case.active, phone="07700 900123"),
         "client_start": lambda: {"started_on": "01/07/2020"},
+        "client_transfer": lambda: {
+            "borough": case.other.borough_id,
+            "transferred_on": dmy(today()),
+            "note": "moved to live with family",
+        },
         "client_decline": dict,
         "client_assign": lambda: {
             "mentor": case.spare.pk,
@@ -1210,6 +1217,163 @@ class TestCloseCase:
         assert response["Location"] == reverse("client_detail", args=[self.case.referred.reference])
         assert messages_of(response) == [("error", "Only an active case can be closed.")]
         assert snapshot() == before
+
+
+# Transfer to another area -----------------------------------------------------------
+
+
+class TestTransfer:
+    """
+    Tyrese moves from borough A to borough B: his case closes in A and a referral of him
+    opens in B, for B's coordinators; each area sees the other's reference, not its record.
+    """
+
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, case, borough_b):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.case = case
+        self.moving = case.active
+        self.moving.needs.set(SupportArea.objects.order_by("pk")[:2])
+        self.url = reverse("client_transfer", args=[case.active.reference])
+        self.data = {
+            "borough": borough_b.pk,
+            "transferred_on": dmy(today()),
+            "note": "moved in with his aunt",
+        }
+
+    def transfer(self, **changes):
+        return self.client.post(self.url, {**self.data, **changes})
+
+    def test_the_case_closes_here_and_a_referral_opens_there(self, borough_b, coordinator_a):
+        response = self.transfer()
+        assert response.status_code == 302
+        self.moving.refresh_from_db()
+        assert self.moving.status == Client.Status.CLOSED
+        assert self.moving.closure_reason == Client.ClosureReason.TRANSFERRED
+        assert self.moving.ended_on == today()
+        assignment = Assignment.objects.get(client=self.moving)
+        assert (assignment.ended_on, assignment.end_reason) == (
+            today(),
+            Assignment.EndReason.CASE_CLOSED,
+        )
+        referral = self.moving.transferred_to
+        assert referral.borough == borough_b
+        assert referral.reference.startswith(borough_b.code)
+        assert (referral.status, referral.referred_on, referral.referral_source) == (
+            Client.Status.REFERRED,
+            today(),
+            Client.ReferralSource.TRANSFER,
+        )
+        for name in services.TRANSFER_COPIES:
+            assert getattr(referral, name) == getattr(self.moving, name), name
+        assert set(referral.needs.all()) == set(self.moving.needs.all())
+        assert referral.created_by == coordinator_a
+        assert not referral.assignments.exists() and not referral.sessions.exists()
+        assert messages_of(response) == [
+            (
+                "success",
+                f"Case {self.moving.reference} closed: transferred to {borough_b.name}, where "
+                f"{referral.reference} awaits its coordinators' decision.",
+            )
+        ]
+        reasons = {
+            self.moving.history.latest("history_id").history_change_reason,
+            referral.history.latest("history_id").history_change_reason,
+        }
+        assert reasons == {
+            f"Transferred to {referral.reference}: moved in with his aunt",
+            f"Transferred from {self.moving.reference}: moved in with his aunt",
+        }
+
+    def test_each_area_sees_the_others_reference_and_not_its_record(self, coordinator_b):
+        self.transfer()
+        referral = Client.objects.get(transferred_from=self.moving)
+        here = self.client.get(reverse("client_detail", args=[self.moving.reference]))
+        page = here.content.decode()
+        assert f"{referral.reference} (Croydon)" in page
+        assert reverse("client_detail", args=[referral.reference]) not in page
+        there = Browser()
+        there.force_login(coordinator_b)
+        home = there.get(reverse("home")).content.decode()
+        assert referral.reference in home  # a referral awaiting a decision
+        page = there.get(reverse("client_detail", args=[referral.reference])).content.decode()
+        assert f"{self.moving.reference} (Southwark)" in page
+        assert reverse("client_detail", args=[self.moving.reference]) not in page
+        assert there.get(reverse("client_detail", args=[self.moving.reference])).status_code == 404
+
+    def test_an_admin_follows_the_link_both_ways(self, admin_user):
+        self.transfer()
+        referral = Client.objects.get(transferred_from=self.moving)
+        self.client.force_login(admin_user)
+        page = self.client.get(reverse("client_detail", args=[referral.reference]))
+        assert reverse("client_detail", args=[self.moving.reference]) in page.content.decode()
+
+    def test_only_other_areas_taking_referrals_are_offered(self, borough_a, borough_b):
+        closed = factories.BoroughFactory(name="Closed Area", is_active=False)
+        offered = set(self.client.get(self.url).context["form"].fields["borough"].queryset)
+        assert borough_b in offered
+        assert borough_a not in offered and closed not in offered
+        before = snapshot()
+        response = self.transfer(borough=borough_a.pk)
+        assert "borough" in response.context["form"].errors
+        assert snapshot() == before
+
+    @pytest.mark.parametrize(
+        ("changes", "field", "message"),
+        [
+            (
+                {"transferred_on": "01/01/2000"},
+                "transferred_on",
+                "The case cannot move before support started on",
+            ),
+            ({"transferred_on": "tomorrow"}, "transferred_on", "Enter a valid date."),
+            ({"note": ""}, "note", "This field is required."),
+            ({"borough": ""}, "borough", "This field is required."),
+        ],
+    )
+    def test_bad_input_is_named_and_writes_nothing(self, changes, field, message):
+        before = snapshot()
+        response = self.transfer(**changes)
+        assert response.status_code == 200
+        assert any(e.startswith(message) for e in response.context["form"].errors[field])
+        assert snapshot() == before
+
+    def test_a_future_day_is_refused(self):
+        before = snapshot()
+        response = self.transfer(transferred_on=dmy(today() + datetime.timedelta(days=1)))
+        assert response.context["form"].errors["transferred_on"] == ["This date is in the future."]
+        assert snapshot() == before
+
+    @pytest.mark.parametrize("method", ["get", "post"])
+    def test_a_referral_is_not_transferred_but_edited(self, method):
+        """A referral not started yet changes borough on its edit page: no case to close."""
+        before = snapshot()
+        url = reverse("client_transfer", args=[self.case.referred.reference])
+        response = getattr(self.client, method)(url, self.data)
+        assert response.status_code == 302
+        assert messages_of(response) == [("error", "Only an active case can be transferred.")]
+        assert snapshot() == before
+
+    def test_the_pair_is_not_listed_as_a_duplicate(self, admin_user):
+        self.transfer()
+        referral = Client.objects.get(transferred_from=self.moving)
+        assert not Client.objects.filter(pk__in=[self.moving.pk, referral.pk]).known_twice()
+        self.client.force_login(admin_user)
+        change = self.client.get(reverse("admin:mentoring_client_change", args=[referral.pk]))
+        panel = change.content.decode()
+        assert "bring together with this record" not in panel
+        assert reverse("admin:mentoring_client_change", args=[self.moving.pk]) in panel
+
+    def test_the_subject_access_export_names_both_records(self):
+        self.transfer()
+        referral = Client.objects.get(transferred_from=self.moving)
+        assert subject_access.subject_access(self.moving)["client"]["transferred to"] == str(
+            referral
+        )
+        assert subject_access.subject_access(referral)["client"]["transferred from"] == str(
+            self.moving
+        )
 
 
 # Edit ---------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from mentoring import history
+from mentoring import access, history
 
 register = template.Library()
 
@@ -97,3 +99,14 @@ def hours(minutes):
     if minutes is None:
         return "—"
     return f"{minutes / 60:.1f}"
+
+
+@register.simple_tag(takes_context=True)
+def client_link(context, client):
+    """``client``'s reference and area, linked to their page if the user may open it."""
+    text = f"{client.reference} ({client.borough.name})"
+    if access.may_open(context["request"].user, client):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("client_detail", args=[client.reference]), text
+        )
+    return text
