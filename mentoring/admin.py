@@ -674,10 +674,10 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         """The records of this young person's case in the area before and after this one."""
         if client.pk is None:
             return "None."
-        moved_to = Client.objects.filter(transferred_from=client).first()
+        moved_from, moved_to = Client.objects.transfer_partners(client)
         lines = [
             (label, reverse("admin:mentoring_client_change", args=[other.pk]), other.reference)
-            for label, other in (("from", client.transferred_from), ("to", moved_to))
+            for label, other in (("from", moved_from), ("to", moved_to))
             if other is not None
         ]
         return format_html_join(", ", '{} <a href="{}">{}</a>', lines) or "None."

@@ -450,6 +450,25 @@ class ClientQuerySet(models.QuerySet):
         )
         return self.filter(Exists(others))
 
+    def transfer_partners(self, client):
+        """
+        ``(moved_from, moved_to)``: the records of ``client``'s young person in the area
+        they moved from and the one they moved to (``services.client_transfer``), with
+        their boroughs, or None. No query for a client who was never transferred: only a
+        referral from another area or a case closed as transferred can have one.
+        """
+        moved_from = moved_to = None
+        if client.transferred_from_id or client.closure_reason == Client.ClosureReason.TRANSFERRED:
+            partners = self.select_related("borough").filter(
+                Q(pk=client.transferred_from_id) | Q(transferred_from=client.pk)
+            )
+            for other in partners:
+                if other.pk == client.transferred_from_id:
+                    moved_from = other
+                else:
+                    moved_to = other
+        return moved_from, moved_to
+
     def awaiting_outcome(self):
         """Clients with an offence whose outcome (conviction, caution or decision) is pending."""
         pending = Offence.objects.filter(client=OuterRef("pk"), disposal=Offence.Disposal.PENDING)

@@ -73,7 +73,7 @@ def subject_access(client):
     formerly = list(client.former_references.values_list("reference", flat=True))
     if formerly:  # records of the same young person brought into this one
         details["former references"] = formerly
-    moved_to = Client.objects.filter(transferred_from=client).first()
+    _, moved_to = Client.objects.transfer_partners(client)
     if moved_to:  # the record the young person's case moved to in another area
         details["transferred to"] = str(moved_to)
     return {

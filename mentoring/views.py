@@ -425,9 +425,7 @@ def _page_number(request, name):
 @access.follows_former_reference
 @require_GET
 def client_detail(request, reference):
-    queryset = Client.objects.select_related(
-        "transferred_from__borough", "transferred_to__borough"
-    ).prefetch_related(
+    queryset = Client.objects.prefetch_related(
         "needs",
         "former_references",
         "offences",
@@ -442,6 +440,7 @@ def client_detail(request, reference):
     )
     today = _today()
     current = next((a for a in client.assignments.all() if a.ended_on is None), None)
+    moved_from, moved_to = Client.objects.transfer_partners(client)
     attended = Q(attendance__in=SupportSession.ATTENDED_VALUES)
     contact = client.sessions.aggregate(
         last_attended=Max("date", filter=attended),
@@ -463,6 +462,8 @@ def client_detail(request, reference):
         {
             "client": client,
             "current_assignment": current,
+            "moved_from": moved_from,
+            "moved_to": moved_to,
             "timeline": timeline,
             "timeline_page": timeline_page,
             **contact,

@@ -1302,6 +1302,19 @@ class TestTransfer:
         assert reverse("client_detail", args=[self.moving.reference]) not in page
         assert there.get(reverse("client_detail", args=[self.moving.reference])).status_code == 404
 
+    def test_a_transferred_clients_page_reads_its_partner_in_one_more_query(self):
+        """Only pages of transferred records pay for the link; others stay as they were."""
+        self.transfer()
+        closed = self.case.unassigned
+        services.client_close(client=closed, ended_on=today(), reason="COMPLETED")
+        counts = []
+        for client in (closed, self.moving):
+            with CaptureQueriesContext(connection) as queries:
+                page = self.client.get(reverse("client_detail", args=[client.reference]))
+            assert page.status_code == 200
+            counts.append(len(queries))
+        assert counts[1] == counts[0] + 1
+
     def test_an_admin_follows_the_link_both_ways(self, admin_user):
         self.transfer()
         referral = Client.objects.get(transferred_from=self.moving)
@@ -1367,6 +1380,7 @@ class TestTransfer:
 
     def test_the_subject_access_export_names_both_records(self):
         self.transfer()
+        self.moving.refresh_from_db()
         referral = Client.objects.get(transferred_from=self.moving)
         assert subject_access.subject_access(self.moving)["client"]["transferred to"] == str(
             referral
