@@ -694,9 +694,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         if client.pk is None or client.date_of_birth is None:
             return "None."
         others = list(
-            Client.objects.exclude(pk=client.pk)
-            .exclude(pk=client.transferred_from_id)  # a transfer: shown as one (``transfers``)
-            .exclude(transferred_from=client)
+            Client.objects.apart_from(client.pk, client.transferred_from_id)  # see ``transfers``
             .named_alike(client.first_name, client.last_name, client.date_of_birth)
             .select_related("borough")
             .order_by("-referred_on", "reference")[: self.NAMED_ALIKE_SHOWN + 1]

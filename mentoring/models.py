@@ -442,13 +442,23 @@ class ClientQuerySet(models.QuerySet):
         record and the one it was transferred to are one young person's on purpose: two
         cases in two areas, not a pair to bring together.
         """
-        others = (
-            Client.objects.exclude(pk=OuterRef("pk"))
-            .exclude(pk=Coalesce(OuterRef("transferred_from"), 0))
-            .filter(Q(transferred_from__isnull=True) | ~Q(transferred_from=OuterRef("pk")))
-            .named_alike(OuterRef("first_name"), OuterRef("last_name"), OuterRef("date_of_birth"))
-        )
+        others = Client.objects.apart_from(
+            OuterRef("pk"), OuterRef("transferred_from")
+        ).named_alike(OuterRef("first_name"), OuterRef("last_name"), OuterRef("date_of_birth"))
         return self.filter(Exists(others))
+
+    def apart_from(self, pk, transferred_from):
+        """
+        Clients other than client ``pk`` and the records of its young person's case in the
+        area they were transferred from (``transferred_from``, None if none) or to: the
+        ones that may be a second record of them. Values or expressions (``OuterRef``).
+        """
+        # COALESCE: "pk = NULL" would be unknown, and NOT of it would leave out every row.
+        return (
+            self.exclude(pk=pk)
+            .exclude(pk=Coalesce(transferred_from, 0))
+            .exclude(transferred_from=pk)
+        )
 
     def transfer_partners(self, client):
         """

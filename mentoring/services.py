@@ -348,8 +348,7 @@ def clients_separate(*, keep, reference, reason):
     ]
     separated = f"{reference} separated from {keep.reference}: {reason}"[:100]
     keep.former_references.filter(reference=reference).delete()
-    other.version = 1
-    other._change_reason = separated
+    other._change_reason = separated  # its version starts again: history does not keep it
     other.save(force_insert=True)
     Client.objects.filter(pk=other.pk).update(created_at=deleted.created_at)
     other.needs.set(own_needs)
