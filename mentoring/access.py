@@ -27,6 +27,9 @@ CASEWORK_ROLES = {ADMIN, COORDINATOR, MENTOR}
 CASE_MANAGEMENT_ROLES = {ADMIN, COORDINATOR}
 # Roles that may read dashboards (aggregates only: no client names).
 DASHBOARD_ROLES = {ADMIN, COORDINATOR, MANAGER}
+# Every role of the programme: an account with none yet reaches no page of it.
+PROGRAMME_ROLES = {ADMIN, COORDINATOR, MANAGER, MENTOR}
+NO_ROLE = "Your account has no role in the programme yet."
 
 
 def role_of(user):
@@ -120,8 +123,44 @@ def get_client_record_or_404(user, model, pk):
     return get_object_or_404(model.objects.for_user(user).select_related("client__borough"), pk=pk)
 
 
+def programme_role(user):
+    """The user's role in the programme; 403 for an account that has none yet."""
+    role = role_of(user)
+    if role not in PROGRAMME_ROLES:
+        raise PermissionDenied(NO_ROLE)
+    return role
+
+
+def can_do_casework(user):
+    return role_of(user) in CASEWORK_ROLES
+
+
 def can_manage_cases(user):
     return role_of(user) in CASE_MANAGEMENT_ROLES
+
+
+def may_change_records(user, client):
+    """
+    Whether ``user`` may add to or correct ``client``'s records: case managers may, but
+    not once retention has anonymised the client, as new free text could bring personal
+    data back.
+    """
+    return can_manage_cases(user) and not client.anonymised_on
+
+
+def may_see_names(user):
+    """Managers read aggregates and references only: no names, contact details or notes."""
+    return role_of(user) != MANAGER
+
+
+def home_is_dashboard(user):
+    """Managers have no caseload: their home is their dashboard."""
+    return role_of(user) == MANAGER
+
+
+def sees_own_clients_only(user):
+    """Mentors reach only the clients they mentor now, in whatever borough."""
+    return role_of(user) == MENTOR
 
 
 def can_correct_session(user, session, today):

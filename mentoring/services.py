@@ -559,7 +559,7 @@ def safeguarding_handle(*, session, action, by):
     return current
 
 
-def access_record(*, user, client, action, path=""):
+def log_access(*, user, client, action, path=""):
     """Write one line of the access log: ``user`` did ``action`` to ``client``."""
     return AccessLog.objects.create(
         user=user,

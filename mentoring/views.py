@@ -121,11 +121,10 @@ def _id_param(value):
 
 
 def home(request):
-    role = access.role_of(request.user)
-    if role == access.MANAGER:
+    if access.home_is_dashboard(request.user):
         return redirect("network_dashboard")
-    if role not in access.CASEWORK_ROLES:
-        raise PermissionDenied("Your account has no role in the programme yet.")
+    if not access.can_do_casework(request.user):
+        raise PermissionDenied(access.NO_ROLE)
     today = _today()
     clients = Client.objects.for_user(request.user)
     needing_contact = list(
@@ -165,7 +164,7 @@ def home(request):
     }
     if context["can_follow_up"]:
         context.update(_queues(clients))
-    if role == access.MENTOR:
+    if access.sees_own_clients_only(request.user):
         context["my_clients"] = (
             clients.filter(status=Client.Status.ACTIVE)
             .with_last_attended()
@@ -348,6 +347,22 @@ def client_new(request):
 
 
 TIMELINE_PAGE = 50
+# Within one day, entries are listed in this order (the timeline is newest first, so the
+# case's closure heads its day and its referral ends it).
+SAME_DAY_ORDER = (
+    "closed",
+    "session",
+    "offence",
+    "milestone",
+    "goal",
+    "assignment_start",
+    "assignment_end",
+    "placement_start",
+    "placement_end",
+    "started",
+    "referred",
+)
+_SAME_DAY_RANK = {kind: rank for rank, kind in enumerate(SAME_DAY_ORDER)}
 
 
 def _timeline_page(client, session_count, number):
@@ -355,42 +370,40 @@ def _timeline_page(client, session_count, number):
     One page of the client's timeline (referral, start and closure, sessions, offences,
     milestones, goals, mentor changes and placements, newest first) and its Page-like
     facts. Only the sessions up to this page are loaded: a client of several years has
-    hundreds, and drawing them all made the page slow (bench/bench.py). The other kinds are
-    few and come whole.
+    hundreds. The other kinds are few and come whole.
     """
-    # The case's own steps: referred first on its day, closed last (the sort below is
-    # newest first, and within a day by this second number, smallest first).
-    entries = [(client.referred_on, 9, 0, "referred", client)]
+    entries = [(client.referred_on, "referred", 0, client)]
     if client.started_on:
-        entries.append((client.started_on, 8, 0, "started", client))
+        entries.append((client.started_on, "started", 0, client))
     if client.ended_on:
-        entries.append((client.ended_on, -1, 0, "closed", client))
+        entries.append((client.ended_on, "closed", 0, client))
     for o in client.offences.all():
-        entries.append((o.offence_date, 1, o.pk, "offence", o))
+        entries.append((o.offence_date, "offence", o.pk, o))
     for m in client.milestones.all():
-        entries.append((m.achieved_on, 2, m.pk, "milestone", m))
+        entries.append((m.achieved_on, "milestone", m.pk, m))
     for g in client.goals.all():
-        entries.append((g.set_on, 3, g.pk, "goal", g))
+        entries.append((g.set_on, "goal", g.pk, g))
     for a in client.assignments.all():
-        entries.append((a.started_on, 4, a.pk, "assignment_start", a))
+        entries.append((a.started_on, "assignment_start", a.pk, a))
         if a.ended_on:
-            entries.append((a.ended_on, 5, a.pk, "assignment_end", a))
+            entries.append((a.ended_on, "assignment_end", a.pk, a))
     for p in client.placements.all():
-        entries.append((p.started_on, 6, p.pk, "placement_start", p))
+        entries.append((p.started_on, "placement_start", p.pk, p))
         if p.ended_on:
-            entries.append((p.ended_on, 7, p.pk, "placement_end", p))
+            entries.append((p.ended_on, "placement_end", p.pk, p))
     pages = max(1, -(-(session_count + len(entries)) // TIMELINE_PAGE))
     number = min(max(number, 1), pages)
     # The first number * TIMELINE_PAGE entries hold at most that many sessions.
     sessions = client.sessions.select_related(
         "mentor", "logged_by", "safeguarding_handled_by"
     ).order_by("-date", "-pk")[: number * TIMELINE_PAGE]
-    entries += [(s.date, 0, s.pk, "session", s) for s in sessions]
-    entries.sort(key=lambda e: (e[0], -e[1], e[2]), reverse=True)
+    entries += [(s.date, "session", s.pk, s) for s in sessions]
+    # Newest day first; within a day in SAME_DAY_ORDER; the latest record of a kind first.
+    entries.sort(key=lambda e: (-e[0].toordinal(), _SAME_DAY_RANK[e[1]], -e[2]))
     shown = entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE]
-    _attach_area_names([item for _d, _o, _pk, kind, item in shown if kind == "session"])
+    _attach_area_names([item for _d, kind, _pk, item in shown if kind == "session"])
     return (
-        [{"date": d, "kind": kind, "item": item} for d, _order, _pk, kind, item in shown],
+        [{"date": d, "kind": kind, "item": item} for d, kind, _pk, item in shown],
         {"number": number, "pages": pages, "previous": number - 1, "next": number + 1},
     )
 
@@ -435,7 +448,7 @@ def client_detail(request, reference):
         Prefetch("placements", queryset=Placement.objects.select_related("employer")),
     )
     client = access.get_client_or_404(request.user, reference, queryset)
-    services.access_record(
+    services.log_access(
         user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
     )
     today = _today()
@@ -450,7 +463,6 @@ def client_detail(request, reference):
     timeline, timeline_page = _timeline_page(
         client, contact.pop("sessions"), _page_number(request, "timeline")
     )
-    can_manage = access.can_manage_cases(request.user)
     for entry in timeline:
         if entry["kind"] == "session":
             entry["item"].correctable = access.can_correct_session(
@@ -467,9 +479,8 @@ def client_detail(request, reference):
             "timeline": timeline,
             "timeline_page": timeline_page,
             **contact,
-            "can_manage": can_manage,
-            # Correcting and adding records: not once retention has anonymised the client.
-            "can_change_records": can_manage and not client.anonymised_on,
+            "can_manage": access.can_manage_cases(request.user),
+            "can_change_records": access.may_change_records(request.user, client),
             "goal_status_choices": Goal.Status.choices,
             # Offences whose outcome is still to come: until it is recorded, a conviction
             # within the follow-up does not count as a proven reoffence.
@@ -488,7 +499,7 @@ def client_export(request, reference):
     client = access.get_client_or_404(
         request.user, reference, Client.objects.prefetch_related("needs")
     )
-    services.access_record(
+    services.log_access(
         user=request.user,
         client=client,
         action=AccessLog.Action.EXPORT,
@@ -532,7 +543,7 @@ def client_printed(request, reference):
         at__gte=timezone.now() - PRINT_REPEAT_WINDOW,
     ).exists()
     if not repeated:
-        services.access_record(
+        services.log_access(
             user=request.user, client=client, action=AccessLog.Action.PRINT, path=path
         )
     return HttpResponse(status=204)
@@ -544,7 +555,7 @@ def client_printed(request, reference):
 def client_history(request, reference):
     """Who changed what in this client's case, and when: for its coordinators and admins."""
     client = access.get_client_or_404(request.user, reference)
-    services.access_record(
+    services.log_access(
         user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
     )
     page = Paginator(history.client_changes(client), HISTORY_PER_PAGE).get_page(
@@ -1102,20 +1113,13 @@ def _mentor_activity(queryset, today):
     )
 
 
-def _mentor_roles(request):
-    role = access.role_of(request.user)
-    if role not in {access.ADMIN, access.COORDINATOR, access.MANAGER, access.MENTOR}:
-        raise PermissionDenied("Your account has no role in the programme yet.")
-    return role
-
-
 def mentor_list(request):
     """
     The mentors serving the user's boroughs, a page at a time (a borough's 90 fit on one;
     a London-wide manager's 800 took 100 ms to draw on one page), with the figures of
     ``_mentor_activity``; found by name or reference, and by a borough they serve.
     """
-    role = _mentor_roles(request)
+    access.programme_role(request.user)
     today = _today()
     params = request.GET
     show_all = params.get("show") == "all"
@@ -1123,7 +1127,7 @@ def mentor_list(request):
     if not show_all:
         mentors = mentors.active_on(today)
     boroughs = []
-    if role != access.MENTOR:
+    if not access.sees_own_clients_only(request.user):
         boroughs = list(Borough.objects.for_user(request.user).order_by("name"))
     slug = params.get("borough", "")
     borough = next((b for b in boroughs if b.slug == slug), None)
@@ -1162,7 +1166,7 @@ def mentor_list(request):
 
 
 def mentor_detail(request, pk):
-    role = _mentor_roles(request)
+    access.programme_role(request.user)
     today = _today()
     mentor = _mentor_activity(
         Mentor.objects.for_user(request.user).filter(pk=pk), today
@@ -1183,7 +1187,7 @@ def mentor_detail(request, pk):
         {
             "mentor": mentor,
             "caseload": caseload,
-            "show_names": role != access.MANAGER,
+            "show_names": access.may_see_names(request.user),
             "hours_28": mentor.minutes_28 / 60,
         },
     )

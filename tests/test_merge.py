@@ -94,7 +94,7 @@ def pair(borough_a, borough_b, admin_user):
     }
     need = SupportArea.objects.order_by("pk").last()
     other.needs.add(need)
-    services.access_record(user=admin_user, client=other, action=AccessLog.Action.VIEW)
+    services.log_access(user=admin_user, client=other, action=AccessLog.Action.VIEW)
     return keep, other, records, need
 
 

@@ -398,7 +398,7 @@ def test_reset_replaces_records_keeps_the_access_log_and_never_reuses_ids(db):
     factories.OffenceFactory(client=old)
     factories.AssignmentFactory(client=old, mentor__home_borough=old.borough)
     user = factories.UserFactory()
-    services.access_record(user=user, client=old, action=AccessLog.Action.VIEW)
+    services.log_access(user=user, client=old, action=AccessLog.Action.VIEW)
     seed("--reset", sizes=TINY)
     assert not Client.objects.filter(pk=old.pk).exists()
     assert not Borough.objects.filter(code="OLD").exists()
