@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
-# Targets from the issue (p50, milliseconds) and the dashboards' allowed ratio to floor.
+# The pages' targets (p50, milliseconds) and the dashboards' allowed ratio to floor.
 # The dashboards are measured five ways: "cached" (nothing changed since the last view),
 # "after a session" (a session was logged in one borough just before each view: the usual
 # case while coordinators work, which recomputes that borough's sessions half), "after a

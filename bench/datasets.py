@@ -63,9 +63,8 @@ def warn_if_buffers_small(url):
     """
     Say so when PostgreSQL's own cache cannot hold the data set: its pages are then read
     from the operating system's page cache, which a virtual machine may hand back to its
-    host. Seen here on 2026-12-06 with the default 128 MB: the host took back most of
-    the 1.5 GB data set between runs, and the same page's time varied by half from one
-    run to the next.
+    host between runs, and then the same page's time varies by half from one run to the
+    next (docs/performance.md).
     """
     buffers, size = memory(url)
     if buffers < size:

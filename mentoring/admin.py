@@ -69,8 +69,7 @@ class RecordChoices:
     can have (``x``, ``1.0``, a number beyond 64 bits) with the form's error, not a 500
     (see RecordsChoiceField and RecordAutocomplete in forms.py). Drop-down lists, of
     choices or of records, are drawn by ``LongSelect`` (the same HTML as Django's, without
-    a template per option): a client's page with 29 offences and 30 milestones drew 1,483
-    options through templates.
+    a template per option), since a client's page holds one list per inline row.
     """
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
@@ -100,8 +99,8 @@ class RecordChoices:
 class RowsWithRelated:
     """
     For inlines: fetch with the rows the records each row's ``str()`` reads (the admin
-    prints it on every row of a tabular inline), not one query per row: the page of a
-    client with 350 sessions, 58 offences and 59 milestones ran 490 queries.
+    prints it on every row of a tabular inline), not one query per row, so that a busy
+    client's page costs the same queries as a new one's.
     """
 
     row_related = ()
@@ -156,11 +155,9 @@ class SearchThroughRelations:
     """
     Search the records a row points to (its client, mentor, employer...) in their own
     tables first, then the rows by those ids, instead of Django's join of every row with
-    them: with two million sessions, the join's OR of client and mentor names read every
-    session three times over (4.1 s for "smith" at 100,000 clients). Up to
-    ``SEARCH_IDS`` matching records are passed as a list of ids, which the planner
-    estimates and looks up by index ("smith", 2,800 clients: 0.19 s for the whole page; a
-    reference: 0.07 s); more as a subquery ("a": 0.5 s).
+    them, whose OR of client and mentor names reads every session several times over. Up
+    to ``SEARCH_IDS`` matching records are passed as a list of ids, which the planner
+    estimates and looks up by index; more as a subquery.
     Same terms and fields as Django's search (every term must match one of
     ``search_fields``, case-insensitively anywhere); fields with a ``^``, ``=`` or ``@``
     prefix are left to Django.
@@ -390,8 +387,7 @@ class BoroughAdmin(RecordChoices, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Counted per borough by the clients' (borough, status) index, from that index
-        # alone; joined and grouped, the list read every client's row (40 boroughs,
-        # 100,000 clients: 150 ms).
+        # alone, where a join and a GROUP BY would read every client's row.
         active = Client.objects.filter(status=Client.Status.ACTIVE)
         return (
             super()
@@ -866,7 +862,7 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
         return TemplateResponse(request, "admin/mentoring/client/separate.html", context)
 
     # The newest sessions as a table with links, not an inline of a row per session, whose
-    # cost grew with every session logged (350 sessions: 140 ms of the page).
+    # cost would grow with every session logged.
     SESSIONS_SHOWN = 20
 
     @admin.display(description="latest sessions")
@@ -952,8 +948,8 @@ class SupportSessionAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices,
         "safeguarding_concern",
     ]
     # By date through a filter (today, 7 days, this month, this year), not date_hierarchy:
-    # its drill-down lists the years that have sessions, a scan of every session (0.22 s
-    # at two million) on each view of the list.
+    # its drill-down lists the years that have sessions, a scan of every session on each
+    # view of the list.
     list_filter = [
         ("date", admin.DateFieldListFilter),
         "attendance",
@@ -967,7 +963,7 @@ class SupportSessionAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices,
         "mentor__first_name",
         "mentor__last_name",
     ]
-    # "12 results (Show all)" rather than also counting two million sessions every time.
+    # "12 results (Show all)" rather than also counting every session each time.
     show_full_result_count = False
     autocomplete_fields = ["client", "mentor"]
     filter_horizontal = ["support_areas"]
@@ -1011,8 +1007,8 @@ class MilestoneAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, Hist
 @admin.register(Goal)
 class GoalAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
     list_display = ["client", "support_area", "description", "target_date", "status"]
-    # By date through a filter, not date_hierarchy, as for sessions: its year list
-    # repeated a search of the descriptions (243,000 at 100,000 clients) on every view.
+    # By date through a filter, not date_hierarchy, as for sessions: its year list would
+    # repeat a search of every goal's description on every view.
     list_filter = [
         ("set_on", admin.DateFieldListFilter),
         "status",
@@ -1024,7 +1020,7 @@ class GoalAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAd
     autocomplete_fields = ["client"]
     list_select_related = ["client", "support_area"]
     # Newest first, as the other records' lists, rather than the model's order (status
-    # by name, then target date), which sorted every goal to show the first page.
+    # by name, then target date), which would sort every goal to show the first page.
     ordering = ["-set_on", "-pk"]
 
 
@@ -1052,8 +1048,8 @@ class GrantAdmin(SearchThroughRelations, RecordChoices, admin.ModelAdmin):
 class EmployerPlacementInline(ReadOnlyRows, RowsWithRelated, RecordChoices, admin.TabularInline):
     """
     The employer's placements, read-only with a link to each: a large employer has
-    hundreds (469 at 100,000 clients: 474 queries and 3 s as forms). A placement is added
-    from its client's page or the placements list.
+    hundreds, too many to draw as forms. A placement is added from its client's page or
+    the placements list.
     """
 
     model = Placement

@@ -52,9 +52,9 @@ def _html_attrs(attrs):
 class LongSelect(forms.Select):
     """
     A <select> written in Python, the same HTML as Django's templates write: a borough's
-    coordinator chooses among 900 active clients on /sessions/new/ at London scale, and a
-    template per option cost 140 ms of the page's 177. Every drop-down list in the admin
-    is one too (``admin.RecordChoices``).
+    coordinator may choose among hundreds of active clients on /sessions/new/, and a
+    template per option would cost most of the page. Every drop-down list in the admin is
+    one too (``admin.RecordChoices``).
     """
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -123,7 +123,7 @@ class RecordAutocompleteMixin:
     """
     The admin's autocomplete box redraws a refused form with the records it was sent;
     Django's looks them up without checking that each could be a key, so a value such as
-    ``1.0`` turned the form's "select a valid choice" into a 500. Unusable values are
+    ``1.0`` would turn the form's "select a valid choice" into a 500. Unusable values are
     dropped from the redrawn box; the form still shows its error.
     """
 

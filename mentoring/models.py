@@ -239,8 +239,7 @@ class MentorQuerySet(models.QuerySet):
         Annotate ``open_caseload``: the mentor's open assignments, or those open on ``day``
         (started by it, not ended by it). A subquery per mentor, by the assignments' mentor
         index: the count is not multiplied by the boroughs a mentor serves, and its cost
-        follows the mentors selected (joined, a borough's 89 mentors read all 100,976
-        assignments: 17 ms against 4.5).
+        follows the mentors selected, where a join would read every assignment.
         """
         if day is None:
             open_on = Q(ended_on__isnull=True)
@@ -618,16 +617,15 @@ class Client(PersonName):
         indexes = [
             models.Index(fields=["borough", "status"], name="mentoring_client_bor_status"),
             # The client list's default order within a coordinator's borough: its first
-            # page reads 25 index entries instead of sorting 13,000 clients (15 ms).
+            # page reads 25 index entries instead of sorting all the borough's clients.
             models.Index(
                 fields=["borough", "-referred_on", "reference"], name="mentoring_client_referred"
             ),
-            # The same order across every borough: the admin's clients list, whose first
-            # page sorted all 100,000 clients (36 ms of a 110 ms page).
+            # The same order across every borough: the admin's clients list, so that its
+            # first page does not sort every client.
             models.Index(fields=["-referred_on", "reference"], name="mentoring_client_newest"),
             # A new referral looks for the same young person already on record, by birth
-            # date and name (forms.ReferralForm): an admin's look read all 100,000 clients
-            # (20 ms of a POST), a coordinator's their borough's 2,500 (1.8 ms).
+            # date and name (forms.ReferralForm), without reading every client in scope.
             models.Index(fields=["date_of_birth"], name="mentoring_client_birth"),
         ]
         constraints = [
@@ -812,8 +810,8 @@ class Assignment(models.Model):
         ordering = ["-started_on"]
         indexes = [
             models.Index(fields=["mentor", "ended_on"], name="mentoring_assign_mentor_open"),
-            # The admin's assignments list, newest first: its first page sorted all 100,000
-            # assignments (56 ms of a 130-150 ms page).
+            # The admin's assignments list, newest first, so that its first page does not
+            # sort every assignment.
             models.Index(fields=["started_on", "id"], name="mentoring_assign_started"),
         ]
         constraints = [
@@ -975,8 +973,7 @@ class SupportSession(models.Model):
             ),
             models.Index(fields=["mentor", "date"], name="mentoring_session_mentor_date"),
             # The home page's "recently logged sessions": walked newest first until ten
-            # of the user's clients' are found (Southwark at 100,000 clients: 3 ms, not a
-            # 186 ms sort of its 268,000 sessions).
+            # of the user's clients' are found, instead of sorting a borough's sessions.
             models.Index(fields=["created_at", "id"], name="mentoring_session_created"),
             # The home page's open safeguarding concerns, however old: the index holds
             # only those (one session in a hundred raises a concern, and most are handled),
@@ -1216,9 +1213,9 @@ class Offence(models.Model):
         ordering = ["-offence_date"]
         indexes = [
             models.Index(fields=["client", "offence_date"], name="mentoring_offence_client"),
-            # The client list's "offence outcome awaited" filter: the few pending offences
-            # (900 of 60,000 at 100,000 clients) instead of a scan of every offence, twice
-            # a page (count and rows), 3.5 ms each.
+            # The client list's "offence outcome awaited" filter and the home page's queue:
+            # the few pending offences, instead of a scan of every offence (twice a page:
+            # count and rows).
             models.Index(
                 fields=["client"],
                 condition=Q(disposal="PENDING"),
@@ -1363,8 +1360,7 @@ class Goal(models.Model):
         ordering = ["status", "target_date"]
         indexes = [
             # The admin's goals list, newest first (``GoalAdmin.ordering``), and its "set
-            # on" filter: read a page from this index instead of sorting every goal
-            # (243,000 at 100,000 clients: 135 ms -> under 1 ms for the page's rows).
+            # on" filter: read a page from this index instead of sorting every goal.
             models.Index(fields=["set_on", "id"], name="mentoring_goal_set_on"),
         ]
 

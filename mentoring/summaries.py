@@ -3,10 +3,9 @@ Summary tables of attended sessions (SessionDay, SessionAreaDay) and each boroug
 version (BoroughVersion), kept by the database.
 
 The dashboards' session figures (attended sessions and hours per month, in the last 28
-days, support areas covered in the last year) once read every session in their window:
-two million sessions at London scale made those three queries 600 ms of a 1.4 s network
-dashboard. They now add up rows of these tables, one per borough and day (and support
-area), a few hundred thousand rows for twenty years of forty boroughs.
+days, support areas covered in the last year) add up rows of these tables, one per borough
+and day (and support area), instead of reading every session in their window: a few
+hundred thousand rows for twenty years of forty boroughs, where the sessions are millions.
 
 The tables are kept by triggers in the database rather than by Django signals, so that no
 write can miss them: forms and the admin, imports (bulk_create), ``QuerySet.update()``,

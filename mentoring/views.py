@@ -74,8 +74,9 @@ MENTORS_PER_PAGE = 100
 # The home page lists the clients longest without contact, up to this many, and links to
 # all of them in the client list: a London borough's coordinator may have hundreds.
 NEEDS_CONTACT_SHOWN = 25
-# The coordinator's two queues (referrals to decide on, active clients with no mentor)
-# show the longest waiting, up to this many, and link to the rest in the client list.
+# The coordinator's queues (referrals to decide on, active clients with no mentor,
+# offences awaiting an outcome) show the longest waiting, up to this many, and link to
+# the rest in the client list.
 QUEUE_SHOWN = 10
 RECENT_DAYS = 14
 # The client list's mentor filter for clients with no open assignment.
@@ -179,9 +180,8 @@ def _open_concerns():
     The ids of every open safeguarding concern, read alone from their partial index. The
     home page then reads its user's among them by id. Asked in one query with the user's
     boroughs, the planner cannot know how few are open (the two conditions are
-    correlated: most concerns are followed up), estimates 20,000 of 2,000,000 sessions
-    where 111 are, and picked plans that read a borough's clients, or every client,
-    to probe for them: 5 to 56 ms at 100,000 clients, by the day's statistics. A list of
+    correlated: most concerns are followed up), overestimates them by far, and may pick a
+    plan that reads a borough's clients, or every client, to probe for them. A list of
     ids leaves it nothing to guess. Open concerns are a backlog that coordinators work
     down, so the list stays short.
     """
@@ -210,7 +210,7 @@ def _queues(clients):
     }
     # Offences still awaiting their outcome, the oldest first: until a conviction is
     # recorded it cannot count as a proven reoffence (read from the pending offences'
-    # partial index, a few hundred rows at 100,000 clients).
+    # partial index, which holds only those).
     queues["awaiting_outcome"] = (
         Offence.objects.filter(client__in=clients, disposal=Offence.Disposal.PENDING)
         .select_related("client__borough")
@@ -370,7 +370,8 @@ def _timeline_page(client, session_count, number):
     One page of the client's timeline (referral, start and closure, sessions, offences,
     milestones, goals, mentor changes and placements, newest first) and its Page-like
     facts. Only the sessions up to this page are loaded: a client of several years has
-    hundreds. The other kinds are few and come whole.
+    hundreds, and drawing them all would make the page's cost grow with them. The other
+    kinds are few and come whole.
     """
     entries = [(client.referred_on, "referred", 0, client)]
     if client.started_on:
@@ -411,8 +412,8 @@ def _timeline_page(client, session_count, number):
 def _attach_area_names(sessions):
     """
     Give each session ``area_names``, its support areas' names in the areas' order, in one
-    query. A prefetch did the same with a related manager per session built three times
-    over by the template (about 150 on a page, 7 ms), and read the areas of every session
+    query, for the page's sessions only: a prefetch would build a related manager per
+    session, several times over in the template, and read the areas of every session
     fetched rather than of the page's.
     """
     if not sessions:
@@ -1115,8 +1116,8 @@ def _mentor_activity(queryset, today):
 
 def mentor_list(request):
     """
-    The mentors serving the user's boroughs, a page at a time (a borough's 90 fit on one;
-    a London-wide manager's 800 took 100 ms to draw on one page), with the figures of
+    The mentors serving the user's boroughs, a page at a time (a borough's fit on one; a
+    London-wide manager's hundreds would make one page slow to draw), with the figures of
     ``_mentor_activity``; found by name or reference, and by a borough they serve.
     """
     access.programme_role(request.user)

@@ -14,9 +14,12 @@ Variables:
     DATABASE_URL      e.g. postgres://user:pass@host:5432/sos
                       (default: SQLite file db.sqlite3 in the project folder).
     CONN_MAX_AGE      seconds to keep database connections open (default 60).
+    SECURE_SSL_REDIRECT  1/0; redirect HTTP to HTTPS (default: on outside development mode).
+    STATIC_ROOT       the folder collectstatic fills and whitenoise serves (default staticfiles).
     SOS_REPLICA_URL   e.g. postgres://user:pass@replica:5432/sos, a read replica of
                       DATABASE_URL: the dashboards' figures are computed there (default none).
     SOS_RETENTION_YEARS  years after closure before apply_retention anonymises a client (6).
+    SOS_VETTING_RENEWAL_YEARS  years after a mentor's vetting check before its renewal (3).
     SOS_FIGURES_CACHE  a Redis address (redis://host:6379/0) for the dashboards' figures
                       cache, shared by every worker and server (default: per-process memory).
     SOS_REQUIRE_2FA   1/0; two-factor sign-in. Always 1 outside development mode; in
@@ -209,12 +212,12 @@ if REPLICA_URL:
 DATABASE_ROUTERS = ["mentoring.replica.Router"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL's JIT compiler spent 100-150 ms compiling each dashboard aggregate (of
-    # 40-1,000 ms) at 100,000 clients and never paid that back: off (bench/bench.py).
+    # PostgreSQL's JIT compiler costs the dashboards' aggregates more time compiling than
+    # it saves them: off.
     # random_page_cost 1.1 (the default 4 is for spinning disks) tells the planner that an
     # index lookup costs about as much as a page read in sequence, as on SSD: a year of one
     # borough's clients then joins to its offences and milestones by their client index
-    # (4 ms) instead of reading every offence and milestone (12 ms each at 100,000 clients).
+    # instead of reading every offence and milestone.
     for _alias in DATABASES.values():
         _options = _alias.setdefault("OPTIONS", {})
         _options["options"] = (
@@ -230,7 +233,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "figures": each borough's dashboard figures, in halves and shards, kept under versions
-# that database triggers raise on every change (mentoring/metrics.py, borough_parts). By
+# that database triggers raise on every change (mentoring.metrics, borough_parts). By
 # default in local memory, per process: each gunicorn worker computes a borough once per
 # change and the first dashboard of a day. SOS_FIGURES_CACHE=redis://host:6379/0 shares one
 # Redis among every worker and app server, and `manage.py warm_figures` (after a deploy,
@@ -254,7 +257,7 @@ if FIGURES_CACHE:
             f"{_database.get('HOST')}|{_database.get('PORT')}|{_database['NAME']}".encode()
         ).hexdigest()[:12],
         # A Redis that is down or slow costs a dashboard half a second, not the page: the
-        # figures are then computed from the database (mentoring/metrics.py).
+        # figures are then computed from the database (mentoring.metrics).
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
 else:
