@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .dates import DayField, is_date_field
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
@@ -71,6 +72,13 @@ class RecordChoices:
     choices or of records, are drawn by ``LongSelect`` (the same HTML as Django's, without
     a template per option), since a client's page holds one list per inline row.
     """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Dates typed on a phone keypad (DDMMYYYY) or with dashes or dots, as on the
+        # coordinators' pages.
+        if is_date_field(db_field):
+            kwargs.setdefault("form_class", DayField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name not in self.radio_fields:

@@ -7,13 +7,13 @@ All figures come from ``metrics.dashboard`` for the boroughs the user may see
 """
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from . import access, charts, metrics, replica
+from . import access, charts, dates, metrics, replica
 from .models import Borough, borough_ids_for
 
 EARLIEST_AS_OF = date(2000, 1, 1)
@@ -25,17 +25,14 @@ class BadAsOf(ValueError):
 
 
 def parse_as_of(value, today):
-    """``?as_of=`` as a date: YYYY-MM-DD or DD/MM/YYYY, not in the future; default today."""
+    """``?as_of=`` as a date (any form ``dates.parse_day`` reads), not in the future;
+    default today."""
     if not value:
         return today
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(value.strip(), fmt).date()
-            break
-        except ValueError:
-            continue
-    else:
-        raise BadAsOf("Give the date as YYYY-MM-DD, for example 2025-03-31.")
+    try:
+        day = dates.parse_day(value)
+    except dates.NotADay as error:
+        raise BadAsOf(str(error)) from None
     if day > today:
         raise BadAsOf("The date cannot be in the future: figures are only known up to today.")
     if day < EARLIEST_AS_OF:
@@ -168,14 +165,18 @@ def _rate_rows(boroughs):
 
 
 def _dashboard_page(request, scope, template, filename, extra, total_name):
+    download = request.GET.get("download")
+    as_of_error = None
     try:
         as_of = parse_as_of(request.GET.get("as_of"), timezone.localdate())
     except BadAsOf as error:
-        return render(
-            request, "mentoring/dashboard_error.html", {"message": str(error)}, status=400
-        )
+        if download:
+            return render(
+                request, "mentoring/dashboard_error.html", {"message": str(error)}, status=400
+            )
+        # The page still shows the figures, as of today, with what was wrong above them.
+        as_of, as_of_error = timezone.localdate(), str(error)
     data = replica.on_replica(metrics.dashboard, scope, as_of)
-    download = request.GET.get("download")
     if download == "figures":
         return _report_csv(
             f"{filename}-{as_of}.csv", data, total_name(data) if total_name else None
@@ -201,9 +202,11 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
         "activity_chart": activity,
         "km_chart": _km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),
         "benchmark_cost": BENCHMARK_COST,
+        "as_of_error": as_of_error,
+        "as_of_typed": request.GET.get("as_of", ""),
         **extra(data),
     }
-    return render(request, template, context)
+    return render(request, template, context, status=400 if as_of_error else 200)
 
 
 @access.roles_required(*access.DASHBOARD_ROLES)

@@ -17,6 +17,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from .dates import DayField, is_date_field
 from .models import (
     DURATION_MAX_MINUTES,
     DURATION_MESSAGE,
@@ -47,6 +48,13 @@ def _html_attrs(attrs):
             if value is not False
         ),
     )
+
+
+def day_fields(db_field, **kwargs):
+    """Model forms' callback: every date box reads what ``dates.parse_day`` reads."""
+    if is_date_field(db_field):
+        kwargs.setdefault("form_class", DayField)
+    return db_field.formfield(**kwargs)
 
 
 class LongSelect(forms.Select):
@@ -357,6 +365,7 @@ class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelFor
 
     class Meta:
         model = Client
+        formfield_callback = day_fields
         fields = [
             *CLIENT_DETAIL_FIELDS,
             "status",
@@ -409,6 +418,7 @@ class AssignmentAdminForm(AssignmentCapacityCheckMixin, forms.ModelForm):
 
     class Meta:
         model = Assignment
+        formfield_callback = day_fields
         fields = ["client", "mentor", "started_on", "ended_on", "end_reason"]
 
 
@@ -460,6 +470,7 @@ class ReferralForm(ClientAgeCheckMixin, KnownPersonCheckMixin, NotInFutureMixin,
 
     class Meta:
         model = Client
+        formfield_callback = day_fields
         fields = CLIENT_DETAIL_FIELDS
         widgets = {
             **date_widgets("date_of_birth", "referred_on", "consent_recorded_on"),
@@ -503,8 +514,8 @@ class ClientEditForm(ReferralForm):
 
 class StartSupportForm(NotInFutureMixin, forms.Form):
     not_in_future = ("started_on",)
-    started_on = forms.DateField(label="Support started on", widget=DateInput())
-    release_date = forms.DateField(
+    started_on = DayField(label="Support started on", widget=DateInput())
+    release_date = DayField(
         required=False,
         widget=DateInput(),
         help_text="Only if support started in custody: the (expected) release date.",
@@ -530,7 +541,7 @@ class StartSupportForm(NotInFutureMixin, forms.Form):
 
 class CloseCaseForm(NotInFutureMixin, forms.Form):
     not_in_future = ("ended_on",)
-    ended_on = forms.DateField(label="Case closed on", widget=DateInput())
+    ended_on = DayField(label="Case closed on", widget=DateInput())
     closure_reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *Client.ClosureReason.choices]
     )
@@ -561,9 +572,7 @@ class TransferForm(NotInFutureMixin, forms.Form):
         help_text="Every area of the programme taking referrals: its coordinators get the "
         "referral, and you will no longer see the record unless you work there too.",
     )
-    transferred_on = forms.DateField(
-        label="Case closes here and opens there on", widget=DateInput()
-    )
+    transferred_on = DayField(label="Case closes here and opens there on", widget=DateInput())
     note = forms.CharField(
         max_length=60,
         label="Why they are moving",
@@ -604,7 +613,7 @@ class AssignMentorForm(MentorChecksMixin, NotInFutureMixin, forms.Form):
 
     not_in_future = ("started_on",)
     mentor = MentorChoiceField(queryset=Mentor.objects.none(), empty_label="Choose a mentor")
-    started_on = forms.DateField(label="From", widget=DateInput())
+    started_on = DayField(label="From", widget=DateInput())
     end_reason = forms.ChoiceField(
         label="Why the current mentor is changing",
         choices=[
@@ -658,7 +667,7 @@ class EndAssignmentForm(NotInFutureMixin, forms.Form):
     """
 
     not_in_future = ("ended_on",)
-    ended_on = forms.DateField(label="Match ended on", widget=DateInput())
+    ended_on = DayField(label="Match ended on", widget=DateInput())
     end_reason = forms.ChoiceField(
         label="Why it ended",
         choices=[
@@ -711,6 +720,7 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
 
     class Meta:
         model = SupportSession
+        formfield_callback = day_fields
         fields = [
             "client",
             "mentor",
@@ -828,6 +838,7 @@ class VersionedRecordMixin:
 class OffenceForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Offence
+        formfield_callback = day_fields
         fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source", "notes"]
         widgets = {
             **date_widgets("offence_date", "outcome_date"),
@@ -838,6 +849,7 @@ class OffenceForm(VersionedRecordMixin, forms.ModelForm):
 class MilestoneForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Milestone
+        formfield_callback = day_fields
         fields = ["kind", "achieved_on", "evidence", "verified"]
         widgets = {
             "achieved_on": DateInput(),
@@ -854,6 +866,7 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
 
     class Meta:
         model = Placement
+        formfield_callback = day_fields
         fields = ["employer", "kind", "started_on", "ended_on", "notes"]
         widgets = {
             "employer": LongSelect,
@@ -879,6 +892,7 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
 class GoalForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Goal
+        formfield_callback = day_fields
         fields = ["support_area", "description", "set_on", "target_date", "status"]
         widgets = date_widgets("set_on", "target_date")
 
@@ -891,6 +905,7 @@ class GoalForm(VersionedRecordMixin, forms.ModelForm):
 class GoalStatusForm(forms.ModelForm):
     class Meta:
         model = Goal
+        formfield_callback = day_fields
         fields = ["status"]
 
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from mentoring import metrics
 from mentoring.models import Borough, Client
@@ -89,16 +90,44 @@ class TestAsOf:
     @pytest.mark.parametrize(
         "value, message",
         [
-            ("26-11-2026", "YYYY-MM-DD"),
-            ("2026-02-30", "YYYY-MM-DD"),
+            ("31/02/2026", "31/02/2026 is not a real date"),
+            ("2026-02-30", "2026-02-30 is not a real date"),
+            ("1122007", "eight digits DDMMYYYY"),
+            ("next week", "Type the date as DD/MM/YYYY"),
             ("2999-01-01", "in the future"),
             ("1999-12-31", "cannot be before"),
         ],
     )
-    def test_bad_dates_are_a_400_with_a_clear_message(self, client, manager, value, message):
+    def test_a_bad_date_keeps_the_dashboard_as_of_today_and_says_why(
+        self, client, manager, two_boroughs, value, message
+    ):
+        for url in (reverse("network_dashboard"), reverse("borough_dashboard", args=["croydon"])):
+            response = get(client, manager, url, as_of=value)
+            assert response.status_code == 400
+            page = response.content.decode()
+            assert message in page
+            assert response.context["as_of"] == timezone.localdate()
+            assert "<title>Error: " in page
+            assert "data-error-summary" in page
+            # The box keeps what was typed, marked as the field in error.
+            assert f'value="{value}"' in page
+            assert 'aria-invalid="true"' in page
+            assert "Figures as of" in page
+
+    @pytest.mark.parametrize("value", ["02012022", "02-01-2022", "02.01.2022", "2/1/2022"])
+    def test_the_as_of_box_takes_a_date_typed_on_a_keypad(self, client, manager, value):
         response = get(client, manager, reverse("network_dashboard"), as_of=value)
+        assert response.status_code == 200
+        assert response.context["as_of"] == date(2022, 1, 2)
+        assert "<title>Error: " not in response.content.decode()
+
+    def test_a_bad_date_on_a_download_is_a_400_without_a_file(self, client, manager):
+        response = get(
+            client, manager, reverse("network_dashboard"), as_of="31/02/2026", download="figures"
+        )
         assert response.status_code == 400
-        assert message in response.content.decode()
+        assert response["Content-Type"].startswith("text/html")
+        assert "31/02/2026 is not a real date" in response.content.decode()
 
     def test_a_past_date_ignores_later_records(self, client, manager, two_boroughs):
         response = get(client, manager, reverse("network_dashboard"), as_of="2022-01-02")

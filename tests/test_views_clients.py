@@ -597,7 +597,9 @@ class TestReferral:
         response = self.client.post(
             self.url, referral_data(self.borough_a, referred_on="31/02/2024")
         )
-        assert response.context["form"].errors["referred_on"] == ["Enter a valid date."]
+        assert response.context["form"].errors["referred_on"] == [
+            "31/02/2024 is not a real date: check the day and the month."
+        ]
         assert not Client.objects.exists()
 
     def test_client_aged_15_at_referral_needs_the_confirmation_tick(self):
@@ -758,7 +760,11 @@ class TestStartAndDecline:
                 "The release date cannot be before support started.",
             ),
             ({"started_on": ""}, "started_on", "This field is required."),
-            ({"started_on": "2020-13-45"}, "started_on", "Enter a valid date."),
+            (
+                {"started_on": "2020-13-45"},
+                "started_on",
+                "Type the date as DD/MM/YYYY. For example 31/03/2025, or 31032025 on a keypad.",
+            ),
         ],
         ids=["before-referral", "release-before-start", "missing", "not-a-date"],
     )
@@ -1340,7 +1346,11 @@ class TestTransfer:
                 "transferred_on",
                 "The case cannot move before support started on",
             ),
-            ({"transferred_on": "tomorrow"}, "transferred_on", "Enter a valid date."),
+            (
+                {"transferred_on": "tomorrow"},
+                "transferred_on",
+                "Type the date as DD/MM/YYYY. For example 31/03/2025, or 31032025 on a keypad.",
+            ),
             ({"note": ""}, "note", "This field is required."),
             ({"borough": ""}, "borough", "This field is required."),
         ],
@@ -1705,7 +1715,11 @@ class TestCorrectRecords:
                 "A pending case has no outcome date yet: choose the disposal.",
             ),
             ({"disposal": "GUILTY"}, "disposal", None),
-            ({"offence_date": "31/02/2020"}, "offence_date", "Enter a valid date."),
+            (
+                {"offence_date": "31/02/2020"},
+                "offence_date",
+                "31/02/2020 is not a real date: check the day and the month.",
+            ),
         ],
         ids=[
             "no-outcome-date",

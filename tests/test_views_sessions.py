@@ -474,7 +474,11 @@ class TestLogSession:
                 "date",
                 "The session is before the client's referral on 01/06/2020.",
             ),
-            ({"date": "2020-06-31"}, "date", "Enter a valid date."),
+            (
+                {"date": "2020-06-31"},
+                "date",
+                "2020-06-31 is not a real date: check the day and the month.",
+            ),
             ({"date": ""}, "date", "This field is required."),
             (
                 {"mode": "CARRIER_PIGEON"},

@@ -110,3 +110,20 @@ def client_link(context, client):
             '<a href="{}">{}</a>', reverse("client_detail", args=[client.reference]), text
         )
     return text
+
+
+@register.filter
+def error_anchor(field):
+    """
+    The id of the box an error summary's link leads to: the field's input, or the first
+    of its tick boxes or radio buttons, which are numbered after the field.
+    """
+    if field.id_for_label:
+        return field.id_for_label
+    return f"{field.auto_id}_0" if getattr(field.field, "choices", None) else field.auto_id
+
+
+@register.filter
+def hidden_errors(form):
+    """Whether a hidden field (a record's version, a submission token) was refused."""
+    return any(field.errors for field in form.hidden_fields())

@@ -1,3 +1,12 @@
+// A page that comes back with errors starts at their summary: on a phone the first error
+// may be far below the fold, and a screen reader announces the summary as it takes focus.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+})();
+
 // Stop a double click from sending a form twice. The server also turns a repeated
 // submission away (each form carries a one-time token), so this is a courtesy only.
 document.addEventListener("submit", function (event) {
