@@ -363,6 +363,17 @@ class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelFor
         """The admin is only for admins, who reach every client."""
         return Client.objects.all()
 
+    def clean_closure_reason(self):
+        reason = self.cleaned_data["closure_reason"]
+        transferred = Client.ClosureReason.TRANSFERRED
+        if reason == transferred and self.instance.closure_reason != transferred:
+            raise forms.ValidationError(
+                "A case is transferred with “Transfer to another area” on the "
+                "client's page, which opens the referral in the new area. Choose another "
+                "reason to close it here."
+            )
+        return reason
+
     class Meta:
         model = Client
         formfield_callback = day_fields
@@ -542,8 +553,11 @@ class StartSupportForm(NotInFutureMixin, forms.Form):
 class CloseCaseForm(NotInFutureMixin, forms.Form):
     not_in_future = ("ended_on",)
     ended_on = DayField(label="Case closed on", widget=DateInput())
+    # A move within the programme is a transfer, which opens the referral in the new area.
     closure_reason = forms.ChoiceField(
-        choices=[("", "Choose a reason"), *Client.ClosureReason.choices]
+        choices=[("", "Choose a reason"), *Client.ClosureReason.closable_choices()],
+        help_text="Moving to another area of the programme? Use “Transfer to another "
+        "area” on the client's page instead: it opens the referral there.",
     )
 
     def __init__(self, *args, client, **kwargs):

@@ -578,6 +578,7 @@ class RecordImport:
                 "status", Client.Status, default=self._status_from_dates(values)
             )
             self._check_client_dates(row, values)
+            self._check_transfer(row, reference, values)
             mentor = None
             if row.text("mentor", required=False):
                 mentor = self._lookup(row, "mentors", "mentor", "mentor with reference")
@@ -680,6 +681,23 @@ class RecordImport:
             row.error("closure_reason", "a CLOSED client needs a closure reason")
         if status != Client.Status.CLOSED and v["closure_reason"]:
             row.error("closure_reason", "only a CLOSED client has a closure reason")
+
+    def _check_transfer(self, row, reference, values):
+        """
+        A case closes as TRANSFERRED only through a transfer in SOS, which opens the
+        referral in the new area: a row cannot close one that way, or the young person
+        would leave the programme unseen. A record transferred in SOS keeps its reason.
+        """
+        if values["closure_reason"] != Client.ClosureReason.TRANSFERRED:
+            return
+        existing = self.clients.get(reference)
+        if existing is None or existing.closure_reason != Client.ClosureReason.TRANSFERRED:
+            row.error(
+                "closure_reason",
+                "TRANSFERRED is set by 'Transfer to another area' on the client's page, "
+                "which opens the referral there: import the case open and transfer it, "
+                "or close it as MOVED_AWAY",
+            )
 
     def _plan_assignment(self, row, client, mentor):
         key = (client.reference, mentor.reference, client.started_on)

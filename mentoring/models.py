@@ -540,6 +540,11 @@ class Client(PersonName):
         DECEASED = "DECEASED", "Deceased"
         OTHER = "OTHER", "Other"
 
+        @classmethod
+        def closable_choices(cls):
+            """The reasons a person may pick: TRANSFERRED is set by a transfer only."""
+            return [(value, label) for value, label in cls.choices if value != cls.TRANSFERRED]
+
     class RiskLevel(models.TextChoices):
         LOW = "LOW", "Low"
         MEDIUM = "MEDIUM", "Medium"

@@ -32,7 +32,9 @@ from django.db.models import (
 )
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from . import access, history, services, subject_access
@@ -111,6 +113,19 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
+def _page_to_return_to(request, default):
+    """
+    The page of this site named by ``next`` (in the form or the address), else
+    ``default``: never another site, so a crafted link cannot send a coordinator away.
+    """
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
 def _id_param(value):
     """A primary key from the query string, or None for anything that is not one."""
     if value and value.isascii() and value.isdecimal() and len(value) <= 18:
@@ -147,7 +162,9 @@ def home(request):
         ),
         # Open concerns, however old, the longest waiting first; and those followed up
         # lately, to see what was done.
-        "safeguarding": sessions.filter(pk__in=_open_concerns()).order_by("date", "pk"),
+        "safeguarding": sessions.filter(pk__in=_open_concerns())
+        .select_related("logged_by")
+        .order_by("date", "pk"),
         "safeguarding_followed_up": sessions.filter(
             safeguarding_handled_at__gte=timezone.now() - timedelta(days=RECENT_DAYS)
         )
@@ -565,7 +582,9 @@ def client_history(request, reference):
     return render(request, "mentoring/client_history.html", {"client": client, "page": page})
 
 
-def _client_form_view(request, reference, form_class, title, save, *, status, refusal):
+def _client_form_view(
+    request, reference, form_class, title, save, *, status, refusal, context=None
+):
     """
     Shared shape of the small case-management forms on one client. The action only
     applies to a client in ``status``; otherwise the page says why (``refusal``) and goes
@@ -582,7 +601,7 @@ def _client_form_view(request, reference, form_class, title, save, *, status, re
     return render(
         request,
         "mentoring/form_page.html",
-        {"form": form, "client": client, "title": title, "submit": title},
+        {"form": form, "client": client, "title": title, "submit": title, **(context or {})},
     )
 
 
@@ -801,6 +820,7 @@ def client_close(request, reference):
         save,
         status=Client.Status.ACTIVE,
         refusal="Only an active case can be closed.",
+        context={"offer_transfer": True},
     )
 
 
@@ -1036,6 +1056,8 @@ def safeguarding_follow_up(request, pk):
         raise Http404("This session raised no safeguarding concern.")
     if session.safeguarding_handled_at is not None:
         return _already_followed_up(request, session)
+    # Back to the page the coordinator came from (their home or the client's page).
+    back = _page_to_return_to(request, reverse("client_detail", args=[session.client.reference]))
     form = SafeguardingFollowUpForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -1049,11 +1071,11 @@ def safeguarding_follow_up(request, pk):
             f"Safeguarding concern of {session.date:%d/%m/%Y} for {session.client.reference} "
             "marked as followed up.",
         )
-        return redirect("home")
+        return redirect(back)
     return render(
         request,
         "mentoring/safeguarding_form.html",
-        {"form": form, "session": session, "client": session.client},
+        {"form": form, "session": session, "client": session.client, "back": back},
     )
 
 

@@ -158,7 +158,8 @@ class TestErrorSummary:
         assert response.status_code == 200
         page = response.content.decode()
         assert "<title>Error: " in page
-        summary = page[page.index("data-error-summary") : page.index('<form method="post" novalidate')]
+        form_starts = page.index('<form method="post" novalidate')
+        summary = page[page.index("data-error-summary") : form_starts]
         assert "There is a problem" in summary
         assert 'href="#id_first_name"' in summary
         assert 'href="#id_date_of_birth"' in summary

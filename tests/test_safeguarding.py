@@ -78,7 +78,8 @@ def test_the_form_shows_the_concern_and_recording_the_follow_up_closes_it(
     assert concern.client.reference in page
     response = client.post(follow_up_url(concern), {"action": f"  {ACTION}  "})
     assert response.status_code == 302
-    assert response["Location"] == HOME
+    # With no page to return to, the follow-up leads to the client's page.
+    assert response["Location"] == reverse("client_detail", args=[concern.client.reference])
     handled_at, handled_by, action = state(concern)
     assert handled_by == coordinator_a.pk
     assert action == ACTION

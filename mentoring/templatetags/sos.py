@@ -127,3 +127,20 @@ def error_anchor(field):
 def hidden_errors(form):
     """Whether a hidden field (a record's version, a submission token) was refused."""
     return any(field.errors for field in form.hidden_fields())
+
+
+@register.filter
+def lower_first(label):
+    """A choice's label inside a sentence: "Police" -> "police", but "SOS" stays "SOS"."""
+    label = str(label)
+    if len(label) > 1 and label[:2].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+@register.filter
+def person(user):
+    """A staff member as colleagues know them: their full name, else their username."""
+    if not user:
+        return ""
+    return user.get_full_name() or user.get_username()
