@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .dates import DayField, is_date_field
+from .fields import PhoneField, field_class_for
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
@@ -75,10 +75,11 @@ class RecordChoices:
     """
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        # Dates typed on a phone keypad (DDMMYYYY) or with dashes or dots, as on the
-        # coordinators' pages.
-        if is_date_field(db_field):
-            kwargs.setdefault("form_class", DayField)
+        # Dates, names and phone numbers read and checked as on the coordinators' pages.
+        if form_class := field_class_for(db_field):
+            kwargs.setdefault("form_class", form_class)
+            if form_class is PhoneField:
+                kwargs.pop("widget", None)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):

@@ -17,8 +17,11 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .dates import DayField, is_date_field
+from .dates import DayField
+from .fields import formfield_for
 from .models import (
+    AGE_AT_REFERRAL_MAX,
+    AGE_AT_REFERRAL_MIN,
     DURATION_MAX_MINUTES,
     DURATION_MESSAGE,
     DURATION_MIN_MINUTES,
@@ -48,13 +51,6 @@ def _html_attrs(attrs):
             if value is not False
         ),
     )
-
-
-def day_fields(db_field, **kwargs):
-    """Model forms' callback: every date box reads what ``dates.parse_day`` reads."""
-    if is_date_field(db_field):
-        kwargs.setdefault("form_class", DayField)
-    return db_field.formfield(**kwargs)
 
 
 class LongSelect(forms.Select):
@@ -240,10 +236,17 @@ class ClientAgeCheckMixin(ConfirmWarningsMixin):
             self.instance.date_of_birth,
             self.instance.referred_on,
         )
-        if born and referred and born < referred and not unchanged:
+        if born and referred and not unchanged:
             age = age_on(born, referred)
             low, high = settings.SOS_TARGET_AGE_MIN, settings.SOS_TARGET_AGE_MAX
-            if not low <= age <= high:
+            if not AGE_AT_REFERRAL_MIN <= age <= AGE_AT_REFERRAL_MAX:
+                self.add_error(
+                    "date_of_birth",
+                    f"This date of birth makes the client {age} when referred: SOS works "
+                    f"with young people aged {AGE_AT_REFERRAL_MIN} to {AGE_AT_REFERRAL_MAX}. "
+                    "Check the date of birth and the referral date.",
+                )
+            elif not low <= age <= high:
                 self.warn(
                     "confirm_outside_target_age",
                     f"This client was {age} when referred, outside the programme's target age "
@@ -376,7 +379,7 @@ class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelFor
 
     class Meta:
         model = Client
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = [
             *CLIENT_DETAIL_FIELDS,
             "status",
@@ -429,7 +432,7 @@ class AssignmentAdminForm(AssignmentCapacityCheckMixin, forms.ModelForm):
 
     class Meta:
         model = Assignment
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["client", "mentor", "started_on", "ended_on", "end_reason"]
 
 
@@ -481,7 +484,7 @@ class ReferralForm(ClientAgeCheckMixin, KnownPersonCheckMixin, NotInFutureMixin,
 
     class Meta:
         model = Client
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = CLIENT_DETAIL_FIELDS
         widgets = {
             **date_widgets("date_of_birth", "referred_on", "consent_recorded_on"),
@@ -734,7 +737,7 @@ class SupportSessionForm(NotInFutureMixin, forms.ModelForm):
 
     class Meta:
         model = SupportSession
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = [
             "client",
             "mentor",
@@ -852,7 +855,7 @@ class VersionedRecordMixin:
 class OffenceForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Offence
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["offence_date", "offence_type", "disposal", "outcome_date", "source", "notes"]
         widgets = {
             **date_widgets("offence_date", "outcome_date"),
@@ -863,7 +866,7 @@ class OffenceForm(VersionedRecordMixin, forms.ModelForm):
 class MilestoneForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Milestone
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["kind", "achieved_on", "evidence", "verified"]
         widgets = {
             "achieved_on": DateInput(),
@@ -880,7 +883,7 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
 
     class Meta:
         model = Placement
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["employer", "kind", "started_on", "ended_on", "notes"]
         widgets = {
             "employer": LongSelect,
@@ -906,7 +909,7 @@ class PlacementForm(VersionedRecordMixin, forms.ModelForm):
 class GoalForm(VersionedRecordMixin, forms.ModelForm):
     class Meta:
         model = Goal
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["support_area", "description", "set_on", "target_date", "status"]
         widgets = date_widgets("set_on", "target_date")
 
@@ -919,7 +922,7 @@ class GoalForm(VersionedRecordMixin, forms.ModelForm):
 class GoalStatusForm(forms.ModelForm):
     class Meta:
         model = Goal
-        formfield_callback = day_fields
+        formfield_callback = formfield_for
         fields = ["status"]
 
 

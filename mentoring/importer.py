@@ -31,13 +31,17 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .fields import clean_name
 from .models import (
+    AGE_AT_REFERRAL_MAX,
+    AGE_AT_REFERRAL_MIN,
     DURATION_MAX_MINUTES,
     DURATION_MIN_MINUTES,
     Assignment,
@@ -48,6 +52,7 @@ from .models import (
     Offence,
     SupportArea,
     SupportSession,
+    age_on,
 )
 from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
@@ -176,6 +181,17 @@ class Row:
         if max_length and len(value) > max_length:
             self.error(column, f"is longer than {max_length} characters")
         return value
+
+    def name(self, column, *, required=True):
+        """A person's name, by the rules of the forms (``fields.clean_name``)."""
+        value = self.text(column, required=required, max_length=100)
+        if not value:
+            return value
+        try:
+            return clean_name(value)
+        except ValidationError as error:
+            self.error(column, error.messages[0])
+            return value
 
     def date(self, column, *, required=False, not_future=True):
         value = self.text(column, required=required)
@@ -516,8 +532,8 @@ class RecordImport:
         for row in self._rows(name):
             reference = _unique_reference(row, seen)
             values = {
-                "first_name": row.text("first_name", max_length=100),
-                "last_name": row.text("last_name", max_length=100),
+                "first_name": row.name("first_name"),
+                "last_name": row.name("last_name"),
                 "home_borough": self._borough(row),
                 "started_on": row.date("started_on", required=True),
                 "ended_on": row.date("ended_on"),
@@ -561,8 +577,8 @@ class RecordImport:
         for row in self._rows(name):
             reference = _unique_reference(row, seen)
             values = {
-                "first_name": row.text("first_name", max_length=100),
-                "last_name": row.text("last_name", max_length=100),
+                "first_name": row.name("first_name"),
+                "last_name": row.name("last_name"),
                 "date_of_birth": row.date("date_of_birth", required=True),
                 "borough": self._borough(row),
                 "referral_source": row.choice("referral_source", Client.ReferralSource),
@@ -578,6 +594,7 @@ class RecordImport:
                 "status", Client.Status, default=self._status_from_dates(values)
             )
             self._check_client_dates(row, values)
+            self._check_age(row, values)
             self._check_transfer(row, reference, values)
             mentor = None
             if row.text("mentor", required=False):
@@ -681,6 +698,18 @@ class RecordImport:
             row.error("closure_reason", "a CLOSED client needs a closure reason")
         if status != Client.Status.CLOSED and v["closure_reason"]:
             row.error("closure_reason", "only a CLOSED client has a closure reason")
+
+    def _check_age(self, row, values):
+        born, referred = values["date_of_birth"], values["referred_on"]
+        # A referral date in the future is reported already; an age from it means nothing.
+        if born and referred and referred <= self.today:
+            age = age_on(born, referred)
+            if not AGE_AT_REFERRAL_MIN <= age <= AGE_AT_REFERRAL_MAX:
+                row.error(
+                    "date_of_birth",
+                    f"makes the client {age} when referred: SOS works with young people "
+                    f"aged {AGE_AT_REFERRAL_MIN} to {AGE_AT_REFERRAL_MAX}",
+                )
 
     def _check_transfer(self, row, reference, values):
         """

@@ -28,6 +28,13 @@ DURATION_MAX_MINUTES = 720
 DURATION_MESSAGE = "A session lasts between 5 minutes and 12 hours (720)."
 
 
+# Ages at referral the programme can be for at all: 10 is the age of criminal
+# responsibility in England and Wales, and past 30 a date of birth is surely mistyped.
+# Outside the target age (SOS_TARGET_AGE_MIN to _MAX) a referral asks for a tick instead.
+AGE_AT_REFERRAL_MIN = 10
+AGE_AT_REFERRAL_MAX = 30
+
+
 def age_on(date_of_birth, on):
     """Whole years between ``date_of_birth`` and ``on``."""
     before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
