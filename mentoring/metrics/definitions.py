@@ -70,8 +70,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, ExtractYear, Least, TruncMonth
 
-from . import summaries
-from .models import (
+from .. import summaries
+from ..models import (
     Borough,
     Client,
     Mentor,
@@ -83,7 +83,7 @@ from .models import (
     SupportSession,
 )
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("mentoring.metrics")
 
 FOLLOW_UP_DAYS = 365  # an offence counts if committed within a year of the index date
 WAITING_DAYS = 548  # ...and proven (convicted or cautioned) within 18 months of it
