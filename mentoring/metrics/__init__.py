@@ -36,7 +36,8 @@ Pages, exports and management commands all read their figures from here
 The modules, each with one job, each importing only those listed above it:
 
 ``windows``
-    Every window of days the figures count in, each defined once.
+    Every window of days the figures and the pages count in, each defined once
+    (``NEEDS_CONTACT_DAYS``, ``ACTIVITY_DAYS``, ``FOLLOW_UP_DAYS``...).
 ``statistics``
     Wilson interval, Kaplan-Meier, medians: arithmetic on plain numbers.
 ``sql``
@@ -119,29 +120,34 @@ from .statistics import (
 )
 from .windows import (
     ACTIVITY_DAYS,
+    AREAS_AND_MILESTONES_DAYS,
     FOLLOW_UP_DAYS,
+    HOME_RECENT_DAYS,
     KM_LAG_DAYS,
     MONTHS,
-    RECENT_DAYS,
+    NEEDS_CONTACT_DAYS,
     SIX_MONTHS_DAYS,
     TWELVE_MONTHS_DAYS,
     WAITING_DAYS,
+    YEAR_EARLIER_DAYS,
 )
 
 __all__ = [
     "ACTIVITY_DAYS",
+    "AREAS_AND_MILESTONES_DAYS",
     "BASELINES",
     "CACHE_ERRORS",
     "CENTS",
     "EPOCH",
     "FIGURES",
     "FOLLOW_UP_DAYS",
+    "HOME_RECENT_DAYS",
     "KM_LAG_DAYS",
     "MIN_AT_RISK",
     "MONTHS",
+    "NEEDS_CONTACT_DAYS",
     "NETWORK_NAME",
     "PARTS_FORMAT",
-    "RECENT_DAYS",
     "REPORT_COLUMNS",
     "SHARD",
     "SIX_MONTHS_DAYS",
@@ -149,6 +155,7 @@ __all__ = [
     "TWELVE_MONTHS_DAYS",
     "WAITING_DAYS",
     "WILSON_Z",
+    "YEAR_EARLIER_DAYS",
     "Cases",
     "EpochDay",
     "Parts",

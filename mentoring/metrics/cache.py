@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import caches
 
 from .. import summaries
@@ -39,6 +38,7 @@ from .pieces import (
     mentor_load,
 )
 from .sql import Cases, _clients_in
+from .windows import NEEDS_CONTACT_DAYS
 
 logger = logging.getLogger("mentoring.metrics")
 
@@ -190,7 +190,7 @@ def _cases_key(borough_id, as_of, version, shard_versions):
 
 
 def _sessions_key(borough_id, as_of, sessions_version):
-    rules = settings.SOS_NEEDS_CONTACT_DAYS  # the sessions half and the figures use it
+    rules = NEEDS_CONTACT_DAYS  # the sessions half and the figures use it
     return (
         f"sos-sessions:{PARTS_FORMAT}:{rules}:{borough_id}:{as_of.isoformat()}:{sessions_version}"
     )

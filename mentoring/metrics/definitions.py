@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -35,6 +34,7 @@ from .windows import (
     ACTIVITY_DAYS,
     FOLLOW_UP_DAYS,
     KM_LAG_DAYS,
+    NEEDS_CONTACT_DAYS,
     SIX_MONTHS_DAYS,
     TWELVE_MONTHS_DAYS,
     WAITING_DAYS,
@@ -235,11 +235,11 @@ def _active(as_of):
 def _contact(as_of, active):
     """
     (annotations, counts) for the contact figures of the clients ``active`` selects:
-    ``needs_contact`` (no attended session in the last SOS_NEEDS_CONTACT_DAYS days) and
+    ``needs_contact`` (no attended session in the last NEEDS_CONTACT_DAYS days) and
     ``engaged_clients`` (one in the last 28 days).
     """
     annotations = {
-        "seen_recently": Exists(_attended_sessions(as_of, settings.SOS_NEEDS_CONTACT_DAYS)),
+        "seen_recently": Exists(_attended_sessions(as_of, NEEDS_CONTACT_DAYS)),
         "seen_this_month": Exists(_attended_sessions(as_of, ACTIVITY_DAYS)),
     }
     counts = {

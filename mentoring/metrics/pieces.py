@@ -17,9 +17,9 @@ from .definitions import _programme_histograms, _ratio, _reoffending
 from .sql import SHARD, Cases, borough_scope
 from .statistics import at_risk_on, kaplan_meier, km_median, survival_at, survival_curve
 from .windows import (
+    AREAS_AND_MILESTONES_DAYS,
     FOLLOW_UP_DAYS,
     MONTHS,
-    RECENT_DAYS,
     SIX_MONTHS_DAYS,
     TWELVE_MONTHS_DAYS,
 )
@@ -97,7 +97,7 @@ def _closure_parts(cases, as_of):
     return _by_borough(rows, "closure_reason", group=SHARD)
 
 
-def _area_parts(boroughs, as_of, days=RECENT_DAYS):
+def _area_parts(boroughs, as_of, days=AREAS_AND_MILESTONES_DAYS):
     """1 grouped query over the SessionAreaDay summary: per borough, sessions by area."""
     rows = (
         SessionAreaDay.objects.filter(
@@ -110,7 +110,7 @@ def _area_parts(boroughs, as_of, days=RECENT_DAYS):
     return _by_borough(rows, "support_area")
 
 
-def _milestone_parts(cases, as_of, days=RECENT_DAYS):
+def _milestone_parts(cases, as_of, days=AREAS_AND_MILESTONES_DAYS):
     """1 grouped query: per shard, milestones achieved in (A - days, A] and by whom."""
     rows = (
         Milestone.objects.filter(
@@ -283,7 +283,7 @@ def _areas(counts):
     ]
 
 
-def support_areas_covered(scope, as_of, days=RECENT_DAYS):
+def support_areas_covered(scope, as_of, days=AREAS_AND_MILESTONES_DAYS):
     """
     Every support area with the number of attended sessions in (A - days, A] that covered
     it (``sessions``), for clients in ``scope``. 2 queries: one sum over the window's days
@@ -305,7 +305,7 @@ def _milestones(counts):
     ]
 
 
-def milestones_achieved(scope, as_of, days=RECENT_DAYS):
+def milestones_achieved(scope, as_of, days=AREAS_AND_MILESTONES_DAYS):
     """
     Every milestone kind with the ``milestones`` achieved in (A - days, A] by clients in
     ``scope``, and how many ``clients`` achieved one. 1 query.
