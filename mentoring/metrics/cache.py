@@ -81,9 +81,9 @@ class Share:
     One borough's share of a dashboard, in its two halves: ``case`` (its cases: counts,
     outcomes, histograms, grants, monthly referrals, starts and closures, closures,
     milestones) and ``sessions`` (contact figures, sessions and hours in the last 28 days
-    and by month, support areas), with its own ``figures``, computed from both (Kaplan-Meier
-    twice: a network dashboard shows 40 boroughs' figures, and computing them on every view
-    cost 40 ms).
+    and by month, support areas), with its own ``figures``, computed from both and cached
+    with them, so that a network dashboard does not run Kaplan-Meier twice for every
+    borough on every view.
     """
 
     case: Parts
@@ -261,7 +261,7 @@ def borough_parts(borough_ids, as_of, versions=None, *, keys=None):
 
 # A scope's boroughs are added up in blocks of this many, each block's sum cached under its
 # boroughs' keys: after a change in one borough, a network dashboard adds up that borough's
-# block and the other blocks' sums (12 halves and 7 sums for 40 boroughs), not 80 halves.
+# block and the other blocks' sums, not the halves of every borough.
 BLOCK = 6
 
 
@@ -403,8 +403,8 @@ def _cases_halves(borough_ids, as_of, shard_versions, keys):
 def _cached_mentor_load(boroughs, ids, as_of, version):
     """
     ``mentor_load`` for the boroughs ``ids``, cached under the mentors' version (raised on
-    every change to mentors, the boroughs they serve and assignments): 20 ms of a network
-    dashboard at 1,000 mentors, and unchanged by the sessions logged all day.
+    every change to mentors, the boroughs they serve and assignments): it reads every
+    mentor of the scope, and the sessions logged all day do not change it.
     """
     scope = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
     key = f"sos-mentors:{PARTS_FORMAT}:{as_of.isoformat()}:{version}:{scope}"

@@ -122,7 +122,7 @@ def _milestone_parts(cases, as_of, days=AREAS_AND_MILESTONES_DAYS):
         .order_by()
         .values("client__borough", "year", "kind")
         # COUNT(*), not of ids: the index on achieved_on holds the client and kind, so the
-        # year's milestones are read from it alone (Southwark: 16 -> 9 ms at 100,000 clients).
+        # year's milestones are read from it alone.
         .annotate(milestones=Count("*"), clients=Count("client", distinct=True))
     )
     result = defaultdict(Counter)
@@ -287,8 +287,8 @@ def support_areas_covered(scope, as_of, days=AREAS_AND_MILESTONES_DAYS):
     """
     Every support area with the number of attended sessions in (A - days, A] that covered
     it (``sessions``), for clients in ``scope``. 2 queries: one sum over the window's days
-    in the SessionAreaDay summary, one for the areas' names. (Counting the window's
-    sessions took 380 ms at 2 million sessions; a correlated count per area, 6 s.)
+    in the SessionAreaDay summary, one for the areas' names: counting the window's
+    sessions, or a correlated count per area, would grow with the sessions.
     """
     return _areas(_total_of(_area_parts(borough_scope(scope), as_of, days)))
 

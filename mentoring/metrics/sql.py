@@ -133,9 +133,9 @@ def _year(prefix=""):
 def _rows(queryset):
     """
     The rows of a ``values_list`` queryset as the database gives them, without Django's
-    per-value converters: a cold network dashboard reads 100,000 rows of whole numbers
-    (programme lengths), and converting each value cost more than the query. Read from the
-    database the queryset's own reads are routed to (the replica, for a dashboard).
+    per-value converters: a cold network dashboard reads many rows of whole numbers
+    (programme lengths), and converting each value costs more than the query. Read from
+    the database the queryset's own reads are routed to (the replica, for a dashboard).
     """
     alias = queryset.db
     sql, params = queryset.query.get_compiler(alias).as_sql()

@@ -54,8 +54,8 @@ def km_summary(histogram, days):
     """
     ``([(survival_at(table, d), at_risk_on(table, d)) for d in days], km_median(table))``
     for ``table = kaplan_meier(histogram)``, in one pass and without building the table: a
-    network dashboard's figures need it for 41 scopes and two histograms each. ``days``
-    ascending.
+    network dashboard's figures need it for every borough and the network, two histograms
+    each. ``days`` ascending.
     """
     by_day = defaultdict(lambda: [0, 0])  # day: [events, censored]
     for (day, event), clients in histogram.items():
