@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from . import access, charts, dates, metrics, replica
+from .metrics.windows import FOLLOW_UP_DAYS, YEAR_EARLIER_DAYS
 from .models import Borough, borough_ids_for
 
 EARLIEST_AS_OF = date(2000, 1, 1)
@@ -138,11 +139,12 @@ def _km_chart(curve, title):
     # Past the curve's end (fewer than 10 at risk) the number is not shown.
     ticks = [
         (day, metrics.at_risk_on(curve["points"], day) if day <= last else None)
-        for day in (0, 91, 182, 273, 365)
+        for day in (FOLLOW_UP_DAYS * quarter // 4 for quarter in range(5))
     ]
     return charts.step_chart(
         points,
         ticks,
+        x_max=FOLLOW_UP_DAYS,
         title=title,
         description=(
             "Share of clients not yet proven to have reoffended, by days since the index "
@@ -197,7 +199,7 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
         "data": data,
         "as_of": as_of,
         "is_today": as_of == timezone.localdate(),
-        "previous_year": as_of - timedelta(days=365),
+        "previous_year": as_of - timedelta(days=YEAR_EARLIER_DAYS),
         "flow_chart": flow,
         "activity_chart": activity,
         "km_chart": _km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),

@@ -493,9 +493,11 @@ class ClientQuerySet(models.QuerySet):
     def needing_contact(self, as_of, days=None):
         """
         Clients active on ``as_of`` with no attended session dated in the ``days`` (default
-        SOS_NEEDS_CONTACT_DAYS) up to and including ``as_of``.
+        NEEDS_CONTACT_DAYS) up to and including ``as_of``.
         """
-        days = settings.SOS_NEEDS_CONTACT_DAYS if days is None else days
+        from .metrics.windows import NEEDS_CONTACT_DAYS  # late: the metrics import the models
+
+        days = NEEDS_CONTACT_DAYS if days is None else days
         recent = SupportSession.objects.attended_within(as_of, days).filter(client=OuterRef("pk"))
         return self.active_on(as_of).filter(~Exists(recent))
 

@@ -10,7 +10,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -54,6 +53,7 @@ from .forms import (
     SupportSessionForm,
     TransferForm,
 )
+from .metrics.windows import ACTIVITY_DAYS, HOME_RECENT_DAYS, NEEDS_CONTACT_DAYS
 from .models import (
     AccessLog,
     Assignment,
@@ -80,10 +80,8 @@ NEEDS_CONTACT_SHOWN = 25
 # offences awaiting an outcome) show the longest waiting, up to this many, and link to
 # the rest in the client list.
 QUEUE_SHOWN = 10
-RECENT_DAYS = 14
 # The client list's mentor filter for clients with no open assignment.
 NO_MENTOR = "none"
-ACTIVITY_DAYS = 28
 
 CLIENT_SORTS = {
     "reference": "reference",
@@ -166,7 +164,7 @@ def home(request):
         .select_related("logged_by")
         .order_by("date", "pk"),
         "safeguarding_followed_up": sessions.filter(
-            safeguarding_handled_at__gte=timezone.now() - timedelta(days=RECENT_DAYS)
+            safeguarding_handled_at__gte=timezone.now() - timedelta(days=HOME_RECENT_DAYS)
         )
         .select_related("safeguarding_handled_by")
         .order_by("-safeguarding_handled_at", "-pk")[:SAFEGUARDING_FOLLOWED_UP_SHOWN],
@@ -174,10 +172,10 @@ def home(request):
         # Logged in the last 14 days: the walk down the created_at index stops there, so
         # a borough with few sessions lately does not read every session ever logged.
         "recent_sessions": sessions.filter(
-            created_at__gte=timezone.now() - timedelta(days=RECENT_DAYS)
+            created_at__gte=timezone.now() - timedelta(days=HOME_RECENT_DAYS)
         ).order_by("-created_at", "-pk")[:10],
-        "needs_contact_days": settings.SOS_NEEDS_CONTACT_DAYS,  # needing_contact's rule
-        "recent_days": RECENT_DAYS,
+        "needs_contact_days": NEEDS_CONTACT_DAYS,  # needing_contact's rule
+        "recent_days": HOME_RECENT_DAYS,
         "today": today,
     }
     if context["can_follow_up"]:
@@ -475,7 +473,9 @@ def client_detail(request, reference):
     attended = Q(attendance__in=SupportSession.ATTENDED_VALUES)
     contact = client.sessions.aggregate(
         last_attended=Max("date", filter=attended),
-        sessions_28=Count("pk", filter=attended & Q(date__gt=today - timedelta(days=28))),
+        sessions_28=Count(
+            "pk", filter=attended & Q(date__gt=today - timedelta(days=ACTIVITY_DAYS))
+        ),
         sessions=Count("pk"),
     )
     timeline, timeline_page = _timeline_page(

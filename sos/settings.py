@@ -380,10 +380,10 @@ LOGGING = {
     },
 }
 
-# Programme rules shared by forms, services and the metrics module.
+# Programme rules shared by forms and models. The windows of days the figures and pages
+# count in (such as needing contact after 14 days) are in mentoring/metrics/windows.py.
 SOS_TARGET_AGE_MIN = 16
 SOS_TARGET_AGE_MAX = 25
-SOS_NEEDS_CONTACT_DAYS = 14
 # A mentor's DBS / vetting check is renewed this often (the programme's policy: a DBS
 # certificate has no expiry of its own). Assigning a mentor past it asks for a confirmation.
 SOS_VETTING_RENEWAL_YEARS = int(os.environ.get("SOS_VETTING_RENEWAL_YEARS", "3"))

@@ -134,9 +134,9 @@ MORE = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(st.one_of(STEP, MORE), min_size=1, max_size=6))
-@pytest.mark.parametrize("block", [1, 2, metrics.BLOCK])  # the scope's sums in blocks
+@pytest.mark.parametrize("block", [1, 2, metrics.cache.BLOCK])  # the scope's sums in blocks
 def test_cached_dashboards_equal_fresh_ones_after_any_writes(world, steps, block, monkeypatch):
-    monkeypatch.setattr(metrics, "BLOCK", block)
+    monkeypatch.setattr(metrics.cache, "BLOCK", block)
     network = Borough.objects.all()
     one = world["boroughs"][0]
     with transaction.atomic():
@@ -242,13 +242,13 @@ def test_only_changed_halves_of_changed_boroughs_are_computed_again(world, monke
     metrics.dashboard(None, TODAY)
     computed = []
     for name in ("_case_parts", "_shard_milestones", "_session_parts"):
-        real = getattr(metrics, name)
+        real = getattr(metrics.cache, name)
 
         def spy(ids, as_of, name=name, real=real, **options):
             computed.append((name, ids if isinstance(ids, dict) else sorted(ids)))
             return real(ids, as_of, **options)
 
-        monkeypatch.setattr(metrics, name, spy)
+        monkeypatch.setattr(metrics.cache, name, spy)
     metrics.dashboard(None, TODAY)
     assert computed == []
     new_session(world, world["clients"][1], 1, "ATTENDED", 60, [])  # boroughs[1]
@@ -288,18 +288,18 @@ def test_a_scope_reads_only_the_block_of_a_changed_borough(world, monkeypatch):
     A scope's sum is cached whole and in blocks of boroughs: unchanged, a dashboard reads
     no borough's halves; after a change in one borough, only its block's.
     """
-    monkeypatch.setattr(metrics, "BLOCK", 2)
+    monkeypatch.setattr(metrics.cache, "BLOCK", 2)
     ids = sorted(b.pk for b in world["boroughs"])
     assert len(ids) == 3
     metrics.dashboard(None, TODAY)
     asked = []
-    real = metrics.borough_parts
+    real = metrics.cache.borough_parts
 
     def spy(borough_ids, as_of, versions=None, **options):
         asked.append(sorted(borough_ids))
         return real(borough_ids, as_of, versions, **options)
 
-    monkeypatch.setattr(metrics, "borough_parts", spy)
+    monkeypatch.setattr(metrics.cache, "borough_parts", spy)
     metrics.dashboard(None, TODAY)
     assert asked == []
     for borough, block in ((ids[2], [ids[2]]), (ids[0], ids[:2])):

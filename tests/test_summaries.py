@@ -317,7 +317,9 @@ def test_dashboard_session_figures_equal_plain_counts(world):
             assert month["hours"] * 60 == pytest.approx(sum(s.duration_minutes for s in in_month))
         recent = mine.filter(date__gt=TODAY - datetime.timedelta(days=28))
         assert data["network"]["sessions_last_28_days"] == recent.count()
-        window = mine.filter(date__gt=TODAY - datetime.timedelta(days=metrics.RECENT_DAYS))
+        window = mine.filter(
+            date__gt=TODAY - datetime.timedelta(days=metrics.AREAS_AND_MILESTONES_DAYS)
+        )
         covered = Counter(a.slug for s in window for a in s.support_areas.all())
         assert {a["slug"]: a["sessions"] for a in data["support_areas"]} == {
             a.slug: covered.get(a.slug, 0) for a in world["areas"]
