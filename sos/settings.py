@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "simple_history",
     "mentoring",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +103,7 @@ MIDDLEWARE = [
     # Deny by default: every page needs a signed-in user unless its view says otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "mentoring.sessions.SessionTimeoutMiddleware",
+    "accounts.signed_in.SessionTimeoutMiddleware",
     # Change history: records who made each change made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Two-factor: signed-in users go to set-up or verify until they pass the second step.
