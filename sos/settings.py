@@ -107,7 +107,7 @@ MIDDLEWARE = [
     # Change history: records who made each change made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Two-factor: signed-in users go to set-up or verify until they pass the second step.
-    "mentoring.two_factor.TwoFactorMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "mentoring.middleware.NoStoreWhenSignedInMiddleware",

@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mentoring import system, two_factor
-from mentoring.forms import SignInForm
+from accounts import two_factor
+from accounts.forms import SignInForm
+from mentoring import system
 
 admin.site.site_header = "SOS administration"
 admin.site.site_title = "SOS admin"
