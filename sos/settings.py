@@ -71,6 +71,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First: its registration/ templates (sign-in, password change and reset) must be
+    # found before the admin's and auth's own pages of the same names.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -88,7 +91,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "simple_history",
     "mentoring",
-    "accounts",
 ]
 
 MIDDLEWARE = [

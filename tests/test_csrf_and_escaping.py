@@ -240,7 +240,8 @@ def test_the_reset_link_form_is_covered(cast):
 def test_every_post_form_in_the_templates_carries_a_token():
     """Each <form method="post"> in the templates holds {% csrf_token %}."""
     missing = []
-    for path in sorted((ROOT / "templates").rglob("*.html")):
+    templates = [*(ROOT / "templates").rglob("*.html"), *(ROOT / "accounts").rglob("*.html")]
+    for path in sorted(templates):
         text = path.read_text(encoding="utf-8")
         for form in re.finditer(r"<form\b[^>]*>(.*?)</form>", text, re.S | re.I):
             opening = form.group(0)[: form.group(0).index(">") + 1]
@@ -340,6 +341,7 @@ def scan():
     sources = [
         *((p, "template") for p in (ROOT / "templates").rglob("*") if p.is_file()),
         *((p, "template") for p in (ROOT / "mentoring").rglob("templates/**/*") if p.is_file()),
+        *((p, "template") for p in (ROOT / "accounts").rglob("templates/**/*") if p.is_file()),
         *((p, "python") for p in (ROOT / "mentoring").rglob("*.py")),
         *((p, "python") for p in (ROOT / "accounts").rglob("*.py")),
         *((p, "python") for p in (ROOT / "sos").rglob("*.py")),
