@@ -11,9 +11,8 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -163,19 +162,6 @@ class RecordAutocomplete(RecordAutocompleteMixin, AutocompleteSelect):
 
 class RecordsAutocomplete(RecordAutocompleteMixin, AutocompleteSelectMultiple):
     pass
-
-
-class SignInForm(AuthenticationForm):
-    """
-    Django's sign-in form, with the username's length checked: the form sets the limit
-    after the field is built, so no check ran and a username of 256 characters reached
-    django-axes, whose failed-attempt record holds 255 (a 500 on PostgreSQL).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        username = self.fields["username"]
-        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class ConfirmWarningsMixin:

@@ -74,6 +74,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First: its registration/ templates (sign-in, password change and reset) must be
+    # found before the admin's and auth's own pages of the same names.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -105,11 +108,11 @@ MIDDLEWARE = [
     # Deny by default: every page needs a signed-in user unless its view says otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "mentoring.sessions.SessionTimeoutMiddleware",
+    "accounts.signed_in.SessionTimeoutMiddleware",
     # Change history: records who made each change made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Two-factor: signed-in users go to set-up or verify until they pass the second step.
-    "mentoring.two_factor.TwoFactorMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "mentoring.middleware.NoStoreWhenSignedInMiddleware",

@@ -1,7 +1,11 @@
 """Sign in, sign out and change password: Django's auth views with the SOS templates."""
 
+from pathlib import Path
+
 import pytest
+from django.apps import apps
 from django.contrib.auth import SESSION_KEY
+from django.template.loader import get_template
 from django.urls import reverse
 
 from . import factories
@@ -161,3 +165,16 @@ def test_password_change_refuses_bad_input(client, coordinator_a, data, field, m
     assert message in response.context["form"].errors[field]
     coordinator_a.refresh_from_db()
     assert coordinator_a.check_password(factories.PASSWORD)
+
+
+def test_account_pages_use_the_accounts_apps_templates_not_the_admins():
+    """
+    The admin and auth apps ship their own registration/ pages under the same names;
+    listing accounts first in INSTALLED_APPS is what makes the account pages SOS's own.
+    """
+    folder = Path(apps.get_app_config("accounts").path) / "templates" / "registration"
+    ours = sorted(path.name for path in folder.iterdir())
+    assert "password_change_form.html" in ours and "password_reset_subject.txt" in ours
+    for name in ours:
+        origin = Path(get_template(f"registration/{name}").origin.name)
+        assert origin == folder / name, name

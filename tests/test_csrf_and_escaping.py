@@ -8,11 +8,11 @@ CSRF on every page that takes a POST, and no switching off of HTML escaping for 
     visitors), gets Django's CSRF refusal (403) and writes nothing; the same POST with
     the token is not refused for CSRF, which shows the 403 came from the missing token.
 
-(b) A static check of templates/, mentoring/ and sos/ (templates, Python and the app's own
-    JavaScript) for the ways escaping is turned off: |safe, |safeseq, {% autoescape off %},
-    mark_safe, SafeString, format_html fed a pre-built string, csrf_exempt, innerHTML and
-    friends. Each use must be on the allow-list below with the reason it is harmless, and
-    each allow-list entry must still be in use.
+(b) A static check of templates/, mentoring/, accounts/ and sos/ (templates, Python and
+    the app's own JavaScript) for the ways escaping is turned off: |safe, |safeseq,
+    {% autoescape off %}, mark_safe, SafeString, format_html fed a pre-built string,
+    csrf_exempt, innerHTML and friends. Each use must be on the allow-list below with the
+    reason it is harmless, and each allow-list entry must still be in use.
 """
 
 import ast
@@ -240,7 +240,8 @@ def test_the_reset_link_form_is_covered(cast):
 def test_every_post_form_in_the_templates_carries_a_token():
     """Each <form method="post"> in the templates holds {% csrf_token %}."""
     missing = []
-    for path in sorted((ROOT / "templates").rglob("*.html")):
+    templates = [*(ROOT / "templates").rglob("*.html"), *(ROOT / "accounts").rglob("*.html")]
+    for path in sorted(templates):
         text = path.read_text(encoding="utf-8")
         for form in re.finditer(r"<form\b[^>]*>(.*?)</form>", text, re.S | re.I):
             opening = form.group(0)[: form.group(0).index(">") + 1]
@@ -340,7 +341,9 @@ def scan():
     sources = [
         *((p, "template") for p in (ROOT / "templates").rglob("*") if p.is_file()),
         *((p, "template") for p in (ROOT / "mentoring").rglob("templates/**/*") if p.is_file()),
+        *((p, "template") for p in (ROOT / "accounts").rglob("templates/**/*") if p.is_file()),
         *((p, "python") for p in (ROOT / "mentoring").rglob("*.py")),
+        *((p, "python") for p in (ROOT / "accounts").rglob("*.py")),
         *((p, "python") for p in (ROOT / "sos").rglob("*.py")),
         *((p, "js") for p in (ROOT / "static" / "js").rglob("*.js")),
     ]

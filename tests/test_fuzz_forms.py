@@ -1132,16 +1132,20 @@ CASES = [
 
 # The checks ----------------------------------------------------------------------------
 
-MENTORING_MODELS = list(apps.get_app_config("mentoring").get_models(include_auto_created=True))
+SNAPSHOT_MODELS = [
+    model
+    for label in ("mentoring", "accounts")
+    for model in apps.get_app_config(label).get_models(include_auto_created=True)
+]
 # Written on purpose by the pages that only read (who looked) and by signing in and out.
-BOOKKEEPING = {"mentoring.AccessLog", "mentoring.SignedInSession"}
+BOOKKEEPING = {"mentoring.AccessLog", "accounts.SignedInSession"}
 
 
 def snapshot():
-    """Every row of every mentoring table, many-to-many and history tables included."""
+    """Every row of every mentoring and accounts table, many-to-many and history included."""
     rows = {}
     with connection.cursor() as cursor:
-        for model in MENTORING_MODELS:
+        for model in SNAPSHOT_MODELS:
             table = connection.ops.quote_name(model._meta.db_table)
             pk = connection.ops.quote_name(model._meta.pk.column)
             cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")

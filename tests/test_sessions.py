@@ -9,8 +9,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
-from mentoring import sessions
-from mentoring.models import SignedInSession
+from accounts import signed_in
+from accounts.models import SignedInSession
 
 from .factories import PASSWORD
 
@@ -53,7 +53,7 @@ def test_activity_within_30_minutes_keeps_the_session(coordinator_a, clock):
     browser = sign_in(coordinator_a)
     clock.shift(29 * 60)
     assert browser.get(reverse("client_list")).status_code == 200
-    assert browser.session[sessions.LAST_SEEN] == time.time()
+    assert browser.session[signed_in.LAST_SEEN] == time.time()
     # Each visit restarts the 30 minutes.
     clock.shift(29 * 60)
     assert browser.get(reverse("client_list")).status_code == 200

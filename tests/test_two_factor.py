@@ -14,7 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mentoring.two_factor import RECOVERY_CODE_COUNT
+from accounts.two_factor import RECOVERY_CODE_COUNT
 
 from .factories import PASSWORD
 from .test_settings import run_python

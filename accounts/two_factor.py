@@ -17,7 +17,6 @@ import logging
 from urllib.parse import quote
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -30,6 +29,10 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .forms import CodeForm
+
+# Under "mentoring": settings.LOGGING prints that logger's INFO lines (sign-ins passed,
+# codes replaced), where other loggers print warnings only.
 logger = logging.getLogger("mentoring.security")
 
 RECOVERY_CODE_COUNT = 10
@@ -74,22 +77,6 @@ def _next_url(request, default="home"):
     ):
         return candidate
     return reverse(default)
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code",
-        max_length=32,
-        strip=True,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
-        ),
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
-    )
-
-    def clean_code(self):
-        # People type codes with spaces or dashes ("123 456", "abcd-efgh").
-        return "".join(ch for ch in self.cleaned_data["code"] if ch.isalnum()).lower()
 
 
 def _grouped_key(device):

@@ -1,5 +1,6 @@
 """
-Session lifetime: 30 minutes idle, 12 hours at most, and one sign-out ends them all.
+How long a sign-in lasts: 30 minutes idle, 12 hours at most, and one sign-out ends every
+session of the user (Django's sessions, which hold a sign-in; not support sessions).
 
 Django already gives a new session key at sign-in and ends other sessions when the
 password changes (the session carries a hash of the password). This adds the timeouts and
