@@ -4,8 +4,7 @@ version (BoroughVersion), kept by the database.
 
 The dashboards' session figures (attended sessions and hours per month, in the last 28
 days, support areas covered in the last year) add up rows of these tables, one per borough
-and day (and support area), instead of reading every session in their window: a few
-hundred thousand rows for twenty years of forty boroughs, where the sessions are millions.
+and day (and support area), instead of reading every session in their window.
 
 The tables are kept by triggers in the database rather than by Django signals, so that no
 write can miss them: forms and the admin, imports (bulk_create), ``QuerySet.update()``,
@@ -24,8 +23,9 @@ clients, sessions and their support areas; and each case shard's two (CaseShardV
 its version by writes to its clients and their offences, its milestones version by writes
 to its clients and their milestones.
 
-A migration that changes the statements calls ``install()`` (the latest does; earlier ones
-leave it to it, since they would install statements for columns not there yet).
+A change to the triggers needs a migration that carries the new statements, frozen
+(``trigger_sql()``, ``drop_sql()``, ``fill_sql()``, as 0029 does): migrations never import
+this module, and tests/test_migrations.py fails while the migrated triggers differ.
 """
 
 import re
@@ -490,7 +490,13 @@ def _postgresql_sql():
     return sql
 
 
-def _drop_sql(vendor):
+def trigger_sql(vendor):
+    """The statements that create every trigger (and on PostgreSQL its function)."""
+    return _postgresql_sql() if vendor == "postgresql" else _sqlite_sql()
+
+
+def drop_sql(vendor):
+    """The statements that drop every trigger, by name."""
     if vendor == "postgresql":
         functions = [name for name, *_rest in _TRIGGERS]
         functions += ["mentoring_summary_truncate", "mentoring_version_truncate"]
@@ -498,22 +504,12 @@ def _drop_sql(vendor):
     return [f"DROP TRIGGER IF EXISTS {name}" for name, *_rest in _TRIGGERS]
 
 
-def install(schema_editor=None):
-    """Create the triggers (replacing any there are) and fill the tables."""
-    conn = schema_editor.connection if schema_editor else connection
-    with conn.cursor() as cursor:
-        for sql in _drop_sql(conn.vendor):
-            cursor.execute(sql)
-        for sql in _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql():
-            cursor.execute(sql)
-    rebuild(conn)
-
-
-def uninstall(schema_editor=None):
-    conn = schema_editor.connection if schema_editor else connection
-    with conn.cursor() as cursor:
-        for sql in _drop_sql(conn.vendor):
-            cursor.execute(sql)
+def fill_sql(vendor):
+    """The statements of ``rebuild()``."""
+    sql = []
+    for table, (columns, select) in _COUNTS.items():
+        sql += [f"DELETE FROM {table}", f"INSERT INTO {table} ({columns}) {select}"]
+    return sql + [_for(vendor, statement) for statement in (_BUMP_ALL, _BUMP_SHARDS, _ADD_SHARDS)]
 
 
 def rebuild(conn=None):
@@ -524,12 +520,8 @@ def rebuild(conn=None):
     """
     conn = conn or connection
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for table, (columns, select) in _COUNTS.items():
-            cursor.execute(f"DELETE FROM {table}")
-            cursor.execute(f"INSERT INTO {table} ({columns}) {select}")
-        cursor.execute(_for(conn.vendor, _BUMP_ALL))
-        cursor.execute(_for(conn.vendor, _BUMP_SHARDS))
-        cursor.execute(_for(conn.vendor, _ADD_SHARDS))
+        for sql in fill_sql(conn.vendor):
+            cursor.execute(sql)
 
 
 def versions(borough_ids):

@@ -3,19 +3,99 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from mentoring import summaries
+# Undoing this migration drops the triggers 0013 installs, by the names frozen here: a
+# migration never runs the app's code, whose triggers may change.
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS mentoring_summary_session_insert",
+    "DROP TRIGGER IF EXISTS mentoring_summary_session_delete",
+    "DROP TRIGGER IF EXISTS mentoring_summary_session_update_old",
+    "DROP TRIGGER IF EXISTS mentoring_summary_session_update_new",
+    "DROP TRIGGER IF EXISTS mentoring_summary_link_insert",
+    "DROP TRIGGER IF EXISTS mentoring_summary_link_delete",
+    "DROP TRIGGER IF EXISTS mentoring_summary_link_update",
+    "DROP TRIGGER IF EXISTS mentoring_summary_client_moved",
+    "DROP TRIGGER IF EXISTS mentoring_version_client_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_client_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_client_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_support_areas_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_support_areas_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_supportsession_support_areas_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_offence_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_offence_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_offence_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_milestone_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_milestone_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_milestone_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_grant_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_grant_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_grant_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_borough_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_borough_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_borough_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_assignment_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_assignment_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_assignment_update",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_other_boroughs_insert",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_other_boroughs_delete",
+    "DROP TRIGGER IF EXISTS mentoring_version_mentor_other_boroughs_update",
+]
+
+POSTGRESQL_DROP = [
+    "DROP FUNCTION IF EXISTS mentoring_summary_session_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_session_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_session_update_old() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_session_update_new() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_link_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_link_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_link_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_client_moved() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_client_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_client_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_client_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_support_areas_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_support_areas_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_supportsession_support_areas_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_offence_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_offence_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_offence_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_milestone_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_milestone_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_milestone_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_grant_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_grant_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_grant_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_borough_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_borough_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_borough_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_assignment_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_assignment_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_assignment_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_other_boroughs_insert() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_other_boroughs_delete() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_mentor_other_boroughs_update() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_summary_truncate() CASCADE",
+    "DROP FUNCTION IF EXISTS mentoring_version_truncate() CASCADE",
+]
 
 
-def install(apps, schema_editor):
-    """
-    Nothing: the triggers are installed by the latest migration that changes them (0013),
-    with the statements of the code that runs it; installing the current statements here,
-    before the columns they use exist, would fail on a new database.
-    """
-
-
-def uninstall(apps, schema_editor):
-    summaries.uninstall(schema_editor)
+def drop_triggers(apps, schema_editor):
+    connection = schema_editor.connection
+    statements = POSTGRESQL_DROP if connection.vendor == "postgresql" else SQLITE_DROP
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 class Migration(migrations.Migration):
@@ -104,6 +184,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        # The triggers that keep the summaries and versions, and the summaries' first filling.
-        migrations.RunPython(install, uninstall),
+        # 0013 installs the triggers that keep these tables, with the columns they use that
+        # 0011 to 0013 add.
+        migrations.RunPython(migrations.RunPython.noop, drop_triggers),
     ]
