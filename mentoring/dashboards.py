@@ -6,7 +6,6 @@ All figures come from ``metrics.dashboard`` for the boroughs the user may see
 (``Borough.objects.for_user``); nothing is computed here. Dashboards show no client names.
 """
 
-import csv
 from datetime import date, timedelta
 
 from django.http import HttpResponse
@@ -44,10 +43,7 @@ def parse_as_of(value, today):
 def _csv_response(filename, columns, rows):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([metrics.csv_value(row.get(c), float_places=6) for c in columns])
+    metrics.write_csv(response, columns, rows, float_places=6)
     return response
 
 

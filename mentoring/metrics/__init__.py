@@ -93,6 +93,7 @@ from .export import (
     csv_value,
     report_json,
     report_rows,
+    write_csv,
     write_report_csv,
 )
 from .pieces import (
@@ -193,5 +194,6 @@ __all__ = [
     "survival_curve",
     "wilson_interval",
     "with_outcome_flags",
+    "write_csv",
     "write_report_csv",
 ]

@@ -50,11 +50,17 @@ def report_json(report, indent=2):
     return _MONEY.sub(r"\1", json.dumps(report, default=_json_value, indent=indent))
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection"):
+# a name written as =HYPERLINK(...) by an import or an admin would run when opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value, float_places=None):
     """
     A cell of the CSVs the app writes: empty for no value, true/false, money to the penny;
     fractions whole (the report agrees with its JSON to the last digit) or, for the tables
-    under the charts, to ``float_places`` decimals.
+    under the charts, to ``float_places`` decimals. Text that a spreadsheet would run as a
+    formula starts with an apostrophe, which shows it as text; numbers stay numbers.
     """
     if value is None:
         return ""
@@ -64,12 +70,22 @@ def csv_value(value, float_places=None):
         return f"{value.quantize(CENTS)}"
     if isinstance(value, float) and float_places is not None:
         return round(value, float_places)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
     return value
+
+
+def write_csv(stream, columns, rows, float_places=None):
+    """
+    The one way the app writes a CSV: a header of ``columns``, then each row (a mapping)
+    through ``csv_value``. Every download and report goes through here.
+    """
+    writer = csv.writer(stream)
+    writer.writerow([csv_value(column) for column in columns])
+    for row in rows:
+        writer.writerow([csv_value(row.get(column), float_places) for column in columns])
 
 
 def write_report_csv(report, stream, total_name=NETWORK_NAME):
     """The report as CSV, one row per scope: empty cells where a figure has no value."""
-    writer = csv.writer(stream)
-    writer.writerow(REPORT_COLUMNS)
-    for row in report_rows(report, total_name):
-        writer.writerow([csv_value(row[column]) for column in REPORT_COLUMNS])
+    write_csv(stream, REPORT_COLUMNS, report_rows(report, total_name))
