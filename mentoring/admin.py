@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .fields import PhoneField, field_class_for
+from .fields import PhoneField, field_class_for, text_limit_for
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
@@ -80,6 +80,7 @@ class RecordChoices:
             kwargs.setdefault("form_class", form_class)
             if form_class is PhoneField:
                 kwargs.pop("widget", None)
+        text_limit_for(db_field, kwargs)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):

@@ -10,10 +10,19 @@ import unicodedata
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from .dates import DayField, is_date_field
 
 NAME_FIELDS = {"first_name", "last_name", "preferred_name"}
+# The longest free text each box takes: enough for what it is for, and a megabyte pasted
+# by mistake (or on purpose) is refused with the limit named, not stored.
+TEXT_LIMITS = {
+    "notes": 5000,
+    "address": 500,
+    "evidence": 1000,
+    "safeguarding_action": 2000,
+}
 PHONE_FIELDS = {"phone", "contact_phone"}
 # Joiners shape letters in some scripts (Persian, Indic): kept inside a name.
 _JOINERS = {"\u200c", "\u200d"}
@@ -104,6 +113,16 @@ class PhoneField(forms.CharField):
         return clean_phone(super().clean(value))
 
 
+def text_limit_for(db_field, kwargs):
+    """A free-text field's limit, as the box's ``max_length`` and in its help text."""
+    limit = TEXT_LIMITS.get(db_field.name)
+    if limit is None or not isinstance(db_field, models.TextField):
+        return
+    kwargs["max_length"] = limit
+    help_text = kwargs.get("help_text", db_field.help_text)
+    kwargs["help_text"] = f"{help_text} Up to {limit:,} characters.".strip()
+
+
 def field_class_for(db_field):
     """The form field for a model field that holds a day, a name or a phone number."""
     if is_date_field(db_field):
@@ -119,4 +138,5 @@ def formfield_for(db_field, **kwargs):
     """Model forms' callback (``Meta.formfield_callback``): see ``field_class_for``."""
     if form_class := field_class_for(db_field):
         kwargs.setdefault("form_class", form_class)
+    text_limit_for(db_field, kwargs)
     return db_field.formfield(**kwargs)

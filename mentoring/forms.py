@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .dates import DayField
-from .fields import formfield_for
+from .fields import TEXT_LIMITS, formfield_for
 from .models import (
     AGE_AT_REFERRAL_MAX,
     AGE_AT_REFERRAL_MIN,
@@ -916,10 +916,10 @@ class SafeguardingFollowUpForm(forms.Form):
     action = forms.CharField(
         label="What was done about the concern",
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=2000,
+        max_length=TEXT_LIMITS["safeguarding_action"],
         help_text=(
             "Who was told and what happens next: for example, referred to the youth "
             "offending team's safeguarding lead, police informed, or talked through with "
-            "the mentor and no further action."
+            "the mentor and no further action. Up to 2,000 characters."
         ),
     )

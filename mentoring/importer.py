@@ -38,7 +38,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .fields import clean_name
+from .fields import TEXT_LIMITS, clean_name
 from .models import (
     AGE_AT_REFERRAL_MAX,
     AGE_AT_REFERRAL_MIN,
@@ -778,7 +778,7 @@ class RecordImport:
                 "attendance": row.choice(
                     "attendance", SupportSession.Attendance, default="ATTENDED"
                 ),
-                "notes": row.text("notes", required=False),
+                "notes": row.text("notes", required=False, max_length=TEXT_LIMITS["notes"]),
             }
             areas = []
             for part in row.text("support_areas", required=False).split(";"):

@@ -1364,6 +1364,9 @@ class Goal(models.Model):
     set_on = models.DateField(default=timezone.localdate)
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # The day the goal stopped being open (achieved, or not), for the client's timeline:
+    # set by ``clean`` when the status leaves OPEN, cleared when it is opened again.
+    reviewed_on = models.DateField("outcome recorded on", null=True, blank=True, editable=False)
     # Raised by each change, so that two coordinators' crossed edits are detected.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -1409,6 +1412,10 @@ class Goal(models.Model):
             errors["target_date"] = "The target date is before the goal was set."
         if errors:
             raise ValidationError(errors)
+        if self.status == self.Status.OPEN:
+            self.reviewed_on = None
+        elif self.reviewed_on is None:
+            self.reviewed_on = timezone.localdate()
 
 
 class Funder(models.Model):

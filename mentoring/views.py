@@ -362,22 +362,33 @@ def client_new(request):
 
 
 TIMELINE_PAGE = 50
-# Within one day, entries are listed in this order (the timeline is newest first, so the
-# case's closure heads its day and its referral ends it).
+# Within one day, entries are listed in the reverse of the order things happen (the
+# timeline is newest first): a case closes after its match ends, a match starts after the
+# referral and the start of support, a session's outcome is recorded after the session.
 SAME_DAY_ORDER = (
     "closed",
-    "session",
-    "offence",
-    "milestone",
-    "goal",
-    "assignment_start",
     "assignment_end",
-    "placement_start",
     "placement_end",
+    "goal_reviewed",
+    "milestone",
+    "offence",
+    "session",
+    "goal",
+    "placement_start",
+    "assignment_start",
     "started",
     "referred",
 )
 _SAME_DAY_RANK = {kind: rank for rank, kind in enumerate(SAME_DAY_ORDER)}
+
+
+def _timeline_order(entry):
+    """Newest day first; within a day by ``SAME_DAY_ORDER``, then sessions by their start
+    time, latest first (those with no time after), then the latest record first."""
+    day, kind, pk, item = entry
+    start = getattr(item, "start_time", None) if kind == "session" else None
+    at = (0, -(start.hour * 60 + start.minute)) if start else (kind == "session", 0)
+    return (-day.toordinal(), _SAME_DAY_RANK[kind], at, -pk)
 
 
 def _timeline_page(client, session_count, number):
@@ -399,6 +410,8 @@ def _timeline_page(client, session_count, number):
         entries.append((m.achieved_on, "milestone", m.pk, m))
     for g in client.goals.all():
         entries.append((g.set_on, "goal", g.pk, g))
+        if g.reviewed_on:
+            entries.append((g.reviewed_on, "goal_reviewed", g.pk, g))
     for a in client.assignments.all():
         entries.append((a.started_on, "assignment_start", a.pk, a))
         if a.ended_on:
@@ -415,7 +428,7 @@ def _timeline_page(client, session_count, number):
     ).order_by("-date", "-pk")[: number * TIMELINE_PAGE]
     entries += [(s.date, "session", s.pk, s) for s in sessions]
     # Newest day first; within a day in SAME_DAY_ORDER; the latest record of a kind first.
-    entries.sort(key=lambda e: (-e[0].toordinal(), _SAME_DAY_RANK[e[1]], -e[2]))
+    entries.sort(key=_timeline_order)
     shown = entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE]
     _attach_area_names([item for _d, kind, _pk, item in shown if kind == "session"])
     return (
