@@ -22,7 +22,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
@@ -30,6 +29,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import CodeForm
+from .next_page import page_to_return_to
 
 # Under "mentoring": settings.LOGGING prints that logger's INFO lines (sign-ins passed,
 # codes replaced), where other loggers print warnings only.
@@ -71,12 +71,7 @@ class TwoFactorMiddleware:
 
 
 def _next_url(request, default="home"):
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(default)
+    return page_to_return_to(request, reverse(default))
 
 
 def _grouped_key(device):

@@ -33,8 +33,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+
+from accounts.next_page import page_to_return_to
 
 from . import access, history, services, subject_access
 from .forms import (
@@ -109,19 +110,6 @@ def _today():
 def _posted(request):
     """The POST data for a bound form (even when empty), or None for a GET."""
     return request.POST if request.method == "POST" else None
-
-
-def _page_to_return_to(request, default):
-    """
-    The page of this site named by ``next`` (in the form or the address), else
-    ``default``: never another site, so a crafted link cannot send a coordinator away.
-    """
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
 
 
 def _id_param(value):
@@ -1070,7 +1058,7 @@ def safeguarding_follow_up(request, pk):
     if session.safeguarding_handled_at is not None:
         return _already_followed_up(request, session)
     # Back to the page the coordinator came from (their home or the client's page).
-    back = _page_to_return_to(request, reverse("client_detail", args=[session.client.reference]))
+    back = page_to_return_to(request, reverse("client_detail", args=[session.client.reference]))
     form = SafeguardingFollowUpForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
