@@ -5,12 +5,26 @@ Security Policy (no inline scripts or styles: colours are SVG presentation attri
 Each function turns figures into plain geometry (numbers and strings) that a template in
 ``templates/mentoring/charts/`` draws; Django's auto-escaping covers every label. The
 figures themselves come from ``metrics``; nothing is computed here but positions.
+
+A chart is drawn once, 720 units wide, and scales to the width of the screen. On a phone
+that is half size, so static/css/sos.css draws the text at up to 24 units there (its
+attributes say 11 or 12, for desktops): the margins below leave room for text that size,
+and ticks marked ``minor`` are left out on phones.
 """
 
 from dataclasses import dataclass, field
 
 PALETTE = ["#1f5f8b", "#e07b00", "#2e8540", "#8a3ffc", "#b02a37"]
 BASELINE_COLOURS = ["#6c757d", "#9c6500", "#6f42c1"]
+# The width of a character, with a margin, of the row labels as desktops draw them (12
+# units) and of the largest text phones draw (24 units).
+CHAR_WIDTH = 8
+PHONE_CHAR_WIDTH = 14
+# The interval chart's row labels are cut to whole words within these lengths, so that
+# the plot keeps its room: phones, whose text is twice the size, show the shorter. The
+# row's tooltip and the table beside the chart have the whole name.
+MAX_ROW_LABEL = 24
+MAX_PHONE_ROW_LABEL = 13
 
 
 @dataclass
@@ -19,7 +33,7 @@ class Chart:
     height: int
     title: str
     description: str
-    left: int = 48
+    left: int = 76
     right: int = 16
     top: int = 16
     bottom: int = 44
@@ -101,36 +115,64 @@ def bar_chart(categories, series, *, title, description, width=720, height=240, 
                 }
             )
         if i % label_every == 0:
-            chart.x_ticks.append({"x": _at(x0 + slot * 0.4), "label": category})
+            # A label starts under its bars, clear of the y axis's "0"; every other one is
+            # left out on phones, where they would touch.
+            minor = (i // label_every) % 2 == 1
+            chart.x_ticks.append({"x": _at(x0), "label": category, "minor": minor})
     chart.legend = [
         {"name": name, "fill": PALETTE[j % len(PALETTE)]} for j, (name, _) in enumerate(series)
     ]
     return chart
 
 
-def interval_chart(rows, baselines, *, title, description, width=720, row_height=30):
+def _shorten(name, limit):
+    """``name`` in at most ``limit`` characters: its first whole words, then "…"."""
+    if len(name) <= limit:
+        return name
+    words = []
+    for word in name.split():
+        if len(" ".join([*words, word])) > limit - 1:
+            break
+        words.append(word)
+    short = " ".join(words) or name[: limit - 1]
+    return short.rstrip(" ,&-") + "\u2026"
+
+
+def interval_chart(rows, baselines, *, title, description, width=720, row_height=44):
     """
     One row per scope: the rate as a dot with its 95% interval as a whisker, on a 0-100%
-    axis, with context baselines as labelled dashed lines. ``rows`` holds dicts with
-    ``label``, ``rate``, ``low``, ``high`` and ``small`` (a small cohort); rows without a
-    rate show "no cohort yet".
+    axis, with context baselines as dashed lines (their legend is the figure's caption,
+    where long labels can wrap). ``rows`` holds dicts with ``label``, ``rate``, ``low``,
+    ``high`` and ``small`` (a small cohort); rows without a rate show "no cohort yet".
     """
-    height = 16 + row_height * len(rows) + 44 + 18 * len(baselines)
-    chart = Chart(width, height, title, description, left=170, right=24)
-    chart.bottom = 44 + 18 * len(baselines)
+    marks = [" *" if row.get("small") else "" for row in rows]
+    labels = [_shorten(row["label"], MAX_ROW_LABEL) + m for row, m in zip(rows, marks, strict=True)]
+    shorts = [
+        _shorten(row["label"], MAX_PHONE_ROW_LABEL) + m for row, m in zip(rows, marks, strict=True)
+    ]
+    # The labels' column is as wide as the longest label needs, on desktops and on phones.
+    left = max(
+        120,
+        24 + CHAR_WIDTH * max(map(len, labels), default=0),
+        24 + PHONE_CHAR_WIDTH * max(map(len, shorts), default=0),
+    )
+    chart = Chart(width, 0, title, description, left=left, right=40, bottom=40)
+    chart.height = chart.top + row_height * len(rows) + chart.bottom
 
     def x_of(rate):
         return _at(chart.left + chart.plot_width * rate)
 
-    for i in range(0, 11, 2):
-        chart.x_ticks.append({"x": x_of(i / 10), "label": f"{i * 10}%"})
-    for i, row in enumerate(rows):
+    for i in range(0, 101, 25):
+        chart.x_ticks.append({"x": x_of(i / 100), "label": f"{i}%"})
+    for i, (row, label, short) in enumerate(zip(rows, labels, shorts, strict=True)):
         y = chart.top + row_height * i + row_height / 2
         item = {
             "y": _at(y),
-            "whisker_top": _at(y - 6),
-            "whisker_bottom": _at(y + 6),
-            "label": row["label"],
+            "whisker_top": _at(y - 8),
+            "whisker_bottom": _at(y + 8),
+            "label": label,
+            "short": short,
+            "name": row["label"],
             "small": row.get("small", False),
         }
         if row.get("rate") is not None:
@@ -151,18 +193,18 @@ def interval_chart(rows, baselines, *, title, description, width=720, row_height
                 "x": x_of(value),
                 "label": f"Context: {label}, {value:.1%}",
                 "colour": colour,
-                "legend_y": chart.plot_bottom + 40 + 18 * k,
             }
         )
     return chart
 
 
-def step_chart(points, ticks, *, title, description, x_max=365, width=720, height=260):
+def step_chart(points, ticks, *, title, description, x_max=365, width=720, height=300):
     """
     A Kaplan-Meier curve: ``points`` are ``(day, survival)`` from day 0, drawn as steps on
     a 0-100% axis; ``ticks`` are ``(day, number_at_risk)`` shown under the x axis.
     """
-    chart = Chart(width, height, title, description, left=72, bottom=64)
+    # Under the plot: the days, the numbers at risk, the axis title, a row each.
+    chart = Chart(width, height, title, description, left=120, right=32, bottom=100)
     _y_ticks(chart, 100, count=4, fmt="{:g}%")
 
     def x_of(day):

@@ -40,7 +40,7 @@ def list_row(response, mentor):
     body = response.content.decode()
     row = re.search(rf"<tr>((?:(?!</tr>).)*?{re.escape(mentor.reference)}.*?)</tr>", body, re.S)
     assert row, f"{mentor.reference} is not listed"
-    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    cells = re.findall(r"<td\b[^>]*>(.*?)</td>", row.group(1), re.S)
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
 
 
