@@ -615,3 +615,23 @@ def test_the_phone_layout_leaves_the_desktop_as_it_was(desktop, cast, screenshot
     main = desktop.locator("main").bounding_box()
     for chart in desktop.locator("svg.chart-svg").all():
         assert chart.bounding_box()["width"] > main["width"] * 0.9
+
+
+def test_a_form_with_errors_takes_the_phone_to_its_summary(phone, cast, screenshots):
+    """
+    On a phone the first error may be far below the fold: the page comes back with focus
+    on the error summary at its top, its title says so, and each link leads to its box.
+    """
+    sign_in(phone, "coord_a")
+    phone.goto("/clients/new/")
+    field(phone, "Date of birth").fill("31022004")
+    phone.get_by_role("button", name=re.compile("Save|Refer", re.I)).first.click()
+    summary = phone.locator("[data-error-summary]")
+    expect(summary).to_be_visible()
+    assert phone.title().startswith("Error: ")
+    assert summary.evaluate("el => document.activeElement === el")
+    assert summary.bounding_box()["y"] < PHONE["height"]
+    phone.screenshot(path=screenshots / "phone-error-summary-focused.png")
+    summary.get_by_role("link", name=re.compile("Date of birth")).click()
+    assert phone.evaluate("document.activeElement.id") == "id_date_of_birth"
+    expect(summary).to_contain_text("31/02/2004 is not a real date")
