@@ -26,7 +26,7 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
+from .. import factories
 
 # The programme's records and users: the demo data holds at least one of each.
 MODELS = [

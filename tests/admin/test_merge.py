@@ -31,8 +31,8 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
-from .test_figures_cache import fresh_dashboard
+from .. import factories
+from ..metrics.test_figures_cache import fresh_dashboard
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ from mentoring.models import (  # noqa: E402
     SupportSession,
 )
 
-from . import factories  # noqa: E402
+from .. import factories  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ LAUNCH_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 # axe impacts that fail the build; "moderate" and "minor" go to the report only.
 BLOCKING_IMPACTS = {"serious", "critical"}
 

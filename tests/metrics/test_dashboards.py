@@ -15,7 +15,7 @@ from django.urls import reverse
 from mentoring import metrics
 from mentoring.models import Borough, Client
 
-from . import factories
+from .. import factories
 
 AS_OF = date(2026, 11, 26)
 

@@ -27,7 +27,7 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
+from .. import factories
 from .test_summaries import STEP, TODAY, apply, make_world, new_session
 
 pytestmark = pytest.mark.django_db

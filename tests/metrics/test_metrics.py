@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mentoring import metrics
 from mentoring.models import Borough, Client, Milestone, Offence, SupportArea, SupportSession
 
-from .factories import (
+from ..factories import (
     AssignmentFactory,
     BoroughFactory,
     ClientFactory,

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from mentoring import metrics
 from mentoring.models import Client
 
-from .factories import ClientFactory, GrantFactory, OffenceFactory
+from ..factories import ClientFactory, GrantFactory, OffenceFactory
 
 AS_OF = date(2026, 11, 26)
 

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from mentoring import metrics, replica
 from mentoring.models import Borough, SupportSession
 
-from . import factories
+from .. import factories
 from .test_figures_cache import fresh_dashboard
 from .test_summaries import TODAY, make_world, new_session
 

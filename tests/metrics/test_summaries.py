@@ -31,13 +31,13 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 11, 26)
 ATTENDANCE = [value for value, _label in SupportSession.Attendance.choices]
-IMPORT = Path(__file__).parent / "data" / "import" / "clean"
+IMPORT = Path(__file__).parent.parent / "data" / "import" / "clean"
 
 
 def assert_summaries_right():

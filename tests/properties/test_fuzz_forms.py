@@ -71,7 +71,7 @@ from mentoring.models import (
 )
 from mentoring.services import client_save
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

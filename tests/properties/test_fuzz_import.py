@@ -57,7 +57,7 @@ from .test_fuzz_forms import (
 
 pytestmark = pytest.mark.django_db
 
-CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 NAMES = list(FILES)
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from mentoring import metrics
 from mentoring.models import Borough, Client, Offence
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

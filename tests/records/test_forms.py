@@ -13,7 +13,7 @@ from mentoring.forms import AssignmentAdminForm, ClientAdminForm, LongSelect, Su
 from mentoring.models import Assignment, Client
 from mentoring.services import client_save
 
-from . import factories
+from .. import factories
 
 REFERRED_ON = datetime.date(2020, 6, 15)
 

@@ -23,14 +23,14 @@ from django.urls import reverse
 from mentoring import history
 from mentoring.models import Client, Offence, SupportArea, SupportSession
 
-from . import factories
-from .test_admin import client_post_data
-from .test_views_clients import case, client_form_data, dmy, today  # noqa: F401
-from .test_views_sessions import correction_data, session_data
+from .. import factories
+from ..admin.test_admin import client_post_data
+from ..views.test_clients import case, client_form_data, dmy, today  # noqa: F401
+from ..views.test_support_sessions import correction_data, session_data
 
 pytestmark = pytest.mark.django_db
 
-CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 
 
 def changes_of(client_record):

@@ -24,9 +24,9 @@ from mentoring.models import (
 )
 from mentoring.services import allocate_client_references
 
-from .factories import BoroughFactory, ClientFactory, MentorFactory
+from ..factories import BoroughFactory, ClientFactory, MentorFactory
 
-CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 MODELS = (Borough, Mentor, Client, Assignment, SupportSession, Offence)
 
 pytestmark = pytest.mark.django_db

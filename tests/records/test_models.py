@@ -33,7 +33,7 @@ from mentoring.models import (
     years_before,
 )
 
-from . import factories
+from .. import factories
 
 ONE_DAY = datetime.timedelta(days=1)
 

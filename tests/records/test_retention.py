@@ -19,7 +19,7 @@ from django.urls import reverse
 from mentoring import metrics, retention
 from mentoring.models import Client, Goal, Milestone, Offence, Placement, SupportSession
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

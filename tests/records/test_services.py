@@ -13,7 +13,7 @@ from mentoring.services import (
     mentor_save,
 )
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

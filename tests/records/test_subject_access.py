@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from mentoring.models import AccessLog, SupportArea
 
-from . import factories
+from .. import factories
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from mentoring.models import AccessLog
 
-from . import factories
+from .. import factories
 
 
 def test_viewing_a_client_page_is_logged_with_user_client_action_and_time(

@@ -30,10 +30,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from . import factories
-from .test_fuzz_forms import snapshot
+from .. import factories
+from ..properties.test_fuzz_forms import snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # (a) CSRF -------------------------------------------------------------------------------
 

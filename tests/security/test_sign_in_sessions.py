@@ -12,7 +12,7 @@ from django.urls import reverse
 from mentoring import sessions
 from mentoring.models import SignedInSession
 
-from .factories import PASSWORD
+from ..factories import PASSWORD
 
 
 def sign_in(user):

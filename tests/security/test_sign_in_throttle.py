@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
-from .factories import PASSWORD
+from ..factories import PASSWORD
 
 WRONG = "not-the-password"
 

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mentoring.two_factor import RECOVERY_CODE_COUNT
 
-from .factories import PASSWORD
+from ..factories import PASSWORD
 from .test_settings import run_python
 
 pytestmark = pytest.mark.django_db

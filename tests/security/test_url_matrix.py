@@ -51,7 +51,7 @@ from mentoring.models import (
     SupportArea,
 )
 
-from . import factories
+from .. import factories
 
 # What a role gets from a page ---------------------------------------------------------
 

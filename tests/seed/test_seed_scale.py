@@ -40,7 +40,7 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
+from .. import factories
 
 TODAY = date(2026, 11, 26)
 SIZES = {"boroughs": 6, "mentors": 50, "clients": 600, "sessions": 12_000, "offences": 360}

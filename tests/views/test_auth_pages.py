@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

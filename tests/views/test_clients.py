@@ -35,7 +35,7 @@ from mentoring.models import (
     SupportSession,
 )
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

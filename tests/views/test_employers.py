@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from mentoring import views
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ from django.utils import timezone
 from mentoring import urls, views
 from mentoring.models import Client, SupportSession
 
+from .. import factories
 from . import (
-    factories,
+    test_clients,
+    test_employers,
+    test_mentors,
     test_safeguarding,
-    test_views_clients,
-    test_views_employers,
-    test_views_mentors,
-    test_views_sessions,
+    test_support_sessions,
 )
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +48,10 @@ def test_every_page_is_walked_by_an_access_test():
     pages = {p.name for p in urls.urlpatterns if p.callback.__module__ == "mentoring.views"}
     walked = (
         {"home"}
-        | test_views_clients.URL_NAMES
-        | test_views_sessions.URL_NAMES
-        | test_views_mentors.URL_NAMES
-        | test_views_employers.URL_NAMES
+        | test_clients.URL_NAMES
+        | test_support_sessions.URL_NAMES
+        | test_mentors.URL_NAMES
+        | test_employers.URL_NAMES
         | test_safeguarding.URL_NAMES
     )
     assert pages == walked
@@ -381,7 +381,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 
 # Fixed query counts -------------------------------------------------------------------
 
-# Measured with the fixed cast; see tests/test_views_clients.py. 12: the queue of
+# Measured with the fixed cast; see tests/views/test_clients.py. 12: the queue of
 # offences awaiting an outcome added one.
 COORDINATOR_HOME_QUERIES = 12
 MENTOR_HOME_QUERIES = 9

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from mentoring.models import Assignment, Client, Mentor, StaffProfile, SupportSession
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -374,7 +374,7 @@ def test_unknown_mentor_is_404(client, coordinator_a):
 
 # Fixed query counts -------------------------------------------------------------------
 
-# Measured with the fixed cast; see tests/test_views_clients.py. The list: the user's
+# Measured with the fixed cast; see tests/views/test_clients.py. The list: the user's
 # boroughs (for the filter), the count, the page's ids and the page's mentors with their
 # figures, after the 4 of every signed-in page.
 MENTOR_LIST_QUERIES = 8

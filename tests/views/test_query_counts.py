@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from mentoring.models import Client, SupportArea
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from mentoring import history, retention
 from mentoring.models import SupportSession
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from mentoring.models import Client, SupportArea, SupportSession
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 
