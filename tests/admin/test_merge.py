@@ -32,7 +32,7 @@ from mentoring.models import (
 )
 
 from .. import factories
-from ..metrics.test_figures_cache import fresh_dashboard
+from ..helpers import fresh_dashboard
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.test import override_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +26,7 @@ from mentoring.models import (
 )
 
 from .. import factories
+from ..helpers import fresh_dashboard
 from .test_summaries import STEP, TODAY, apply, make_world, new_session
 
 pytestmark = pytest.mark.django_db
@@ -37,16 +36,6 @@ ONE_YEAR = datetime.timedelta(days=366)
 @pytest.fixture
 def world(db):
     return make_world()
-
-
-def fresh_dashboard(scope, as_of):
-    """The dashboard computed from the records: no figures cache (Django's DummyCache)."""
-    caches_now = {
-        **django_settings.CACHES,
-        "figures": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
-    }
-    with override_settings(CACHES=caches_now):
-        return metrics.dashboard(scope, as_of)
 
 
 def _client(world, n):

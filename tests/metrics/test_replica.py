@@ -21,7 +21,7 @@ from mentoring import metrics, replica
 from mentoring.models import Borough, SupportSession
 
 from .. import factories
-from .test_figures_cache import fresh_dashboard
+from ..helpers import fresh_dashboard
 from .test_summaries import TODAY, make_world, new_session
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", replica.REPLICA])

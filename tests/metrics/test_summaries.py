@@ -12,7 +12,6 @@ import datetime
 import io
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -32,12 +31,12 @@ from mentoring.models import (
 )
 
 from .. import factories
+from ..helpers import CLEAN_IMPORT
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 11, 26)
 ATTENDANCE = [value for value, _label in SupportSession.Attendance.choices]
-IMPORT = Path(__file__).parent.parent / "data" / "import" / "clean"
 
 
 def assert_summaries_right():
@@ -243,7 +242,7 @@ def test_moving_a_client_moves_their_sessions(world):
 
 
 def test_an_import_is_counted(db):
-    call_command("import_records", str(IMPORT), stdout=io.StringIO())
+    call_command("import_records", str(CLEAN_IMPORT), stdout=io.StringIO())
     assert SessionDay.objects.exists()
     assert_summaries_right()
 

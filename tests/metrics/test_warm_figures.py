@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from mentoring import metrics
 from mentoring.models import Borough
 
-from .test_figures_cache import fresh_dashboard
+from ..helpers import fresh_dashboard
 from .test_summaries import TODAY, make_world
 
 pytestmark = pytest.mark.django_db

@@ -37,7 +37,6 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
-from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
@@ -72,6 +71,7 @@ from mentoring.models import (
 from mentoring.services import client_save
 
 from .. import factories
+from ..helpers import dmy, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -158,10 +158,6 @@ LONG_TEXT = st.one_of(st.just(""), text_within(2000), st.builds(_long, PAYLOAD))
 NOTES = st.one_of(st.just(""), text_within(2000))
 MISSING = object()
 TICKED = st.sampled_from([MISSING, "on"])
-
-
-def dmy(day):
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def iso(day):
@@ -1132,21 +1128,8 @@ CASES = [
 
 # The checks ----------------------------------------------------------------------------
 
-MENTORING_MODELS = list(apps.get_app_config("mentoring").get_models(include_auto_created=True))
 # Written on purpose by the pages that only read (who looked) and by signing in and out.
 BOOKKEEPING = {"mentoring.AccessLog", "mentoring.SignedInSession"}
-
-
-def snapshot():
-    """Every row of every mentoring table, many-to-many and history tables included."""
-    rows = {}
-    with connection.cursor() as cursor:
-        for model in MENTORING_MODELS:
-            table = connection.ops.quote_name(model._meta.db_table)
-            pk = connection.ops.quote_name(model._meta.pk.column)
-            cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")
-            rows[model._meta.label] = cursor.fetchall()
-    return rows
 
 
 def without_bookkeeping(rows):

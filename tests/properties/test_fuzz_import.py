@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from mentoring.importer import FILES
 from mentoring.models import Borough, Client, Mentor, SupportSession
 
+from ..helpers import CLEAN_IMPORT, snapshot
 from .test_fuzz_forms import (
     BAD_DATES,
     EXAMPLES,
@@ -52,17 +53,15 @@ from .test_fuzz_forms import (
     _long,
     assert_no_raw_payload,
     oddities,
-    snapshot,
 )
 
 pytestmark = pytest.mark.django_db
 
-CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 NAMES = list(FILES)
 
 
 def _read(name):
-    with (CLEAN / name).open(encoding="utf-8", newline="") as f:
+    with (CLEAN_IMPORT / name).open(encoding="utf-8", newline="") as f:
         return list(csv.reader(f))
 
 
@@ -369,7 +368,7 @@ def test_import_records_survives_fuzzing(admin_user):
         files = build_folder(folder["mutations"])
         with transaction.atomic(), tempfile.TemporaryDirectory() as tmp:
             if folder["preloaded"]:
-                import_folder(CLEAN)
+                import_folder(CLEAN_IMPORT)
             directory = Path(tmp) / "import"
             directory.mkdir()
             write_folder(directory, files)
@@ -433,7 +432,7 @@ def test_nul_in_a_text_cell_is_reported_with_file_line_and_field(tmp_path):
     rows[1][1] = "Ja\x00mal"
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows(rows)
-    files = {name: (CLEAN / name).read_bytes() for name in NAMES}
+    files = {name: (CLEAN_IMPORT / name).read_bytes() for name in NAMES}
     files["clients.csv"] = out.getvalue().encode("utf-8")
     write_folder(tmp_path, files)
     before = snapshot()

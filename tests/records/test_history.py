@@ -12,7 +12,6 @@ import importlib
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -25,12 +24,11 @@ from mentoring.models import Client, Offence, SupportArea, SupportSession
 
 from .. import factories
 from ..admin.test_admin import client_post_data
-from ..views.test_clients import case, client_form_data, dmy, today  # noqa: F401
+from ..helpers import CLEAN_IMPORT, dmy, today
+from ..views.test_clients import case, client_form_data  # noqa: F401
 from ..views.test_support_sessions import correction_data, session_data
 
 pytestmark = pytest.mark.django_db
-
-CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 
 
 def changes_of(client_record):
@@ -106,7 +104,7 @@ def test_an_admin_deletion_is_recorded(client, case, admin_user):
 
 def test_imports_are_recorded_with_the_file_they_came_from(tmp_path):
     folder = tmp_path / "batch-2026-11"
-    shutil.copytree(CLEAN, folder)
+    shutil.copytree(CLEAN_IMPORT, folder)
     call_command("import_records", str(folder), stdout=io.StringIO())
     imported = Client.objects.get(reference="SWK-00002")
     created = changes_of(imported)
@@ -335,7 +333,7 @@ def test_imported_sessions_record_their_areas_and_bulk_updates_keep_the_last_kno
     tmp_path, client, coordinator_a
 ):
     folder = tmp_path / "batch"
-    shutil.copytree(CLEAN, folder)
+    shutil.copytree(CLEAN_IMPORT, folder)
     call_command("import_records", str(folder), stdout=io.StringIO())
     with_areas = SupportSession.objects.filter(support_areas__isnull=False).distinct()
     assert with_areas.exists()

@@ -7,7 +7,6 @@ import io
 import shutil
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -25,8 +24,8 @@ from mentoring.models import (
 from mentoring.services import allocate_client_references
 
 from ..factories import BoroughFactory, ClientFactory, MentorFactory
+from ..helpers import CLEAN_IMPORT
 
-CLEAN = Path(__file__).parent.parent / "data" / "import" / "clean"
 MODELS = (Borough, Mentor, Client, Assignment, SupportSession, Offence)
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def folder(tmp_path):
     """A copy of the clean folder that a test may spoil."""
     target = tmp_path / "import"
-    shutil.copytree(CLEAN, target)
+    shutil.copytree(CLEAN_IMPORT, target)
     return target
 
 

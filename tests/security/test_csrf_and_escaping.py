@@ -17,7 +17,6 @@ CSRF on every page that takes a POST, and no switching off of HTML escaping for 
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -31,9 +30,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .. import factories
-from ..properties.test_fuzz_forms import snapshot
-
-ROOT = Path(__file__).resolve().parents[2]
+from ..helpers import PROJECT_ROOT, snapshot
 
 # (a) CSRF -------------------------------------------------------------------------------
 
@@ -240,13 +237,13 @@ def test_the_reset_link_form_is_covered(cast):
 def test_every_post_form_in_the_templates_carries_a_token():
     """Each <form method="post"> in the templates holds {% csrf_token %}."""
     missing = []
-    for path in sorted((ROOT / "templates").rglob("*.html")):
+    for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):
         text = path.read_text(encoding="utf-8")
         for form in re.finditer(r"<form\b[^>]*>(.*?)</form>", text, re.S | re.I):
             opening = form.group(0)[: form.group(0).index(">") + 1]
             posts = re.search(r"method\s*=\s*[\"']?post", opening, re.I)
             if posts and "{% csrf_token %}" not in form.group(1):
-                missing.append(f"{path.relative_to(ROOT)}: {opening}")
+                missing.append(f"{path.relative_to(PROJECT_ROOT)}: {opening}")
     assert not missing, missing
 
 
@@ -338,14 +335,18 @@ def scan():
     """Every finding in the project's templates, Python and JavaScript: {(path, what): lines}."""
     findings = {}
     sources = [
-        *((p, "template") for p in (ROOT / "templates").rglob("*") if p.is_file()),
-        *((p, "template") for p in (ROOT / "mentoring").rglob("templates/**/*") if p.is_file()),
-        *((p, "python") for p in (ROOT / "mentoring").rglob("*.py")),
-        *((p, "python") for p in (ROOT / "sos").rglob("*.py")),
-        *((p, "js") for p in (ROOT / "static" / "js").rglob("*.js")),
+        *((p, "template") for p in (PROJECT_ROOT / "templates").rglob("*") if p.is_file()),
+        *(
+            (p, "template")
+            for p in (PROJECT_ROOT / "mentoring").rglob("templates/**/*")
+            if p.is_file()
+        ),
+        *((p, "python") for p in (PROJECT_ROOT / "mentoring").rglob("*.py")),
+        *((p, "python") for p in (PROJECT_ROOT / "sos").rglob("*.py")),
+        *((p, "js") for p in (PROJECT_ROOT / "static" / "js").rglob("*.js")),
     ]
     for path, kind in sources:
-        relative = path.relative_to(ROOT).as_posix()
+        relative = path.relative_to(PROJECT_ROOT).as_posix()
         if "/migrations/" in relative or "__pycache__" in relative:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -3,12 +3,11 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..helpers import PROJECT_ROOT
 
 
 def directives(response):
@@ -64,7 +63,7 @@ def test_deploy_checks_pass_with_production_settings():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -21,7 +21,7 @@ from django.contrib.staticfiles import finders
 from django.template.utils import get_app_template_dirs
 from django.utils import formats
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ..helpers import PROJECT_ROOT
 
 PRINT_SETTINGS = (
     "from django.conf import settings; "

@@ -13,13 +13,7 @@ from mentoring import sessions
 from mentoring.models import SignedInSession
 
 from ..factories import PASSWORD
-
-
-def sign_in(user):
-    browser = BrowserClient()
-    response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    return browser
+from ..helpers import sign_in
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def test_sign_in_gives_a_new_session_key(coordinator_a):
 
 
 def test_idle_for_31_minutes_signs_out(coordinator_a, clock):
-    browser = sign_in(coordinator_a)
+    browser = sign_in(BrowserClient(), coordinator_a)
     clock.shift(31 * 60)
     response = browser.get(reverse("client_list"))
     assert response.status_code == 302
@@ -50,7 +44,7 @@ def test_idle_for_31_minutes_signs_out(coordinator_a, clock):
 
 
 def test_activity_within_30_minutes_keeps_the_session(coordinator_a, clock):
-    browser = sign_in(coordinator_a)
+    browser = sign_in(BrowserClient(), coordinator_a)
     clock.shift(29 * 60)
     assert browser.get(reverse("client_list")).status_code == 200
     assert browser.session[sessions.LAST_SEEN] == time.time()
@@ -60,7 +54,7 @@ def test_activity_within_30_minutes_keeps_the_session(coordinator_a, clock):
 
 
 def test_twelve_hours_after_sign_in_the_session_ends_even_if_active(coordinator_a, clock):
-    browser = sign_in(coordinator_a)
+    browser = sign_in(BrowserClient(), coordinator_a)
     for _ in range(12 * 4):  # a visit every 15 minutes for 12 hours
         clock.shift(15 * 60)
         assert browser.get(reverse("home")).status_code == 200
@@ -71,17 +65,17 @@ def test_twelve_hours_after_sign_in_the_session_ends_even_if_active(coordinator_
 
 
 def test_a_timeout_ends_only_that_session(coordinator_a, clock):
-    first = sign_in(coordinator_a)
+    first = sign_in(BrowserClient(), coordinator_a)
     clock.shift(20 * 60)
-    second = sign_in(coordinator_a)
+    second = sign_in(BrowserClient(), coordinator_a)
     clock.shift(11 * 60)
     assert first.get(reverse("home")).status_code == 302
     assert second.get(reverse("home")).status_code == 200
 
 
 def test_signing_out_ends_every_session_of_the_user(coordinator_a, coordinator_b):
-    laptop, phone = sign_in(coordinator_a), sign_in(coordinator_a)
-    colleague = sign_in(coordinator_b)
+    laptop, phone = sign_in(BrowserClient(), coordinator_a), sign_in(BrowserClient(), coordinator_a)
+    colleague = sign_in(BrowserClient(), coordinator_b)
     assert SignedInSession.objects.filter(user=coordinator_a).count() == 2
     laptop.post(reverse("logout"))
     assert phone.get(reverse("home")).status_code == 302
@@ -90,7 +84,7 @@ def test_signing_out_ends_every_session_of_the_user(coordinator_a, coordinator_b
 
 
 def test_changing_the_password_ends_other_sessions(coordinator_a):
-    laptop, phone = sign_in(coordinator_a), sign_in(coordinator_a)
+    laptop, phone = sign_in(BrowserClient(), coordinator_a), sign_in(BrowserClient(), coordinator_a)
     response = laptop.post(
         reverse("password_change"),
         {
@@ -105,7 +99,7 @@ def test_changing_the_password_ends_other_sessions(coordinator_a):
 
 
 def test_deactivating_a_user_ends_their_sessions(coordinator_a):
-    browser = sign_in(coordinator_a)
+    browser = sign_in(BrowserClient(), coordinator_a)
     key = browser.session.session_key
     coordinator_a.is_active = False
     coordinator_a.save()

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mentoring.two_factor import RECOVERY_CODE_COUNT
 
-from ..factories import PASSWORD
+from ..helpers import sign_in
 from .test_settings import run_python
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +33,6 @@ def code_for(device, at_offset_steps=0):
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = totp.time + at_offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
-
-
-def sign_in(client, user):
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, "password step failed"
-    return response
 
 
 def enrol(user):

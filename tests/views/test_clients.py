@@ -7,18 +7,14 @@ form's invalid inputs: a clear message next to the field, and nothing written.
 """
 
 import datetime
-import html
-import re
 from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from mentoring import history, services, subject_access
@@ -36,6 +32,7 @@ from mentoring.models import (
 )
 
 from .. import factories
+from ..helpers import count_queries, dmy, inline_errors, messages_of, today
 
 pytestmark = pytest.mark.django_db
 
@@ -78,26 +75,6 @@ RECORD_PAGES = {
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
 URL_NAMES = {*CLIENT_PAGES, *LIST_PAGES}
-
-
-def dmy(day):
-    return day.strftime("%d/%m/%Y")
-
-
-def today():
-    return timezone.localdate()
-
-
-def messages_of(response):
-    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
-
-
-def inline_errors(response, field):
-    """The error messages rendered next to ``field`` (crispy's invalid-feedback spans)."""
-    found = re.findall(
-        rf'id="error_\d+_id_{field}"><strong>(.*?)</strong>', response.content.decode()
-    )
-    return [html.unescape(text) for text in found]
 
 
 def snapshot():
@@ -2325,13 +2302,6 @@ class TestClientListSortAndPages:
 
 
 # Fixed query counts -------------------------------------------------------------------
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 # Measured with the fixed cast; a change here means a page's queries now depend on the

@@ -6,8 +6,6 @@ recent sessions; a mentor's own clients; a manager's overview without names.
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +13,7 @@ from mentoring import urls, views
 from mentoring.models import Client, SupportSession
 
 from .. import factories
+from ..helpers import count_queries, days_ago
 from . import (
     test_clients,
     test_employers,
@@ -26,14 +25,6 @@ from . import (
 pytestmark = pytest.mark.django_db
 
 HOME = "/"
-
-
-def today():
-    return timezone.localdate()
-
-
-def days_ago(n):
-    return today() - datetime.timedelta(days=n)
 
 
 def references(clients):
@@ -404,12 +395,6 @@ def add_caseload(borough, mentor, count):
         factories.OffenceFactory(client=person, disposal="PENDING", outcome_date=None)
 
 
-def count_queries(client):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(HOME).status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize(
     ("user_fixture", "expected"),
     [
@@ -424,7 +409,7 @@ def test_home_runs_a_fixed_number_of_queries(
     user = request.getfixturevalue(user_fixture)
     client.force_login(getattr(user, "user", user))
     add_caseload(borough_a, mentor_a, 5)
-    small = count_queries(client)
+    small = count_queries(client, HOME)
     add_caseload(borough_a, mentor_a, 55)
     with django_assert_num_queries(small):
         client.get(HOME)

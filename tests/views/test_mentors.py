@@ -8,27 +8,17 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from mentoring.models import Assignment, Client, Mentor, StaffProfile, SupportSession
 
 from .. import factories
+from ..helpers import count_queries, days_ago, today
 
 pytestmark = pytest.mark.django_db
 
 URL_NAMES = {"mentor_list", "mentor_detail"}
 LIST = "/mentors/"
-
-
-def today():
-    return timezone.localdate()
-
-
-def days_ago(n):
-    return today() - datetime.timedelta(days=n)
 
 
 def detail_url(mentor):
@@ -395,12 +385,6 @@ def add_clients(mentor, count):
         person = factories.ClientFactory(borough=mentor.home_borough, active=True)
         factories.AssignmentFactory(client=person, mentor=mentor)
         factories.SupportSessionFactory(client=person, mentor=mentor, date=days_ago(n % 20))
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("user_fixture", ["coordinator_a", "manager"])

@@ -13,21 +13,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
-from django.utils import timezone
 
 from mentoring.models import Client, SupportArea
 
 from .. import factories
+from ..helpers import today
 
 pytestmark = pytest.mark.django_db
 
 # Pages that only accept POST (their POSTs are counted in test_session_post_* below or
 # write a fixed set of rows by construction).
 POST_ONLY = {"client_decline", "goal_status", "client_printed"}
-
-
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from mentoring import history, retention
 from mentoring.models import SupportSession
 
 from .. import factories
+from ..helpers import days_ago, messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,8 @@ HOME = reverse("home")
 ACTION = "Referred to the youth offending team's safeguarding lead; police informed."
 
 
-def days_ago(n):
-    return timezone.localdate() - datetime.timedelta(days=n)
-
-
 def follow_up_url(session):
     return reverse("safeguarding_follow_up", args=[session.pk])
-
-
-def messages_of(response):
-    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture

@@ -4,46 +4,21 @@ by coordinators and by mentors for their own clients; one row per submitted form
 """
 
 import datetime
-import html
-import re
 import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from mentoring.models import Client, SupportArea, SupportSession
 
 from .. import factories
+from ..helpers import days_ago, dmy, inline_errors, messages_of, today
 
 pytestmark = pytest.mark.django_db
 
 URL_NAMES = {"client_session_new", "session_new", "session_edit"}
-
-
-def dmy(day):
-    return day.strftime("%d/%m/%Y")
-
-
-def today():
-    return timezone.localdate()
-
-
-def days_ago(n):
-    return today() - datetime.timedelta(days=n)
-
-
-def messages_of(response):
-    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
-
-
-def inline_errors(response, field):
-    found = re.findall(
-        rf'id="error_\d+_id_{field}"><strong>(.*?)</strong>', response.content.decode()
-    )
-    return [html.unescape(text) for text in found]
 
 
 def age_session(session, days):
