@@ -74,7 +74,7 @@ def count_queries(client, url):
     """The number of queries a GET of ``url`` runs, which must answer 200."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
-    assert response.status_code == 200
+    assert response.status_code == 200, url
     return len(queries)
 
 

@@ -17,7 +17,7 @@ from django.urls import get_resolver, reverse
 from mentoring.models import Client, SupportArea
 
 from .. import factories
-from ..helpers import today
+from ..helpers import count_queries, today
 
 pytestmark = pytest.mark.django_db
 
@@ -134,13 +134,6 @@ def user_of(request, fixture):
     return getattr(person, "user", None) or person  # mentor_a is a Mentor with a login
 
 
-def count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
-
-
 def test_every_get_page_of_the_app_is_counted(world):
     names = {
         p.name
@@ -155,12 +148,12 @@ def test_no_page_runs_more_queries_with_more_data(client, request, world):
     before = {}
     for name, url, user in pages(world):
         client.force_login(user_of(request, user))
-        before[(name, user)] = count(client, url)
+        before[(name, user)] = count_queries(client, url)
     grow(world)
     after = {}
     for name, url, user in pages(world):
         client.force_login(user_of(request, user))
-        after[(name, user)] = count(client, url)
+        after[(name, user)] = count_queries(client, url)
     grown = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
     assert not grown, f"queries grew with the data (before, after): {grown}"
 
