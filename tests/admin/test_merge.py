@@ -154,6 +154,7 @@ def test_the_figures_follow_the_records_into_the_other_borough(admin_client, pai
     services.clients_merge(keep=keep, other=other, reason=REASON)
     assert summaries.differences() == []
     assert metrics.dashboard(network, today) == fresh_dashboard(network, today)
+    assert {keep.borough, other.borough} == set(network)
     for borough in network:
         assert metrics.dashboard(borough, today) == fresh_dashboard(borough, today)
 
@@ -508,6 +509,7 @@ def test_the_figures_follow_the_records_back(before):
     services.clients_separate(keep=keep, reference=other.reference, reason=WHY)
     assert summaries.differences() == []
     assert metrics.dashboard(network, today) == fresh_dashboard(network, today)
+    assert {keep.borough, other.borough} == set(network)
     for borough in network:
         assert metrics.dashboard(borough, today) == fresh_dashboard(borough, today)
 

@@ -904,6 +904,7 @@ def test_every_page_passes_axe_and_reflows_at_375px(
         if overflow:
             overflows.append(overflow)
 
+    assert scanned, f"{role}: no page to scan"
     blocking = [f for f in findings if f["impact"] in BLOCKING_IMPACTS]
     scan_report[role] = {
         "pages": scanned,

@@ -219,6 +219,8 @@ class TestAgreement:
             command["network"]["reoffending_rate"]
         )
         by_slug = {b["slug"]: b for b in command["boroughs"]}
+        slugs = sorted(row["slug"] for row in rows[1:])
+        assert slugs == sorted(by_slug) == ["croydon", "southwark"]
         for row in rows[1:]:
             assert int(row["cohort"]) == by_slug[row["slug"]]["cohort"]
 

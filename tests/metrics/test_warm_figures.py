@@ -39,6 +39,7 @@ def test_after_warming_every_dashboard_is_read_from_the_cache(world, capsys):
     call_command("warm_figures", "--as-of", TODAY.isoformat())
     out, err = capsys.readouterr()
     boroughs = Borough.objects.count()
+    assert boroughs == len(world["boroughs"]) == 3
     assert f"Figures as of {TODAY.isoformat()} for {boroughs} boroughs and the network" in out
     assert "SOS_FIGURES_CACHE is not set" in err  # local memory: says what it cannot do
     # The counts of a dashboard with everything cached (test_metrics): nothing computed.

@@ -17,6 +17,7 @@ CSRF on every page that takes a POST, and no switching off of HTML escaping for 
 
 import ast
 import re
+from collections import Counter
 
 import pytest
 from django.conf import settings
@@ -236,14 +237,17 @@ def test_the_reset_link_form_is_covered(cast):
 
 def test_every_post_form_in_the_templates_carries_a_token():
     """Each <form method="post"> in the templates holds {% csrf_token %}."""
-    missing = []
+    posting, missing = [], []
     for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):
         text = path.read_text(encoding="utf-8")
         for form in re.finditer(r"<form\b[^>]*>(.*?)</form>", text, re.S | re.I):
             opening = form.group(0)[: form.group(0).index(">") + 1]
             posts = re.search(r"method\s*=\s*[\"']?post", opening, re.I)
+            if posts:
+                posting.append(path)
             if posts and "{% csrf_token %}" not in form.group(1):
                 missing.append(f"{path.relative_to(PROJECT_ROOT)}: {opening}")
+    assert len(posting) >= 10, "the templates' forms were not found"
     assert not missing, missing
 
 
@@ -331,10 +335,9 @@ def text_findings(text, patterns):
     return found
 
 
-def scan():
-    """Every finding in the project's templates, Python and JavaScript: {(path, what): lines}."""
-    findings = {}
-    sources = [
+def sources():
+    """(path, kind) of the project's templates, Python and JavaScript."""
+    return [
         *((p, "template") for p in (PROJECT_ROOT / "templates").rglob("*") if p.is_file()),
         *(
             (p, "template")
@@ -345,7 +348,12 @@ def scan():
         *((p, "python") for p in (PROJECT_ROOT / "sos").rglob("*.py")),
         *((p, "js") for p in (PROJECT_ROOT / "static" / "js").rglob("*.js")),
     ]
-    for path, kind in sources:
+
+
+def scan():
+    """Every finding in the project's templates, Python and JavaScript: {(path, what): lines}."""
+    findings = {}
+    for path, kind in sources():
         relative = path.relative_to(PROJECT_ROOT).as_posix()
         if "/migrations/" in relative or "__pycache__" in relative:
             continue
@@ -368,6 +376,8 @@ def test_no_unreviewed_escaping_bypass():
     Nothing switches HTML escaping (or CSRF) off except the reviewed uses in ALLOWED.
     Imports of mark_safe and friends count as uses: an import is there to be used.
     """
+    scanned = Counter(kind for _path, kind in sources())
+    assert scanned["template"] >= 10 and scanned["python"] >= 10 and scanned["js"] >= 1, scanned
     findings = scan()
     unreviewed = {
         f"{path}:{','.join(map(str, lines))}: {what}"

@@ -110,6 +110,9 @@ class TestNoPageShowsWhatItMustNot:
                 response = matrix.browser_for(world, viewer).get(url)
                 error = getattr(response, "exc_info", None)
                 assert response.status_code != 500, f"500 at {url}: {error and error[1]!r}"
+                # Signed out, every page would be the sign-in page, holding nothing to leak.
+                sent_to = response.get("Location", "").split("?")[0]
+                assert sent_to != reverse("login"), f"{viewer} is not signed in at {url}"
                 found += [f"{url}: {leak}" for leak in matrix.leaks(shown(response), never)]
         assert not found, f"{viewer} is shown what they must not see:\n" + "\n".join(found)
 

@@ -140,7 +140,9 @@ def project_template_files():
 
 def test_no_template_or_settings_file_loads_from_a_cdn():
     """Pages work offline and leak no visits to third parties: no CDN anywhere."""
-    files = [PROJECT_ROOT / "sos" / "settings.py", *project_template_files()]
+    templates = project_template_files()
+    assert len(templates) >= 10, "the project's templates were not found"
+    files = [PROJECT_ROOT / "sos" / "settings.py", *templates]
     offenders = [
         str(path.relative_to(PROJECT_ROOT))
         for path in files

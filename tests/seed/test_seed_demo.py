@@ -56,6 +56,13 @@ def fingerprint():
     return digest.hexdigest()
 
 
+def area_codes():
+    """The demo's seven areas, which "every area" must not find empty."""
+    codes = sorted(Borough.objects.values_list("code", flat=True))
+    assert len(codes) == 7, codes
+    return codes
+
+
 class TestDemoShape:
     @pytest.fixture(autouse=True)
     def demo(self, demo_data, db):
@@ -87,7 +94,9 @@ class TestDemoShape:
         overall = metrics.outcomes(Client.objects.all(), TODAY)
         assert 0.15 <= overall["reoffending_rate"] <= 0.20
         assert overall["cohort"] > 350
-        for borough_id, figures in metrics.outcomes_by_borough(Client.objects.all(), TODAY).items():
+        by_borough = metrics.outcomes_by_borough(Client.objects.all(), TODAY)
+        assert len(by_borough) == len(area_codes())
+        for borough_id, figures in by_borough.items():
             assert 0.15 <= figures["reoffending_rate"] <= 0.20, borough_id
 
     def test_completion_around_eighty_percent(self):
@@ -122,17 +131,20 @@ class TestDemoShape:
     def test_sessions_are_logged_on_their_day_in_working_hours(self):
         """As in use, so that the home page's "logged in the last 14 days" is true to it."""
         now = timezone.now()
-        for day, created, updated in SupportSession.objects.values_list(
-            "date", "created_at", "updated_at"
-        ):
+        logged = SupportSession.objects.values_list("date", "created_at", "updated_at")
+        assert logged
+        for day, created, updated in logged:
             local = timezone.localtime(created)
             assert created == updated and created <= now
             assert local.date() == day and (9 <= local.hour < 18 or day == TODAY)
 
     def test_every_reference_uses_its_borough_code(self):
-        for code, reference in Client.objects.values_list("borough__code", "reference"):
+        clients = Client.objects.values_list("borough__code", "reference")
+        mentors = Mentor.objects.values_list("home_borough__code", "reference")
+        assert clients and mentors
+        for code, reference in clients:
             assert reference.startswith(f"{code}-")
-        for code, reference in Mentor.objects.values_list("home_borough__code", "reference"):
+        for code, reference in mentors:
             assert reference.startswith(f"M-{code}-")
 
     def test_rerun_without_reset_adds_nothing(self):
@@ -157,16 +169,12 @@ class TestDemoShape:
 
     def test_every_area_has_a_referral_awaiting_a_decision(self):
         waiting = Client.objects.filter(status=Client.Status.REFERRED)
-        assert set(waiting.values_list("borough__code", flat=True)) == set(
-            Client.objects.values_list("borough__code", flat=True)
-        )
+        assert set(waiting.values_list("borough__code", flat=True)) == set(area_codes())
 
     def test_every_area_has_one_active_client_waiting_for_a_new_mentor(self):
         """Their assignment ended at their request four days ago; no session since."""
         waiting = Client.objects.filter(status=Client.Status.ACTIVE).without_mentor()
-        assert sorted(waiting.values_list("borough__code", flat=True)) == sorted(
-            Borough.objects.values_list("code", flat=True)
-        )
+        assert sorted(waiting.values_list("borough__code", flat=True)) == area_codes()
         for person in waiting:
             ended = person.assignments.get()
             assert ended.end_reason == "CLIENT_REQUEST"
@@ -177,18 +185,15 @@ class TestDemoShape:
         open_concerns = SupportSession.objects.filter(
             safeguarding_concern=True, safeguarding_handled_at__isnull=True
         )
-        assert set(open_concerns.values_list("client__borough__code", flat=True)) == set(
-            Borough.objects.values_list("code", flat=True)
-        )
+        codes = set(open_concerns.values_list("client__borough__code", flat=True))
+        assert codes == set(area_codes())
         assert not open_concerns.filter(date__lte=TODAY - timedelta(days=14)).exists()
 
     def test_every_area_has_one_current_mentor_past_their_vetting_renewal(self):
         """Checks are renewed before they fall due, but for one mentor in each area."""
         current = Mentor.objects.active_on(TODAY)
         lapsed = current.vetting_not_current(TODAY)
-        assert sorted(lapsed.values_list("home_borough__code", flat=True)) == sorted(
-            Borough.objects.values_list("code", flat=True)
-        )
+        assert sorted(lapsed.values_list("home_borough__code", flat=True)) == area_codes()
         for mentor in lapsed:
             assert mentor.vetting_renewal_due_on == TODAY - timedelta(days=21)
         assert current.count() >= 3 * lapsed.count()

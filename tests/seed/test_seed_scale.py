@@ -210,6 +210,7 @@ class TestScaleData:
             else:
                 assert mentor.ended_on is None or mentor.ended_on >= a.ended_on
         active = set(Client.objects.filter(status="ACTIVE").values_list("pk", flat=True))
+        assert active
         assert set(open_per_client) == active
         assert set(open_per_client.values()) == {1}
         assert not Assignment.objects.filter(client__status__in=["REFERRED", "DECLINED"]).exists()
@@ -227,7 +228,9 @@ class TestScaleData:
             "client", "mentor", "started_on", "ended_on"
         ):
             periods[client].append((start, end or TODAY, mentor))
-        for client, mentor, day in SupportSession.objects.values_list("client", "mentor", "date"):
+        sessions = SupportSession.objects.values_list("client", "mentor", "date")
+        assert len(sessions) == SIZES["sessions"]
+        for client, mentor, day in sessions:
             assert any(s <= day <= e and m == mentor for s, e, m in periods[client])
 
     def test_sessions_are_logged_on_their_day_in_working_hours(self):
@@ -290,7 +293,9 @@ class TestScaleData:
         assert network["needs_contact"] < network["active_caseload"]
 
     def test_reference_counters_are_past_every_generated_reference(self):
-        for borough in Borough.objects.all():
+        boroughs = Borough.objects.all()
+        assert len(boroughs) == SIZES["boroughs"]
+        for borough in boroughs:
             numbers = [
                 int(reference.rsplit("-", 1)[1])
                 for reference in borough.clients.values_list("reference", flat=True)

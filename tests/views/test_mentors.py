@@ -328,6 +328,7 @@ class TestManager:
         response = self.client.get(detail_url(mentor))
         assert response.status_code == 200
         body = response.content.decode()
+        assert response.context["caseload"]
         for person in response.context["caseload"]:
             assert person.reference in body
             assert reverse("client_detail", args=[person.reference]) not in body
