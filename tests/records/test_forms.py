@@ -108,11 +108,6 @@ def test_client_form_redisplayed_for_other_errors_keeps_confirmation_box_hidden(
 
 
 @pytest.fixture
-def southwark_client(borough_a):
-    return factories.ClientFactory(borough=borough_a, active=True)
-
-
-@pytest.fixture
 def busy_mentor(borough_a):
     """A mentor with a maximum caseload of 2 and two open clients."""
     mentor = factories.MentorFactory(

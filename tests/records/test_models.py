@@ -820,11 +820,6 @@ def test_offence_and_outcome_today_are_valid():
     factories.OffenceFactory(offence_date=today, outcome_date=today).full_clean()
 
 
-@pytest.fixture
-def southwark_client(borough_a):
-    return factories.ClientFactory(borough=borough_a, active=True)
-
-
 @pytest.mark.django_db
 def test_assignment_refuses_mentor_who_does_not_serve_client_borough(southwark_client, borough_b):
     """A Croydon mentor cannot take a Southwark client; the message says what to do."""

@@ -206,6 +206,16 @@ def case(borough_a, borough_b, mentor_a):
     )
 
 
+class SignedInOnTheCase:
+    """Tests run as borough A's coordinator, signed in, with the ``case`` records."""
+
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, case):
+        client.force_login(coordinator_a)
+        self.client = client
+        self.case = case
+
+
 def page_url(name, case, borough="a"):
     """The URL of page ``name`` for the case's client (or goal) of that page in a borough."""
     if name in LIST_PAGES:
@@ -1443,13 +1453,7 @@ class TestEditClient:
 # Offences, milestones, goals ----------------------------------------------------------
 
 
-class TestClientRecords:
-    @pytest.fixture(autouse=True)
-    def signed_in(self, client, coordinator_a, case):
-        client.force_login(coordinator_a)
-        self.client = client
-        self.case = case
-
+class TestClientRecords(SignedInOnTheCase):
     def url(self, name):
         return reverse(name, args=[self.case.active.reference])
 
@@ -1625,17 +1629,11 @@ class TestClientRecords:
 # Correcting offences and milestones ---------------------------------------------------
 
 
-class TestCorrectRecords:
+class TestCorrectRecords(SignedInOnTheCase):
     """
     An offence's outcome comes weeks after it is recorded, and a milestone's evidence
     after it is claimed: coordinators complete and correct both on their own pages.
     """
-
-    @pytest.fixture(autouse=True)
-    def signed_in(self, client, coordinator_a, case):
-        client.force_login(coordinator_a)
-        self.client = client
-        self.case = case
 
     def post(self, name, **overrides):
         record = getattr(self.case, RECORD_PAGES[name][0])
@@ -1834,14 +1832,8 @@ class TestCorrectRecords:
 # Placements with the employer network -----------------------------------------------
 
 
-class TestPlacements:
+class TestPlacements(SignedInOnTheCase):
     """Jobs, apprenticeships, work experience and training with the employer network."""
-
-    @pytest.fixture(autouse=True)
-    def signed_in(self, client, coordinator_a, case):
-        client.force_login(coordinator_a)
-        self.client = client
-        self.case = case
 
     def add(self, **overrides):
         data = dict(valid_post("placement_new", self.case), **overrides)
@@ -2118,13 +2110,7 @@ class TestClientListScope:
         }
 
 
-class TestClientListSearchAndFilters:
-    @pytest.fixture(autouse=True)
-    def signed_in(self, client, coordinator_a, case):
-        client.force_login(coordinator_a)
-        self.client = client
-        self.case = case
-
+class TestClientListSearchAndFilters(SignedInOnTheCase):
     def get(self, **params):
         return listed(self.client.get(reverse("client_list"), params))
 
