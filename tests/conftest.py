@@ -13,10 +13,10 @@ from mentoring.models import StaffProfile
 
 from . import factories
 
-# A read replica for the tests that ask for one (tests/test_replica.py): the test database
-# itself, through a second connection, as a standby is a second server with the same data.
-# It replaces any replica SOS_REPLICA_URL configured, and is unused unless a test sets
-# REPLICA_URL (``no_replica_unless_asked``).
+# A read replica for the tests that ask for one (tests/metrics/test_replica.py): the test
+# database itself, through a second connection, as a standby is a second server with the
+# same data. It replaces any replica SOS_REPLICA_URL configured, and is unused unless a
+# test sets REPLICA_URL (``no_replica_unless_asked``).
 connections.settings[replica.REPLICA] = {
     **copy.deepcopy(connections.settings["default"]),
     "TEST": {**connections.settings["default"]["TEST"], "MIRROR": "default"},
