@@ -9,31 +9,16 @@ step go to tests/screenshots/ (git-ignored), with the accessibility report.
 
 import datetime
 import json
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-if not CHROMIUM.exists():
-    missing = (
-        f"The browser tests need Chromium at {CHROMIUM}: "
-        "install it with `apt-get install -y chromium chromium-driver`."
-    )
-    # CI installs Chromium and sets SOS_REQUIRE_BROWSER, so there a missing browser fails.
-    if os.environ.get("SOS_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(missing)
-    pytest.skip(missing, allow_module_level=True)
-
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-from mentoring.models import (  # noqa: E402
+from mentoring.models import (
     AccessLog,
     Assignment,
     Borough,
@@ -44,64 +29,36 @@ from mentoring.models import (  # noqa: E402
     SupportSession,
 )
 
-from .. import factories  # noqa: E402
+from .. import factories
+from .support import (
+    BLOCKING_IMPACTS,
+    DESKTOP,
+    SCREENSHOTS,
+    field,
+    new_context,
+    require_chromium,
+    sign_in,
+    slug,
+)
+
+require_chromium()
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-# axe impacts that fail the build; "moderate" and "minor" go to the report only.
-BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 def _dmy(day):
     return f"{day:%d/%m/%Y}"
 
 
-def _slug(text):
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-
-
 # Fixtures -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for the module; each test gets a fresh context (cookies, storage)."""
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
-    # ORM calls from a thread with a running loop unless told the code is really sync.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-            yield chromium
-            chromium.close()
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport=DESKTOP,
-        locale="en-GB",
-        timezone_id="Europe/London",
-        # Bootstrap animates focus rings and the menu; without motion, what a screenshot
-        # or a style check sees does not depend on timing.
-        reduced_motion="reduce",
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
+    context = new_context(browser, live_server, viewport=DESKTOP)
+    yield context.new_page()
     context.close()
 
 
@@ -119,18 +76,10 @@ def shoot(page, request, screenshots):
     """``shoot("step")`` saves a full-page screenshot named after the test and the step."""
 
     def shoot(step):
-        name = f"{_slug(request.node.name)}--{_slug(step)}.png"
+        name = f"{slug(request.node.name)}--{slug(step)}.png"
         page.screenshot(path=screenshots / name, full_page=True)
 
     return shoot
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _support_areas_restored(django_db_setup, django_db_blocker):
-    """Leave the database as the migrations did for the tests that run after these."""
-    yield
-    with django_db_blocker.unblock():
-        factories.seed_support_areas()
 
 
 @pytest.fixture
@@ -252,20 +201,6 @@ def cast(transactional_db, settings):
         milestone=milestone,
         croydon_session=croydon_session,
     )
-
-
-def sign_in(page, username):
-    """Sign in through the real login form and land on the home page."""
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-
-
-def field(page, label):
-    """The form field labelled ``label``; crispy-forms marks required ones with a "*"."""
-    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
 
 
 def timeline(page):
@@ -897,7 +832,7 @@ def test_every_page_passes_axe_and_reflows_at_375px(
             with page.expect_navigation():
                 page.get_by_role("button", name=screen.submit).click()
             expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
-        shot_path = screenshots / f"{_slug(request.node.name)}--{_slug(screen.name)}"
+        shot_path = screenshots / f"{slug(request.node.name)}--{slug(screen.name)}"
         page_findings, overflow = _audit(page, axe, role, screen, shot_path)
         scanned.append(screen.name)
         findings.extend(page_findings)

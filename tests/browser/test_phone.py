@@ -10,31 +10,16 @@ that the desktop layout keeps its tables.
 """
 
 import datetime
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-if not CHROMIUM.exists():
-    missing = (
-        f"The browser tests need Chromium at {CHROMIUM}: "
-        "install it with `apt-get install -y chromium chromium-driver`."
-    )
-    # CI installs Chromium and sets SOS_REQUIRE_BROWSER, so there a missing browser fails.
-    if os.environ.get("SOS_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(missing)
-    pytest.skip(missing, allow_module_level=True)
-
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-from mentoring.models import (  # noqa: E402
+from mentoring.models import (
     Assignment,
     Goal,
     Milestone,
@@ -45,76 +30,43 @@ from mentoring.models import (  # noqa: E402
     SupportSession,
 )
 
-from . import factories  # noqa: E402
+from .. import factories
+from .support import (
+    BLOCKING_IMPACTS,
+    DESKTOP,
+    SCREENSHOTS,
+    field,
+    new_context,
+    require_chromium,
+    sign_in,
+    slug,
+)
+
+require_chromium()
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-BLOCKING_IMPACTS = {"serious", "critical"}
 # Apple's and Android's guidance for something pressed with a finger.
 MIN_TARGET = 44
 # Chart text smaller than this, once the chart is scaled to the screen, is hard to read.
 MIN_CHART_TEXT = 11
 
 
-def _dmy(day):
-    return f"{day:%d/%m/%Y}"
-
-
-def _slug(text):
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-
-
 # Fixtures -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for the module; each test gets a fresh context (cookies, storage)."""
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
-    # ORM calls from a thread with a running loop unless told the code is really sync.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-            yield chromium
-            chromium.close()
-
-
-def _context(browser, live_server, **options):
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="en-GB",
-        timezone_id="Europe/London",
-        reduced_motion="reduce",
-        **options,
-    )
-    context.set_default_timeout(10_000)
-    return context
 
 
 @pytest.fixture
 def phone(browser, live_server):
     """A page in a phone: 390 px wide, touch screen, the page's own viewport tag obeyed."""
-    context = _context(browser, live_server, viewport=PHONE, has_touch=True, is_mobile=True)
+    context = new_context(browser, live_server, viewport=PHONE, has_touch=True, is_mobile=True)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def desktop(browser, live_server):
-    context = _context(browser, live_server, viewport=DESKTOP)
+    context = new_context(browser, live_server, viewport=DESKTOP)
     yield context.new_page()
     context.close()
 
@@ -127,14 +79,6 @@ def screenshots():
         for old in SCREENSHOTS.glob(pattern):
             old.unlink(missing_ok=True)  # another test process may have removed it
     return SCREENSHOTS
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _support_areas_restored(django_db_setup, django_db_blocker):
-    """Leave the database as the migrations did for the tests that run after these."""
-    yield
-    with django_db_blocker.unblock():
-        factories.seed_support_areas()
 
 
 def _days_ago(today, days):
@@ -342,20 +286,6 @@ def cast(transactional_db, settings):
         goal=goal,
         placement=placement,
     )
-
-
-def sign_in(page, username):
-    """Sign in through the real login form and land on the home page."""
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-
-
-def field(page, label):
-    """The form field labelled ``label``; crispy-forms marks required ones with a "*"."""
-    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
 
 
 # Pages --------------------------------------------------------------------------------
@@ -576,7 +506,7 @@ def test_every_page_fits_a_phone(phone, cast, role, screenshots):
     screens = _screens(role, cast)
     for screen in screens:
         _open(phone, screen)
-        shot = screenshots / f"phone-{role}-{_slug(screen.name)}.png"
+        shot = screenshots / f"phone-{role}-{slug(screen.name)}.png"
         phone.screenshot(path=shot, full_page=True)
         found = phone.evaluate(PHONE_CHECKS, [PHONE["width"], MIN_TARGET, MIN_CHART_TEXT])
         found += [
@@ -603,7 +533,7 @@ def test_the_phone_layout_leaves_the_desktop_as_it_was(desktop, cast, screenshot
     }
     for name, path in pages.items():
         desktop.goto(path)
-        desktop.screenshot(path=screenshots / f"desktop-{_slug(name)}.png", full_page=True)
+        desktop.screenshot(path=screenshots / f"desktop-{slug(name)}.png", full_page=True)
         assert desktop.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
         for table in desktop.locator("main table").all():
             if table.is_visible():

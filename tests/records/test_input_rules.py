@@ -8,7 +8,6 @@ import io
 import re
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from django.urls import reverse
 from mentoring.fields import clean_name, clean_phone
 from mentoring.models import Client
 
-CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+from ..helpers import CLEAN_IMPORT
 
 
 class TestNames:
@@ -170,7 +169,7 @@ class TestImport:
     @pytest.fixture
     def folder(self, tmp_path):
         target = tmp_path / "import"
-        shutil.copytree(CLEAN, target)
+        shutil.copytree(CLEAN_IMPORT, target)
         return target
 
     def _spoil(self, folder, old, new):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from mentoring.models import Goal
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

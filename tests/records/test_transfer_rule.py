@@ -8,7 +8,6 @@ import io
 import re
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,15 +18,10 @@ from django.utils import timezone
 from mentoring import services
 from mentoring.models import Client
 
-from . import factories
-
-CLEAN = Path(__file__).parent / "data" / "import" / "clean"
+from .. import factories
+from ..helpers import CLEAN_IMPORT, dmy
 
 pytestmark = pytest.mark.django_db
-
-
-def _dmy(day):
-    return f"{day:%d/%m/%Y}"
 
 
 @pytest.fixture
@@ -54,7 +48,7 @@ class TestCloseForm:
         client.force_login(coordinator_a)
         response = client.post(
             reverse("client_close", args=[active.reference]),
-            {"ended_on": _dmy(timezone.localdate()), "closure_reason": "TRANSFERRED"},
+            {"ended_on": dmy(timezone.localdate()), "closure_reason": "TRANSFERRED"},
         )
         assert response.status_code == 200
         assert response.context["form"].errors["closure_reason"]
@@ -76,7 +70,7 @@ class TestAdmin:
             if value is None:
                 continue
             if isinstance(value, date):
-                value = _dmy(value)
+                value = dmy(value)
             data[name] = value
         data.update(changes)
         return client.post(url, data)
@@ -87,7 +81,7 @@ class TestAdmin:
             client,
             active,
             status="CLOSED",
-            ended_on=_dmy(timezone.localdate()),
+            ended_on=dmy(timezone.localdate()),
             closure_reason="TRANSFERRED",
         )
         assert response.status_code == 200
@@ -115,7 +109,7 @@ class TestImport:
     @pytest.fixture
     def folder(self, tmp_path):
         target = tmp_path / "import"
-        shutil.copytree(CLEAN, target)
+        shutil.copytree(CLEAN_IMPORT, target)
         return target
 
     def test_an_imported_row_cannot_close_a_case_as_transferred(self, folder):

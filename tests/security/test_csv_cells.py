@@ -9,7 +9,6 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,9 +16,9 @@ from django.urls import reverse
 
 from mentoring import metrics
 
-from . import factories
+from .. import factories
+from ..helpers import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FORMULA = '=HYPERLINK("http://example.org","click")'
 
 
@@ -58,12 +57,12 @@ def _csv_writers(path):
 
 def test_every_csv_the_app_writes_goes_through_the_one_helper():
     """No module but metrics/export.py makes a csv writer of its own."""
-    helper = ROOT / "mentoring" / "metrics" / "export.py"
+    helper = PROJECT_ROOT / "mentoring" / "metrics" / "export.py"
     assert _csv_writers(helper), "the check no longer sees the helper's own writer"
-    modules = [*ROOT.glob("mentoring/**/*.py"), *ROOT.glob("accounts/**/*.py")]
+    modules = [*PROJECT_ROOT.glob("mentoring/**/*.py"), *PROJECT_ROOT.glob("accounts/**/*.py")]
     others = [p for p in modules if p != helper and "seed" not in p.parts]
     assert len(others) > 30
-    assert [str(p.relative_to(ROOT)) for p in others if _csv_writers(p)] == []
+    assert [str(p.relative_to(PROJECT_ROOT)) for p in others if _csv_writers(p)] == []
 
 
 @pytest.fixture

@@ -4,23 +4,17 @@ follow-up leads back to, a referral started from the home page, and words on the
 page that read as written (acronyms kept, links that name what they change).
 """
 
-import datetime
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from mentoring.models import Client, Offence
 
-from . import factories
+from .. import factories
+from ..helpers import days_ago
 
 pytestmark = pytest.mark.django_db
 
 ACTION = "Referred to the safeguarding lead."
-
-
-def days_ago(n):
-    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from . import factories
+from .. import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from mentoring import forms as mentoring_forms
 from mentoring.dates import DayField, NotADay, parse_day
 from mentoring.models import Client
 
-from . import factories
+from .. import factories
 
 
 @pytest.mark.parametrize(
