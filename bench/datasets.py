@@ -72,7 +72,7 @@ def warn_if_buffers_small(url):
         print(
             f"Warning: PostgreSQL's shared_buffers ({buffers // mb:,} MB) is smaller than "
             f"{urlsplit(url).path.lstrip('/')} ({size // mb:,} MB), so its figures will vary "
-            "from run to run. Give it a quarter of memory, as in production (README): "
+            "from run to run. Give it a quarter of memory, as in production (docs/operations.md): "
             "ALTER SYSTEM SET shared_buffers = '4GB'; then restart PostgreSQL.",
             flush=True,
         )

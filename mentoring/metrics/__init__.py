@@ -1,7 +1,7 @@
 """
 The programme's outcome figures, computed in SQL for a scope of boroughs as of a date.
 
-Definitions: README.md, "How the figures are defined". Every date window is counted in whole
+Definitions: docs/figures.md. Every date window is counted in whole
 days through ``EpochDay`` (days since 1970-01-01), so that SQLite, PostgreSQL and Python
 agree to the day: no timestamp arithmetic, no time zones.
 
@@ -44,7 +44,7 @@ The modules, each with one job, each importing only those listed above it:
     What the queries are built on: scopes, whose cases a query reads (``Cases`` and the
     shards of a borough's cases), ``EpochDay``.
 ``definitions``
-    What README.md defines: index date, proven reoffence, cohort, contact; the additive
+    What docs/figures.md defines: index date, proven reoffence, cohort, contact; the additive
     tallies per shard; every figure of a scope from its tally.
 ``pieces``
     The rest of a dashboard: activity per month, closures, mentor load, support areas,

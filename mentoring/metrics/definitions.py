@@ -1,5 +1,5 @@
 """
-What README.md ("How the figures are defined") defines, for a reviewer to check against it:
+What docs/figures.md defines, for a reviewer to check against it:
 the index date, a proven reoffence, the cohort, the offences awaiting an outcome, the
 contact figures; the additive tallies of a borough's cases (``Tally``), one grouped query
 per kind of count, that every figure is derived from; and every figure of a scope from its
