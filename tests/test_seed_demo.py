@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring import metrics
-from mentoring.demo import DEMO_PASSWORD, PLACEMENT_WEEKS, DemoBuilder
 from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
+from mentoring.seed.demo import DEMO_PASSWORD, PLACEMENT_WEEKS, DemoBuilder
 
 TODAY = date(2026, 11, 26)
 

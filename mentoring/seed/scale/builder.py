@@ -3,7 +3,7 @@ A London-wide data set for benchmarks and load tests (``manage.py seed_scale``).
 
 By default: 40 areas (the 32 London boroughs and the City of London, then Bristol, Dorset
 and five more areas), 1,000 mentors, 100,000 clients, 2,000,000 support sessions and
-60,000 offences, with the shape of the demo data (``mentoring/demo.py``, whose name lists,
+60,000 offences, with the shape of the demo data (``mentoring/seed/demo.py``, whose name lists,
 weights and proportions it reuses): referrals growing over the years since each area
 launched, about 8% declined, about 80% of closed cases completed, one mentor at a time
 serving the client's borough, sessions spread over each case with the demo's attendance
@@ -58,10 +58,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import demo, summaries
-from . import models as m
-from .demo import DEMO_PASSWORD, DemoBuilder
-from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+from mentoring import models as m
+from mentoring import summaries
+from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+
+from .. import demo
+from ..demo import DEMO_PASSWORD, DemoBuilder
 
 User = get_user_model()
 
@@ -329,7 +331,7 @@ class _Table:
                 value = None
             else:
                 raise RuntimeError(
-                    f"mentoring/scale.py does not fill {model.__name__}.{field.name}: "
+                    f"mentoring/seed/scale does not fill {model.__name__}.{field.name}: "
                     "add it to the generator."
                 )
             extra.append(value)

@@ -24,8 +24,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from . import models as m
-from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+from mentoring import models as m
+from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
 User = get_user_model()
 
