@@ -27,6 +27,8 @@ from django.utils import timezone
 from mentoring import models as m
 from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
+from . import weights
+
 User = get_user_model()
 
 # name, slug, code, region, launched_on, relative size, cost per client
@@ -49,8 +51,6 @@ AREAS = [
 ]
 MENTORS_PER_AREA = {"SWK": 8, "KNC": 5, "EAL": 4, "GRE": 4, "CRO": 4, "BRS": 3, "DOR": 3}
 BASE_CLIENTS = 550
-REOFFENDING_SHARE = 0.175  # the middle of the case study's 15-20%
-COMPLETION_SHARE = 0.80
 DEMO_PASSWORD = "sos-demo-2026"
 
 DEMO_USERS = [
@@ -70,10 +70,6 @@ DEMO_NAMES = {
     "manager": ("Adaeze", "Clarke"),
 }
 
-
-# A safeguarding concern raised in a session dated more than this many days ago has been
-# followed up (a coordinator recorded what was done); later ones are still open.
-SAFEGUARDING_OPEN_DAYS = 14
 SAFEGUARDING_ACTIONS = [
     "Discussed with the mentor and the youth offending team's safeguarding lead; plan agreed.",
     "Referred to children's social care; the mentor checks in twice a week meanwhile.",
@@ -176,49 +172,6 @@ EMPLOYERS = [
     ("Harbourside Print Works", "Printing", "BRS"),
     ("Jurassic Coast Boatyard", "Marine", "DOR"),
 ]
-# How long the placements that run a fixed course last; the others go on.
-PLACEMENT_WEEKS = {m.Placement.Kind.WORK_EXPERIENCE: 2, m.Placement.Kind.TRAINING: 12}
-
-ATTENDANCE_WEIGHTS = [
-    (m.SupportSession.Attendance.ATTENDED, 78),
-    (m.SupportSession.Attendance.LATE, 7),
-    (m.SupportSession.Attendance.DID_NOT_ATTEND, 8),
-    (m.SupportSession.Attendance.CANCELLED_BY_CLIENT, 5),
-    (m.SupportSession.Attendance.CANCELLED_BY_MENTOR, 2),
-]
-MODE_WEIGHTS = [
-    (m.SupportSession.Mode.IN_PERSON, 55),
-    (m.SupportSession.Mode.PHONE, 18),
-    (m.SupportSession.Mode.VIDEO, 5),
-    (m.SupportSession.Mode.HOME_VISIT, 9),
-    (m.SupportSession.Mode.COURT, 4),
-    (m.SupportSession.Mode.TEXT, 9),
-]
-REFERRAL_WEIGHTS = [
-    (m.Client.ReferralSource.YOUTH_OFFENDING_TEAM, 25),
-    (m.Client.ReferralSource.PROBATION, 25),
-    (m.Client.ReferralSource.PRISON, 18),
-    (m.Client.ReferralSource.POLICE, 10),
-    (m.Client.ReferralSource.COURT, 5),
-    (m.Client.ReferralSource.SOCIAL_SERVICES, 6),
-    (m.Client.ReferralSource.SELF, 4),
-    (m.Client.ReferralSource.FAMILY, 4),
-    (m.Client.ReferralSource.SCHOOL, 2),
-    (m.Client.ReferralSource.OTHER, 1),
-]
-PROVEN_DISPOSALS = [d for d in m.Offence.Disposal.values if d not in m.Offence.NOT_PROVEN]
-NON_COMPLETION_REASONS = [
-    m.Client.ClosureReason.DISENGAGED,
-    m.Client.ClosureReason.DISENGAGED,
-    m.Client.ClosureReason.MOVED_AWAY,
-    m.Client.ClosureReason.TRANSFERRED,
-    m.Client.ClosureReason.OTHER,
-]
-
-
-def _weighted(rng, pairs):
-    values, weights = zip(*pairs, strict=True)
-    return rng.choices(values, weights)[0]
 
 
 @dataclass
@@ -325,21 +278,21 @@ class DemoBuilder:
 
     def _mentors(self):
         rng = self.rng
+        vetted = weights.FIRST_VETTING_DAYS
         mentors = []
         for code, base in MENTORS_PER_AREA.items():
             borough = self.areas[code]
             span = (self.today - borough.launched_on).days
-            for i in range(max(2, round(base * self.scale))):
-                # The first two in each area start at launch and are still mentoring, so
-                # every area has cover from its first day.
-                if i < 2:
+            for i in range(max(weights.FOUNDING_MENTORS, round(base * self.scale))):
+                if i < weights.FOUNDING_MENTORS:
                     started = borough.launched_on
                     ended = None
                 else:
                     started = borough.launched_on + timedelta(days=rng.randrange(span - 30))
                     ended = None
-                    if rng.random() < 0.35:
-                        ended = started + timedelta(days=rng.randrange(400, 2500))
+                    if rng.random() < weights.MENTOR_LEAVER_SHARE:
+                        service = rng.randrange(*weights.MENTOR_SERVICE_DAYS)
+                        ended = started + timedelta(days=service)
                         if ended >= self.today:
                             ended = None
                 number = len([x for x in mentors if x.home_borough_id == borough.pk]) + 1
@@ -350,17 +303,17 @@ class DemoBuilder:
                         first_name=first,
                         last_name=rng.choice(LAST_NAMES),
                         home_borough=borough,
-                        lived_experience=rng.random() < 0.85,
-                        listener_trained=rng.random() < 0.4,
-                        qualification=rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
+                        lived_experience=rng.random() < weights.LIVED_EXPERIENCE_SHARE,
+                        listener_trained=rng.random() < weights.LISTENER_TRAINED_SHARE,
+                        qualification=rng.choice(weights.QUALIFICATIONS),
                         vetting_checked_on=self._vetting(
-                            min(self.today, started + timedelta(days=rng.randrange(0, 60))),
+                            min(self.today, started + timedelta(days=rng.randrange(*vetted))),
                             ended,
                             lapsed=i == 1,
                         ),
                         started_on=started,
                         ended_on=ended,
-                        max_caseload=rng.choice([6, 8, 8, 8, 10]),
+                        max_caseload=rng.choice(weights.CASELOAD_LIMITS),
                     )
                 )
         mentors = m.Mentor.objects.bulk_create(mentors)
@@ -416,7 +369,7 @@ class DemoBuilder:
             )
             # Every area took its first referral within weeks of launching, and its
             # latest yesterday: a referral awaiting a decision on the coordinator's home.
-            referred[0] = launched + timedelta(days=rng.randint(7, 60))
+            referred[0] = launched + timedelta(days=rng.randint(*weights.FIRST_REFERRAL_DAYS))
             referred[-1] = self.today - timedelta(days=1)
             referred.sort()
             for number, referred_on in enumerate(referred, start=1):
@@ -439,9 +392,12 @@ class DemoBuilder:
 
     def _plan_client(self, borough, code, number, referred_on):
         rng, today = self.rng, self.today
-        female = rng.random() < 0.14
-        age = rng.choice([15, 26]) if rng.random() < 0.02 else int(rng.triangular(16, 25.99, 19))
-        born = referred_on - timedelta(days=age * 365 + rng.randrange(30, 330))
+        female = rng.random() < weights.FEMALE_SHARE
+        if rng.random() < weights.OUTSIDE_AGE_SHARE:
+            age = rng.choice(weights.OUTSIDE_AGES)
+        else:
+            age = int(rng.triangular(*weights.AGE_TRIANGLE))
+        born = referred_on - timedelta(days=age * 365 + rng.randrange(*weights.BIRTHDAY_DAYS))
         client = m.Client(
             reference=CLIENT_REFERENCE_FORMAT.format(code=code, number=number),
             first_name=rng.choice(FIRST_NAMES_FEMALE if female else FIRST_NAMES_MALE),
@@ -450,42 +406,50 @@ class DemoBuilder:
             gender=m.Client.Gender.FEMALE if female else m.Client.Gender.MALE,
             ethnicity=rng.choice(m.Client.Ethnicity.values),
             borough=borough,
-            referral_source=_weighted(rng, REFERRAL_WEIGHTS),
+            referral_source=weights.weighted_choice(rng, weights.REFERRAL_WEIGHTS),
             referred_on=referred_on,
-            risk_level=rng.choices(m.Client.RiskLevel.values, [30, 45, 25])[0],
+            risk_level=weights.weighted_choice(rng, weights.RISK_WEIGHTS),
             consent_recorded_on=referred_on,
             phone=f"07700 900{rng.randrange(1000):03d}",  # Ofcom's range kept for drama
         )
-        client.gang_affiliated = rng.random() < (0.5 if client.risk_level == "HIGH" else 0.2)
-        needs = rng.sample(self.support_areas, rng.randint(2, 4))
-        started = referred_on + timedelta(days=rng.randint(3, 45))
-        if rng.random() < 0.08 and referred_on < today - timedelta(days=45):
+        client.gang_affiliated = rng.random() < (
+            weights.GANG_SHARE_HIGH_RISK
+            if client.risk_level == m.Client.RiskLevel.HIGH
+            else weights.GANG_SHARE_OTHERS
+        )
+        needs = rng.sample(self.support_areas, rng.randint(*weights.NEEDS))
+        started = referred_on + timedelta(days=rng.randint(*weights.START_DAYS))
+        declined_before = today - timedelta(days=weights.DECISION_DAYS)
+        if rng.random() < weights.DECLINED_SHARE and referred_on < declined_before:
             client.status = m.Client.Status.DECLINED
         elif started > today:
             client.status = m.Client.Status.REFERRED
         else:
             client.status = m.Client.Status.ACTIVE
             client.started_on = started
-            if client.referral_source == m.Client.ReferralSource.PRISON or rng.random() < 0.1:
-                client.release_date = started + timedelta(days=rng.randint(14, 120))
-            length = int(rng.triangular(75, 480, 200))
+            if (
+                client.referral_source == m.Client.ReferralSource.PRISON
+                or rng.random() < weights.RELEASE_SHARE
+            ):
+                client.release_date = started + timedelta(days=rng.randint(*weights.RELEASE_DAYS))
+            length = int(rng.triangular(*weights.CASE_TRIANGLE))
             ended = started + timedelta(days=length)
             if ended <= today:
                 client.ended_on = ended
         return PlannedClient(client=client, needs=needs)
 
     def _set_closures(self, planned):
-        """Give exactly COMPLETION_SHARE of ended cases a COMPLETED closure."""
+        """Give exactly weights.COMPLETION_SHARE of ended cases a COMPLETED closure."""
         rng = self.rng
         ended = [p for p in planned if p.client.ended_on]
         rng.shuffle(ended)
-        completers = round(COMPLETION_SHARE * len(ended))
+        completers = round(weights.COMPLETION_SHARE * len(ended))
         for i, p in enumerate(ended):
             p.client.status = m.Client.Status.CLOSED
             if i < completers:
                 p.client.closure_reason = m.Client.ClosureReason.COMPLETED
             else:
-                p.client.closure_reason = rng.choice(NON_COMPLETION_REASONS)
+                p.client.closure_reason = rng.choice(weights.NON_COMPLETION_REASONS)
 
     # Assignments and sessions ----------------------------------------------------------
 
@@ -518,13 +482,12 @@ class DemoBuilder:
                 continue
             end = c.ended_on or today
             first = self._mentor_for(c, c.started_on, end)
-            if (end - c.started_on).days > 120 and rng.random() < 0.12:
-                switch = c.started_on + timedelta(
-                    days=rng.randint(40, (end - c.started_on).days - 30)
-                )
+            days = (end - c.started_on).days
+            if days > weights.SWITCH_AFTER_DAYS and rng.random() < weights.SWITCH_SHARE:
+                switch = c.started_on + timedelta(days=rng.randint(40, days - 30))
                 second = self._mentor_for(c, switch, end, exclude=first)
                 p.mentor_plan = [
-                    (first, c.started_on, switch, rng.choice(["REASSIGNED", "CLIENT_REQUEST"])),
+                    (first, c.started_on, switch, rng.choice(weights.SWITCH_REASONS)),
                     (second, switch, c.ended_on, "CASE_CLOSED" if c.ended_on else ""),
                 ]
             else:
@@ -552,8 +515,8 @@ class DemoBuilder:
                 )
             # A fifth of current clients have drifted: no contact for over two weeks.
             last = end
-            if not c.ended_on and rng.random() < 0.2:
-                last = today - timedelta(days=rng.randint(15, 40))
+            if not c.ended_on and rng.random() < weights.DRIFT_SHARE:
+                last = today - timedelta(days=rng.randint(*weights.DRIFT_DAYS))
             if p.mentor_plan[-1][2] and not c.ended_on:  # no sessions without a mentor
                 last = min(last, p.mentor_plan[-1][2] - timedelta(days=1))
             day = c.started_on
@@ -565,16 +528,16 @@ class DemoBuilder:
                     client=c,
                     mentor=mentor,
                     date=day,
-                    duration_minutes=rng.choice([30, 45, 60, 60, 60, 90, 120, 180]),
-                    kind=rng.choices(m.SupportSession.Kind.values, [30, 20, 50])[0],
+                    duration_minutes=rng.choice(weights.SESSION_MINUTES),
+                    kind=weights.weighted_choice(rng, weights.SESSION_KIND_WEIGHTS),
                     mode=m.SupportSession.Mode.PRISON_VISIT
                     if in_custody
-                    else _weighted(rng, MODE_WEIGHTS),
-                    attendance=_weighted(rng, ATTENDANCE_WEIGHTS),
-                    safeguarding_concern=rng.random() < 0.01,
+                    else weights.weighted_choice(rng, weights.MODE_WEIGHTS),
+                    attendance=weights.weighted_choice(rng, weights.ATTENDANCE_WEIGHTS),
+                    safeguarding_concern=rng.random() < weights.SAFEGUARDING_SHARE,
                 )
                 if session.safeguarding_concern and day <= today - timedelta(
-                    days=SAFEGUARDING_OPEN_DAYS
+                    days=weights.SAFEGUARDING_OPEN_DAYS
                 ):
                     session.safeguarding_handled_at = opening_time(day + timedelta(days=1))
                     session.safeguarding_action = rng.choice(SAFEGUARDING_ACTIONS)
@@ -608,7 +571,7 @@ class DemoBuilder:
         page: where none of the area's sessions of the last two weeks raised one, its
         latest attended session does. (No draw from the random generator.)
         """
-        since = self.today - timedelta(days=SAFEGUARDING_OPEN_DAYS)
+        since = self.today - timedelta(days=weights.SAFEGUARDING_OPEN_DAYS)
         latest, raised = {}, set()
         for session in sessions:
             if session.date <= since:
@@ -629,20 +592,21 @@ class DemoBuilder:
     def _offences(self, planned):
         rng, today = self.rng, self.today
         offences = []
-        cohort_line = today - timedelta(days=548)
+        cohort_line = today - timedelta(days=weights.COHORT_DAYS)
         by_borough = {}
         for p in planned:
             if p.client.started_on:
                 by_borough.setdefault(p.client.borough_id, []).append(p)
         for group in by_borough.values():
-            # Exactly REOFFENDING_SHARE of each area's cohort reoffends, so the demo lands in
-            # the case study's band for every area, not only on average.
+            # Exactly weights.REOFFENDING_SHARE of each area's cohort reoffends, so the demo
+            # lands in the case study's band for every area, not only on average.
+            share = weights.REOFFENDING_SHARE
             cohort = [p for p in group if p.client.index_date <= cohort_line]
             rng.shuffle(cohort)
-            for p in cohort[: round(REOFFENDING_SHARE * len(cohort))]:
+            for p in cohort[: round(share * len(cohort))]:
                 p.reoffends = True
             for p in group:
-                if p.client.index_date > cohort_line and rng.random() < REOFFENDING_SHARE:
+                if p.client.index_date > cohort_line and rng.random() < share:
                     p.reoffends = True
         for p in planned:
             c = p.client
@@ -651,27 +615,23 @@ class DemoBuilder:
             if index is None:
                 continue
             if p.reoffends:
-                for _ in range(2 if rng.random() < 0.15 else 1):
-                    offence_day = index + timedelta(days=rng.randint(20, 365))
-                    outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
-                    offences.append(
-                        self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
-                    )
-            elif rng.random() < 0.06:
+                for _ in range(2 if rng.random() < weights.SECOND_REOFFENCE_SHARE else 1):
+                    offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                    outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
+                    disposal = rng.choice(weights.PROVEN_DISPOSALS)
+                    offences.append(self._offence(c, offence_day, outcome_day, disposal))
+            elif rng.random() < weights.NOT_PROVEN_SHARE:
                 # Arrested in the follow-up year, but no further action or acquitted.
-                offence_day = index + timedelta(days=rng.randint(20, 365))
-                outcome_day = offence_day + timedelta(days=rng.randint(10, 120))
-                disposal = rng.choice(
-                    [m.Offence.Disposal.NO_FURTHER_ACTION, m.Offence.Disposal.ACQUITTED]
-                )
+                offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.NOT_PROVEN_DAYS))
+                disposal = rng.choice(weights.NOT_PROVEN_DISPOSALS)
                 offences.append(self._offence(c, offence_day, outcome_day, disposal))
-            elif rng.random() < 0.06:
+            elif rng.random() < weights.LATER_OFFENCE_SHARE:
                 # Convicted of an offence committed after the 12-month follow-up.
-                offence_day = index + timedelta(days=rng.randint(400, 1200))
-                outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
-                offences.append(
-                    self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
-                )
+                offence_day = index + timedelta(days=rng.randint(*weights.LATER_OFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
+                disposal = rng.choice(weights.PROVEN_DISPOSALS)
+                offences.append(self._offence(c, offence_day, outcome_day, disposal))
         offences = [o for o in offences if o.offence_date <= today]
         m.Offence.objects.bulk_create(offences, batch_size=2000)
         self.counts["offences"] = len(offences)
@@ -694,14 +654,12 @@ class DemoBuilder:
         earliest = client.date_of_birth + timedelta(days=12 * 365)
         latest = client.referred_on - timedelta(days=10)
         history = []
-        for _ in range(rng.randint(1, 4)):
+        for _ in range(rng.randint(*weights.HISTORY_OFFENCES)):
             offence_day = earliest + timedelta(days=rng.randrange(max(1, (latest - earliest).days)))
-            outcome_day = min(latest, offence_day + timedelta(days=rng.randint(7, 200)))
-            history.append(
-                self._offence(
-                    client, offence_day, max(outcome_day, offence_day), rng.choice(PROVEN_DISPOSALS)
-                )
-            )
+            outcome_day = offence_day + timedelta(days=rng.randint(*weights.HISTORY_OUTCOME_DAYS))
+            outcome_day = max(min(latest, outcome_day), offence_day)
+            disposal = rng.choice(weights.PROVEN_DISPOSALS)
+            history.append(self._offence(client, offence_day, outcome_day, disposal))
         return history
 
     # Milestones, goals, placements, grants ------------------------------------------
@@ -714,7 +672,6 @@ class DemoBuilder:
         )
         local_employer = {e.borough_id: e for e in employers}
         milestones, goals, placements = [], [], []
-        kinds = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
         for p in planned:
             c = p.client
             if not c.started_on:
@@ -722,24 +679,30 @@ class DemoBuilder:
             end = c.ended_on or today
             span = max(1, (end - c.started_on).days)
             completed = c.closure_reason == m.Client.ClosureReason.COMPLETED
-            how_many = rng.randint(1, 3) if completed else rng.randint(0, 1)
-            for kind in rng.sample(kinds, how_many):
+            how_many = rng.randint(
+                *(weights.MILESTONES_IF_COMPLETED if completed else weights.MILESTONES_OTHERWISE)
+            )
+            for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
                 achieved = c.started_on + timedelta(days=rng.randrange(span))
+                seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
                 milestones.append(
                     m.Milestone(
                         client=c,
                         kind=kind,
                         achieved_on=achieved,
-                        evidence="Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter",
-                        verified=rng.random() < 0.7,
+                        evidence="Seen by mentor" if seen else "Confirmed by letter",
+                        verified=rng.random() < weights.VERIFIED_SHARE,
                     )
                 )
-                if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
-                    placement_kind = rng.choice(m.Placement.Kind.values)
+                if (
+                    kind == m.Milestone.Kind.ENTERED_EMPLOYMENT
+                    and rng.random() < weights.PLACEMENT_SHARE
+                ):
+                    placement_kind = rng.choice(weights.PLACEMENT_KINDS)
                     # Work experience and training run their course; jobs and
                     # apprenticeships go on. Drawn from nothing random, so the rest of the
                     # demo is unchanged.
-                    weeks = PLACEMENT_WEEKS.get(placement_kind)
+                    weeks = weights.PLACEMENT_WEEKS.get(placement_kind)
                     ends = achieved + timedelta(weeks=weeks) if weeks else None
                     # The employer of the client's own area (each area has one), as the
                     # placement form offers; the draw that chose any area's stays, so the
@@ -754,20 +717,20 @@ class DemoBuilder:
                             ended_on=ends if ends and ends <= today else None,
                         )
                     )
-            for area in p.needs[:3]:
+            for area in p.needs[: weights.GOALS_AT_MOST]:
                 if not c.ended_on:
                     status = m.Goal.Status.OPEN
                 elif completed:
-                    status = rng.choice(["ACHIEVED", "ACHIEVED", "PARTIALLY_ACHIEVED"])
+                    status = rng.choice(weights.GOALS_IF_COMPLETED)
                 else:
-                    status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
+                    status = rng.choice(weights.GOALS_OTHERWISE)
                 goals.append(
                     m.Goal(
                         client=c,
                         support_area=area,
                         description=f"Make progress on {area.name.lower()}",
                         set_on=c.started_on,
-                        target_date=c.started_on + timedelta(days=rng.choice([90, 180, 270])),
+                        target_date=c.started_on + timedelta(days=rng.choice(weights.GOAL_DAYS)),
                         status=status,
                     )
                 )
@@ -832,6 +795,11 @@ class DemoBuilder:
         corporate = m.Funder.objects.create(
             name="Bankside Builders Ltd (CSR)", kind=m.Funder.Kind.CORPORATE
         )
+        others = {
+            m.Funder.Kind.POLICE: police,
+            m.Funder.Kind.TRUST: trust,
+            m.Funder.Kind.CORPORATE: corporate,
+        }
         councils = {
             code: m.Funder.objects.create(
                 name=f"{name} Council", kind=m.Funder.Kind.LOCAL_AUTHORITY
@@ -850,10 +818,11 @@ class DemoBuilder:
                 if not clients:
                     continue
                 need = clients * borough.cost_per_client
-                funder = rng.choice([councils[code], trust, police, corporate])
+                funders = {**others, m.Funder.Kind.LOCAL_AUTHORITY: councils[code]}
+                funder = rng.choice([funders[kind] for kind in weights.GRANT_FUNDERS_DEMO])
                 if code == "KNC" and year == borough.launched_on.year:
                     funder = residents
-                cover = Decimal(rng.choice(["0.7", "0.8", "0.9", "1.0", "1.1"]))
+                cover = Decimal(rng.choice(weights.GRANT_COVER))
                 grants.append(
                     m.Grant(
                         funder=funder,

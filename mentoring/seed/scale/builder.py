@@ -62,7 +62,7 @@ from mentoring import models as m
 from mentoring import summaries
 from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
-from .. import demo
+from .. import demo, weights
 from ..demo import DEMO_PASSWORD, DemoBuilder
 
 User = get_user_model()
@@ -76,7 +76,7 @@ DEFAULT_OFFENCES = 60_000
 SESSIONS_PER_CLIENT = DEFAULT_SESSIONS / DEFAULT_CLIENTS  # 20
 OFFENCES_PER_CLIENT = DEFAULT_OFFENCES / DEFAULT_CLIENTS  # 0.6
 CLIENTS_PER_MENTOR = DEFAULT_CLIENTS / DEFAULT_MENTORS  # 100
-MIN_MENTORS_PER_BOROUGH = 2  # the two founding mentors of each area, as in the demo
+MIN_MENTORS_PER_BOROUGH = weights.FOUNDING_MENTORS
 EARLIEST_TODAY = date(2015, 1, 1)
 
 # Areas beyond the demo's seven: name, code, region, relative referral rate, cost.
@@ -146,21 +146,13 @@ LATER_LAUNCHES = (date(2013, 1, 7), date(2023, 6, 5))
 CASELOAD_USE = 6.5  # current clients of an average mentor, against the demo's limits of 6-10
 INTENSIVE_SHARE = 0.04  # long, intensive cases: a year to three of frequent contact
 INTENSIVE_WEIGHT = 3
-DRIFT_SHARE = 0.2  # current clients with no contact in the last 15 to 40 days
-SWITCH_SHARE = 0.12  # cases that change mentor once
 VISITING_SHARE = 0.1  # mentors who also serve a neighbouring area
 COORDINATOR_LOGINS = 10  # one coordinator login for each of the busiest areas
-DURATIONS = (30, 45, 60, 60, 60, 90, 120, 180)
-SWITCH_REASONS = [m.Assignment.EndReason.REASSIGNED, m.Assignment.EndReason.CLIENT_REQUEST]
-NOT_PROVEN_OUTCOMES = [m.Offence.Disposal.NO_FURTHER_ACTION, m.Offence.Disposal.ACQUITTED]
-KIND_WEIGHTS = list(zip(m.SupportSession.Kind.values, [30, 20, 50], strict=True))
-RISK_WEIGHTS = list(zip(m.Client.RiskLevel.values, [30, 45, 25], strict=True))
 EMPLOYERS = [
     ("Builders Ltd", "Construction"),
     ("Catering Co", "Hospitality"),
     ("Logistics", "Warehousing"),
 ]
-MILESTONE_KINDS = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
 NOTE_FALLBACK = "Met {name} and worked on {area}."
 # COPY's text format needs tabs, newlines and backslashes escaped; the generated text is
 # made only from these lists, which have none, so rows are written without escaping.
@@ -285,15 +277,6 @@ def _plural(count, noun):
 def _fields(names):
     """Field names written as one string, for the long column lists."""
     return names.split()
-
-
-def _cumulative(pairs):
-    values, weights = zip(*pairs, strict=True)
-    total, cum = 0, []
-    for weight in weights:
-        total += weight
-        cum.append(total)
-    return values, cum, total
 
 
 def _largest_remainder(total, weights):
@@ -772,7 +755,7 @@ class ScaleBuilder:
         chosen = AREAS[: self.sizes.boroughs]
         later = [a for a in chosen if a[4] is None]
         first, last = LATER_LAUNCHES
-        last = min(last, today - timedelta(days=548))
+        last = min(last, today - timedelta(days=weights.COHORT_DAYS))
         span = max(1, (last - first).days)
         days = sorted(rng.randrange(span) for _ in later)
         order = list(range(len(later)))
@@ -793,6 +776,7 @@ class ScaleBuilder:
 
     def _plan_mentors(self):
         rng, today = self.rng, self.today
+        vetted = weights.FIRST_VETTING_DAYS
         client_counts = self._client_counts()
         spare = self.sizes.mentors - MIN_MENTORS_PER_BOROUGH * len(self.areas)
         extra = _largest_remainder(spare, client_counts)
@@ -808,8 +792,9 @@ class ScaleBuilder:
                 else:
                     started = area.launched + timedelta(days=rng.randrange(max(1, span - 30)))
                     ended = None
-                    if rng.random() < 0.35:
-                        ended = started + timedelta(days=rng.randint(400, 2500))
+                    if rng.random() < weights.MENTOR_LEAVER_SHARE:
+                        service = rng.randint(*weights.MENTOR_SERVICE_DAYS)
+                        ended = started + timedelta(days=service)
                         if ended >= today:
                             ended = None
                 mentor = _Mentor(area, started, ended)
@@ -819,13 +804,13 @@ class ScaleBuilder:
                     rng.choice(demo.LAST_NAMES),
                     "",
                     MENTOR_REFERENCE_FORMAT.format(code=area.code, number=area.mentors),
-                    rng.random() < 0.85,
-                    rng.random() < 0.4,
-                    rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
-                    min(today, started + timedelta(days=rng.randrange(0, 60))),
+                    rng.random() < weights.LIVED_EXPERIENCE_SHARE,
+                    rng.random() < weights.LISTENER_TRAINED_SHARE,
+                    rng.choice(weights.QUALIFICATIONS),
+                    min(today, started + timedelta(days=rng.randrange(*vetted))),
                     started,
                     ended,
-                    rng.choice([6, 8, 8, 8, 10]),
+                    rng.choice(weights.CASELOAD_LIMITS),
                 ]
                 mentors.append(mentor)
                 area.serving.append(mentor)
@@ -849,10 +834,10 @@ class ScaleBuilder:
         rng, today = self.rng, self.today
         rnd = rng.random
         areas = [a.id for a in self.support_areas]
-        sources, source_cum, source_total = _cumulative(demo.REFERRAL_WEIGHTS)
-        risks, risk_cum, risk_total = _cumulative(RISK_WEIGHTS)
+        sources, source_cum, source_total = weights.cumulative(weights.REFERRAL_WEIGHTS)
+        risks, risk_cum, risk_total = weights.cumulative(weights.RISK_WEIGHTS)
         ethnicities = m.Client.Ethnicity.values
-        declined_before = today - timedelta(days=45)
+        declined_before = today - timedelta(days=weights.DECISION_DAYS)
         clients = []
         for area, n in zip(self.areas, self._client_counts(), strict=True):
             if not n:
@@ -864,38 +849,46 @@ class ScaleBuilder:
                 for _ in range(n)
             )
             # Every area took its first referral within weeks of launching.
-            referred[0] = min(today, area.launched + timedelta(days=rng.randint(7, 60)))
+            first_referral = timedelta(days=rng.randint(*weights.FIRST_REFERRAL_DAYS))
+            referred[0] = min(today, area.launched + first_referral)
             referred.sort()
             for number, referred_on in enumerate(referred, start=1):
                 c = _Client()
                 c.area = area
                 c.referred = referred_on
-                female = rnd() < 0.14
-                # Mostly 16 to 25 (the target ages), 19 the most common; a few just outside.
-                age = rng.choice([15, 26]) if rnd() < 0.02 else int(rng.triangular(16, 25.99, 19))
-                c.born = referred_on - timedelta(days=age * 365 + rng.randrange(30, 330))
+                female = rnd() < weights.FEMALE_SHARE
+                if rnd() < weights.OUTSIDE_AGE_SHARE:
+                    age = rng.choice(weights.OUTSIDE_AGES)
+                else:
+                    age = int(rng.triangular(*weights.AGE_TRIANGLE))
+                birthday = rng.randrange(*weights.BIRTHDAY_DAYS)
+                c.born = referred_on - timedelta(days=age * 365 + birthday)
                 c.first_name = rng.choice(
                     demo.FIRST_NAMES_FEMALE if female else demo.FIRST_NAMES_MALE
                 )
                 c.last_name = rng.choice(demo.LAST_NAMES)
                 c.source = sources[bisect(source_cum, rnd() * source_total)]
                 risk = risks[bisect(risk_cum, rnd() * risk_total)]
-                c.needs = tuple(rng.sample(areas, min(len(areas), rng.randint(2, 4))))
-                started = referred_on + timedelta(days=rng.randint(3, 45))
-                if rnd() < 0.08 and referred_on < declined_before:
+                high_risk = risk == m.Client.RiskLevel.HIGH
+                gang_share = (
+                    weights.GANG_SHARE_HIGH_RISK if high_risk else weights.GANG_SHARE_OTHERS
+                )
+                c.needs = tuple(rng.sample(areas, min(len(areas), rng.randint(*weights.NEEDS))))
+                started = referred_on + timedelta(days=rng.randint(*weights.START_DAYS))
+                if rnd() < weights.DECLINED_SHARE and referred_on < declined_before:
                     c.status = m.Client.Status.DECLINED
                 elif started > today:
                     c.status = m.Client.Status.REFERRED
                 else:
                     c.status = m.Client.Status.ACTIVE
                     c.started = started
-                    if c.source == m.Client.ReferralSource.PRISON or rnd() < 0.1:
-                        c.release = started + timedelta(days=rng.randint(14, 120))
+                    if c.source == m.Client.ReferralSource.PRISON or rnd() < weights.RELEASE_SHARE:
+                        c.release = started + timedelta(days=rng.randint(*weights.RELEASE_DAYS))
                     if rnd() < INTENSIVE_SHARE:
                         c.intensive = True
                         length = rng.randint(365, 1100)
                     else:
-                        length = int(rng.triangular(75, 480, 200))
+                        length = int(rng.triangular(*weights.CASE_TRIANGLE))
                     ended = started + timedelta(days=length)
                     if ended <= today:
                         c.ended = ended
@@ -910,22 +903,22 @@ class ScaleBuilder:
                     c.source,
                     referred_on,
                     risk,
-                    rnd() < (0.5 if risk == m.Client.RiskLevel.HIGH else 0.2),
+                    rnd() < gang_share,
                     referred_on,
                     f"07700 900{rng.randrange(1000):03d}",  # Ofcom's drama range
                 ]
                 clients.append(c)
             area.clients = n
-        # Exactly COMPLETION_SHARE of ended cases close as completed.
+        # Exactly weights.COMPLETION_SHARE of ended cases close as completed.
         ended = [c for c in clients if c.ended]
         rng.shuffle(ended)
-        completers = round(demo.COMPLETION_SHARE * len(ended))
+        completers = round(weights.COMPLETION_SHARE * len(ended))
         for i, c in enumerate(ended):
             c.status = m.Client.Status.CLOSED
             if i < completers:
                 c.closure = m.Client.ClosureReason.COMPLETED
             else:
-                c.closure = rng.choice(demo.NON_COMPLETION_REASONS)
+                c.closure = rng.choice(weights.NON_COMPLETION_REASONS)
         first_id = self.writer.reserve_ids(m.Client, len(clients))
         for offset, c in enumerate(clients):
             c.id = first_id + offset
@@ -964,10 +957,10 @@ class ScaleBuilder:
             end = c.ended or today
             first = self._mentor_for(c, c.started, end)
             days = (end - c.started).days
-            if days > 120 and rng.random() < SWITCH_SHARE:
+            if days > weights.SWITCH_AFTER_DAYS and rng.random() < weights.SWITCH_SHARE:
                 switch = c.started + timedelta(days=rng.randint(40, days - 30))
                 second = self._mentor_for(c, switch, end, exclude=first)
-                reason = rng.choice(SWITCH_REASONS)
+                reason = rng.choice(weights.SWITCH_REASONS)
                 c.plan = ((first, c.started, switch, reason), (second, switch, c.ended, ""))
                 heappush(first.load, switch.toordinal())
             else:
@@ -979,8 +972,8 @@ class ScaleBuilder:
             count += len(c.plan)
             # A fifth of current clients have drifted: no contact for over two weeks.
             c.last = end
-            if not c.ended and rng.random() < DRIFT_SHARE:
-                c.last = today - timedelta(days=rng.randint(15, 40))
+            if not c.ended and rng.random() < weights.DRIFT_SHARE:
+                c.last = today - timedelta(days=rng.randint(*weights.DRIFT_DAYS))
         self.assignment_count = count
         # The demo's caseload limits (6 to 10) suit its load; with more clients per mentor
         # they grow in proportion (up to the 30 allowed), so that most mentors are within
@@ -1006,9 +999,9 @@ class ScaleBuilder:
             c.sessions = n
 
     def _plan_reoffending(self):
-        """Exactly REOFFENDING_SHARE of each area's cohort reoffends, as in the demo."""
-        rng = self.rng
-        cohort_line = self.today - timedelta(days=548)
+        """Exactly weights.REOFFENDING_SHARE of each area's cohort reoffends, as in the demo."""
+        rng, share = self.rng, weights.REOFFENDING_SHARE
+        cohort_line = self.today - timedelta(days=weights.COHORT_DAYS)
         by_area = {}
         for c in self.clients:
             if c.started:
@@ -1016,10 +1009,10 @@ class ScaleBuilder:
         for group in by_area.values():
             cohort = [c for c in group if c.index_date <= cohort_line]
             rng.shuffle(cohort)
-            for c in cohort[: round(demo.REOFFENDING_SHARE * len(cohort))]:
+            for c in cohort[: round(share * len(cohort))]:
                 c.reoffends = True
             for c in group:
-                if c.index_date > cohort_line and rng.random() < demo.REOFFENDING_SHARE:
+                if c.index_date > cohort_line and rng.random() < share:
                     c.reoffends = True
 
     # Writing --------------------------------------------------------------------------
@@ -1203,14 +1196,15 @@ class ScaleBuilder:
         """The sessions, client by client; the areas each covered go to the two arrays."""
         rng, now = self.rng, self.now
         rnd = rng.random
-        kinds, kind_cum, kind_total = _cumulative(KIND_WEIGHTS)
-        modes, mode_cum, mode_total = _cumulative(demo.MODE_WEIGHTS)
-        attendances, att_cum, att_total = _cumulative(demo.ATTENDANCE_WEIGHTS)
+        kinds, kind_cum, kind_total = weights.cumulative(weights.SESSION_KIND_WEIGHTS)
+        modes, mode_cum, mode_total = weights.cumulative(weights.MODE_WEIGHTS)
+        attendances, att_cum, att_total = weights.cumulative(weights.ATTENDANCE_WEIGHTS)
         prison = m.SupportSession.Mode.PRISON_VISIT
         kinds, modes = [str(k) for k in kinds], [str(x) for x in modes]
         attendances = [str(a) for a in attendances]
-        durations = DURATIONS
+        durations = weights.SESSION_MINUTES
         n_durations = len(durations)
+        concern_share = weights.SAFEGUARDING_SHARE
         # A token unique to each generated session: a random prefix for this data set and
         # the session's position in it.
         bits = f"{rng.getrandbits(64):016x}"
@@ -1228,9 +1222,9 @@ class ScaleBuilder:
         # moment of this build for two million sessions at once.
         opening = [demo.opening_time(d) for d in dates]
         logged_at = demo.logged_at
-        # Concerns raised more than 14 days ago were followed up by the next day; later
-        # ones are still open on the coordinators' home pages.
-        followed_up_by = self.today.toordinal() - demo.SAFEGUARDING_OPEN_DAYS
+        # Concerns raised more than weights.SAFEGUARDING_OPEN_DAYS ago were followed up by
+        # the next day; later ones are still open on the coordinators' home pages.
+        followed_up_by = self.today.toordinal() - weights.SAFEGUARDING_OPEN_DAYS
         follow_up = demo.SAFEGUARDING_ACTIONS[0]
         next_day = timedelta(days=1)
         sid = first_id
@@ -1279,7 +1273,7 @@ class ScaleBuilder:
                     prison if day < release else modes[bisect(mode_cum, rnd() * mode_total)],
                     attendances[bisect(att_cum, rnd() * att_total)],
                     note,
-                    concern := rnd() < 0.01,
+                    concern := rnd() < concern_share,
                     opening[day - base] + next_day if concern and day <= followed_up_by else None,
                     follow_up if concern and day <= followed_up_by else "",
                     None,
@@ -1293,7 +1287,7 @@ class ScaleBuilder:
 
     def _write_offences(self):
         rng, today = self.rng, self.today
-        proven = demo.PROVEN_DISPOSALS
+        proven = weights.PROVEN_DISPOSALS
         types, sources = m.Offence.OffenceType.values, m.Offence.Source.values
         pending = m.Offence.Disposal.PENDING
 
@@ -1309,23 +1303,23 @@ class ScaleBuilder:
             if index is None:
                 continue
             if c.reoffends:
-                for _ in range(2 if rng.random() < 0.15 else 1):
-                    offence_day = index + timedelta(days=rng.randint(20, 365))
-                    outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                for _ in range(2 if rng.random() < weights.SECOND_REOFFENCE_SHARE else 1):
+                    offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                    outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
                     if offence_day <= today:
                         disposal = rng.choice(proven)
                         reoffences.append(offence(c, offence_day, outcome_day, disposal))
-            elif rng.random() < 0.06:
+            elif rng.random() < weights.NOT_PROVEN_SHARE:
                 # Arrested in the follow-up year, but no further action or acquitted.
-                offence_day = index + timedelta(days=rng.randint(20, 365))
-                outcome_day = offence_day + timedelta(days=rng.randint(10, 120))
-                disposal = rng.choice(NOT_PROVEN_OUTCOMES)
+                offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.NOT_PROVEN_DAYS))
+                disposal = rng.choice(weights.NOT_PROVEN_DISPOSALS)
                 if offence_day <= today:
                     others.append(offence(c, offence_day, outcome_day, disposal))
-            elif rng.random() < 0.06:
+            elif rng.random() < weights.LATER_OFFENCE_SHARE:
                 # Convicted of an offence committed after the 12-month follow-up.
-                offence_day = index + timedelta(days=rng.randint(400, 1200))
-                outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
+                offence_day = index + timedelta(days=rng.randint(*weights.LATER_OFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
                 if offence_day <= today:
                     others.append(offence(c, offence_day, outcome_day, rng.choice(proven)))
         total = self.sizes.offences
@@ -1337,16 +1331,17 @@ class ScaleBuilder:
             )
         # The rest are the offence histories that led to the referrals: one to four proven
         # offences between the age of 12 and ten days before the referral.
-        history = []
+        history, outcome_days = [], weights.HISTORY_OUTCOME_DAYS
         while len(history) < total - len(after):
             c = self.clients[rng.randrange(len(self.clients))]
             earliest = c.born + timedelta(days=12 * 365)
             latest = c.referred - timedelta(days=10)
-            for _ in range(min(rng.randint(1, 4), total - len(after) - len(history))):
+            how_many = rng.randint(*weights.HISTORY_OFFENCES)
+            for _ in range(min(how_many, total - len(after) - len(history))):
                 days = rng.randrange(max(1, (latest - earliest).days))
                 offence_day = earliest + timedelta(days=days)
-                outcome_day = min(latest, offence_day + timedelta(days=rng.randint(7, 200)))
-                outcome_day = max(outcome_day, offence_day)
+                outcome_day = offence_day + timedelta(days=rng.randint(*outcome_days))
+                outcome_day = max(min(latest, outcome_day), offence_day)
                 history.append(offence(c, offence_day, outcome_day, rng.choice(proven)))
         first_id = self.writer.reserve_ids(m.Offence, total)
         self._write_table(
@@ -1366,31 +1361,36 @@ class ScaleBuilder:
         rng, today = self.rng, self.today
         area_names = {a.id: a.name for a in self.support_areas}
         milestones, goals, placements = [], [], []
-        placement_kinds = m.Placement.Kind.values
         for c in self.clients:
             if not c.started:
                 continue
             end = c.ended or today
             span = max(1, (end - c.started).days)
             completed = c.closure == m.Client.ClosureReason.COMPLETED
-            how_many = rng.randint(1, 3) if completed else rng.randint(0, 1)
-            for kind in rng.sample(MILESTONE_KINDS, how_many):
+            how_many = rng.randint(
+                *(weights.MILESTONES_IF_COMPLETED if completed else weights.MILESTONES_OTHERWISE)
+            )
+            for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
                 achieved = c.started + timedelta(days=rng.randrange(span))
-                evidence = "Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter"
-                milestones.append((c.id, kind, achieved, evidence, rng.random() < 0.7, 1))
-                if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
+                seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
+                evidence = "Seen by mentor" if seen else "Confirmed by letter"
+                verified = rng.random() < weights.VERIFIED_SHARE
+                milestones.append((c.id, kind, achieved, evidence, verified, 1))
+                if (
+                    kind == m.Milestone.Kind.ENTERED_EMPLOYMENT
+                    and rng.random() < weights.PLACEMENT_SHARE
+                ):
                     employer = rng.choice(employers[c.area.id])
-                    placements.append(
-                        (c.id, employer, rng.choice(placement_kinds), achieved, None, "", 1)
-                    )
-            for area in c.needs[:3]:
+                    placement_kind = rng.choice(weights.PLACEMENT_KINDS)
+                    placements.append((c.id, employer, placement_kind, achieved, None, "", 1))
+            for area in c.needs[: weights.GOALS_AT_MOST]:
                 if not c.ended:
                     status = m.Goal.Status.OPEN
                 elif completed:
-                    status = rng.choice(["ACHIEVED", "ACHIEVED", "PARTIALLY_ACHIEVED"])
+                    status = rng.choice(weights.GOALS_IF_COMPLETED)
                 else:
-                    status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
-                target = c.started + timedelta(days=rng.choice([90, 180, 270]))
+                    status = rng.choice(weights.GOALS_OTHERWISE)
+                target = c.started + timedelta(days=rng.choice(weights.GOAL_DAYS))
                 description = f"Make progress on {area_names[area].lower()}"
                 goals.append((c.id, area, description, c.started, target, status, 1))
         for label, model, fields, rows in (
@@ -1426,14 +1426,14 @@ class ScaleBuilder:
         """A grant per area and year with starts, as in the demo (small: the ORM)."""
         started = time.monotonic()
         rng = self.rng
-        shared = [
-            m.Funder.objects.get_or_create(name=name, defaults={"kind": kind})[0]
+        others = {
+            kind: m.Funder.objects.get_or_create(name=name, defaults={"kind": kind})[0]
             for name, kind in (
                 ("Safer Neighbourhoods Police Fund", m.Funder.Kind.POLICE),
                 ("Riverside Youth Trust", m.Funder.Kind.TRUST),
                 ("Bankside Builders Ltd (CSR)", m.Funder.Kind.CORPORATE),
             )
-        ]
+        }
         residents = m.Funder.objects.get_or_create(
             name="North Kensington Residents' Group",
             defaults={"kind": m.Funder.Kind.RESIDENTS_GROUP},
@@ -1452,10 +1452,11 @@ class ScaleBuilder:
                 clients = starts.get((area.index, year), 0)
                 if not clients:
                     continue
-                funder = rng.choice([council, *shared])
+                funders = {**others, m.Funder.Kind.LOCAL_AUTHORITY: council}
+                funder = rng.choice([funders[kind] for kind in weights.GRANT_FUNDERS_SCALE])
                 if area.code == "KNC" and year == area.launched.year:
                     funder = residents
-                cover = Decimal(rng.choice(["0.7", "0.8", "0.9", "1.0", "1.1"]))
+                cover = Decimal(rng.choice(weights.GRANT_COVER))
                 grants.append(
                     m.Grant(
                         funder=funder,
