@@ -14,8 +14,7 @@ The same ``seed`` and ``today`` always give the same data. Rows are written with
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,27 +27,24 @@ from mentoring import models as m
 from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
 from . import weights
+from .areas import CASE_STUDY_AREAS
+from .names import (
+    CONFIRMED_BY_LETTER,
+    FIRST_NAMES_FEMALE,
+    FIRST_NAMES_MALE,
+    FUNDER_NAMES,
+    GOAL_DESCRIPTION,
+    LAST_NAMES,
+    MENTOR_FIRST_NAMES,
+    PHONE_FORMAT,
+    SAFEGUARDING_ACTIONS,
+    SEEN_BY_MENTOR,
+    SESSION_NOTES,
+)
+from .timestamps import logged_at, opening_time, own_timestamps
 
 User = get_user_model()
 
-# name, slug, code, region, launched_on, relative size, cost per client
-AREAS = [
-    ("Southwark", "southwark", "SWK", "London", date(2006, 4, 3), 3.0, "2000.00"),
-    (
-        "Kensington & Chelsea",
-        "kensington-chelsea",
-        "KNC",
-        "London",
-        date(2010, 9, 6),
-        1.5,
-        "2000.00",
-    ),
-    ("Ealing", "ealing", "EAL", "London", date(2011, 4, 4), 1.2, "2000.00"),
-    ("Greenwich", "greenwich", "GRE", "London", date(2011, 9, 5), 1.2, "2000.00"),
-    ("Croydon", "croydon", "CRO", "London", date(2012, 4, 2), 1.2, "2000.00"),
-    ("Bristol", "bristol", "BRS", "South West", date(2012, 6, 4), 1.0, "2100.00"),
-    ("Dorset", "dorset", "DOR", "South West", date(2012, 10, 1), 0.8, "2300.00"),
-]
 MENTORS_PER_AREA = {"SWK": 8, "KNC": 5, "EAL": 4, "GRE": 4, "CRO": 4, "BRS": 3, "DOR": 3}
 BASE_CLIENTS = 550
 DEMO_PASSWORD = "sos-demo-2026"
@@ -70,28 +66,6 @@ DEMO_NAMES = {
     "manager": ("Adaeze", "Clarke"),
 }
 
-SAFEGUARDING_ACTIONS = [
-    "Discussed with the mentor and the youth offending team's safeguarding lead; plan agreed.",
-    "Referred to children's social care; the mentor checks in twice a week meanwhile.",
-    "Spoke to the young person and their family; no further action needed.",
-    "Police informed; the mentor and the young person's caseworker agreed a safety plan.",
-]
-
-
-def opening_time(day):
-    """9 o'clock on ``day``, local time: the start of the day sessions are logged in."""
-    return timezone.make_aware(datetime.combine(day, clock(9)))
-
-
-def logged_at(opening, key, now):
-    """
-    When a session was logged: in the nine working hours from ``opening`` (its day's
-    ``opening_time``), spread by ``key`` (any whole number), and never after ``now``.
-    Generated sessions are logged on their day, as in use, so that "recently logged"
-    means what it does on a real programme, not the moment of the build.
-    """
-    return min(opening + timedelta(minutes=key * 7919 % 540), now)
-
 
 @contextmanager
 def history_off():
@@ -104,63 +78,6 @@ def history_off():
     with override_settings(SIMPLE_HISTORY_ENABLED=False):
         yield
 
-
-@contextmanager
-def own_timestamps(model, names=None):
-    """
-    ``bulk_create`` keeps the rows' own auto_now(_add) values (of the fields ``names``, or
-    all) instead of "now".
-    """
-    stamped = [
-        f
-        for f in model._meta.concrete_fields
-        if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        and (names is None or f.name in names)
-    ]
-    flags = [(f, f.auto_now, f.auto_now_add) for f in stamped]
-    for f in stamped:
-        f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in flags:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
-FIRST_NAMES_MALE = [
-    "Jamal", "Tyrone", "Kyle", "Reece", "Daniel", "Kwame", "Liam", "Mohammed", "Jordan",
-    "Callum", "Dwayne", "Elijah", "Marcus", "Tariq", "Connor", "Jermaine", "Ryan", "Ahmed",
-    "Nathan", "Kofi", "Josh", "Isaac", "Leon", "Samir", "Ashley", "Bradley", "Femi", "Troy",
-]  # fmt: skip
-FIRST_NAMES_FEMALE = [
-    "Chantelle", "Aaliyah", "Jade", "Shannon", "Amara", "Keisha", "Leah", "Nadia", "Chloe",
-    "Tia", "Zara", "Precious", "Megan", "Stacey",
-]  # fmt: skip
-LAST_NAMES = [
-    "Smith", "Johnson", "Williams", "Brown", "Taylor", "Davies", "Okafor", "Mensah", "Ali",
-    "Campbell", "Thompson", "Robinson", "Walker", "Clarke", "Hussain", "Adeyemi", "Evans",
-    "Green", "Hall", "Wright", "Osei", "Patel", "Khan", "Murphy", "O'Brien", "Reid", "Bailey",
-    "Francis", "Grant", "Edwards", "Boateng", "Lewis", "Scott", "Hughes", "Mahmoud", "Ward",
-]  # fmt: skip
-MENTOR_FIRST_NAMES = [
-    "Junior", "Andre", "Winston", "Delroy", "Paul", "Sean", "Michelle", "Darren", "Errol",
-    "Kevin", "Yusuf", "Carl", "Marlon", "Lee", "Sonia", "Gary", "Trevor", "Nicola", "Omar",
-    "Wayne", "Curtis", "Natalie", "Clive", "Ray", "Jason", "Lloyd", "Denise", "Tony", "Barry",
-    "Everton", "Simone", "Rick",
-]  # fmt: skip
-
-SESSION_NOTES = {
-    "accommodation": "Went with {name} to the housing office to chase the tenancy application.",
-    "education-training-employment": "Worked on {name}'s CV and applied for two jobs together.",
-    "finance-benefits-debt": "Helped {name} sort out a Universal Credit claim and a debt letter.",
-    "dependency-recovery": "Talked through cutting down; {name} agreed to see the drugs worker.",
-    "lifestyle-associates": "Talked about staying away from old associates; plan for weekends.",
-    "family-relationships": "Met {name} and their mum together; things calmer at home.",
-    "emotional-wellbeing": "Long talk about how {name} is coping; mood better than last week.",
-    "health": "Booked a GP appointment with {name} and went along.",
-    "id-documents": "Filled in the provisional licence form with {name} for photo ID.",
-    "legal-court": "Went to court with {name}; explained the order and what happens next.",
-}
 
 EMPLOYERS = [
     ("Bankside Builders Ltd", "Construction", "SWK"),
@@ -271,7 +188,7 @@ class DemoBuilder:
                 launched_on=launched,
                 cost_per_client=Decimal(cost),
             )
-            for name, slug, code, region, launched, _size, cost in AREAS
+            for name, slug, code, region, launched, _size, cost in CASE_STUDY_AREAS
         )
         self.counts["boroughs"] = len(boroughs)
         return {b.code: b for b in boroughs}
@@ -356,10 +273,10 @@ class DemoBuilder:
     def _clients(self):
         rng = self.rng
         total_weight = sum(
-            size * (self.today - launched).days for *_, launched, size, _cost in AREAS
+            size * (self.today - launched).days for *_, launched, size, _cost in CASE_STUDY_AREAS
         )
         planned = []
-        for _name, _slug, code, *_rest, launched, size, _cost in AREAS:
+        for _name, _slug, code, *_rest, launched, size, _cost in CASE_STUDY_AREAS:
             borough = self.areas[code]
             span = (self.today - launched).days
             n = round(BASE_CLIENTS * self.scale * size * span / total_weight)
@@ -410,7 +327,7 @@ class DemoBuilder:
             referred_on=referred_on,
             risk_level=weights.weighted_choice(rng, weights.RISK_WEIGHTS),
             consent_recorded_on=referred_on,
-            phone=f"07700 900{rng.randrange(1000):03d}",  # Ofcom's range kept for drama
+            phone=PHONE_FORMAT.format(rng.randrange(1000)),
         )
         client.gang_affiliated = rng.random() < (
             weights.GANG_SHARE_HIGH_RISK
@@ -690,7 +607,7 @@ class DemoBuilder:
                         client=c,
                         kind=kind,
                         achieved_on=achieved,
-                        evidence="Seen by mentor" if seen else "Confirmed by letter",
+                        evidence=SEEN_BY_MENTOR if seen else CONFIRMED_BY_LETTER,
                         verified=rng.random() < weights.VERIFIED_SHARE,
                     )
                 )
@@ -728,7 +645,7 @@ class DemoBuilder:
                     m.Goal(
                         client=c,
                         support_area=area,
-                        description=f"Make progress on {area.name.lower()}",
+                        description=GOAL_DESCRIPTION.format(area=area.name.lower()),
                         set_on=c.started_on,
                         target_date=c.started_on + timedelta(days=rng.choice(weights.GOAL_DAYS)),
                         status=status,
@@ -784,27 +701,19 @@ class DemoBuilder:
     def _grants(self, planned):
         rng = self.rng
         residents = m.Funder.objects.create(
-            name="North Kensington Residents' Group",
+            name=FUNDER_NAMES[m.Funder.Kind.RESIDENTS_GROUP],
             kind=m.Funder.Kind.RESIDENTS_GROUP,
             notes="Local residents who paid for the first replication, as in the case study.",
         )
-        police = m.Funder.objects.create(
-            name="Safer Neighbourhoods Police Fund", kind=m.Funder.Kind.POLICE
-        )
-        trust = m.Funder.objects.create(name="Riverside Youth Trust", kind=m.Funder.Kind.TRUST)
-        corporate = m.Funder.objects.create(
-            name="Bankside Builders Ltd (CSR)", kind=m.Funder.Kind.CORPORATE
-        )
         others = {
-            m.Funder.Kind.POLICE: police,
-            m.Funder.Kind.TRUST: trust,
-            m.Funder.Kind.CORPORATE: corporate,
+            kind: m.Funder.objects.create(name=FUNDER_NAMES[kind], kind=kind)
+            for kind in (m.Funder.Kind.POLICE, m.Funder.Kind.TRUST, m.Funder.Kind.CORPORATE)
         }
         councils = {
             code: m.Funder.objects.create(
                 name=f"{name} Council", kind=m.Funder.Kind.LOCAL_AUTHORITY
             )
-            for name, _slug, code, *_ in AREAS
+            for name, _slug, code, *_ in CASE_STUDY_AREAS
         }
         starts = {}
         for p in planned:

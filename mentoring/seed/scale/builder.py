@@ -56,14 +56,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from mentoring import models as m
 from mentoring import summaries
 from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
-from .. import demo, weights
+from .. import timestamps, weights
+from ..areas import AREAS, LATER_LAUNCHES
 from ..demo import DEMO_PASSWORD, DemoBuilder
+from ..names import (
+    CONFIRMED_BY_LETTER,
+    FIRST_NAMES_FEMALE,
+    FIRST_NAMES_MALE,
+    FUNDER_NAMES,
+    GOAL_DESCRIPTION,
+    LAST_NAMES,
+    MENTOR_FIRST_NAMES,
+    PHONE_FORMAT,
+    SAFEGUARDING_ACTIONS,
+    SEEN_BY_MENTOR,
+    SESSION_NOTES,
+)
 
 User = get_user_model()
 
@@ -78,70 +91,8 @@ OFFENCES_PER_CLIENT = DEFAULT_OFFENCES / DEFAULT_CLIENTS  # 0.6
 CLIENTS_PER_MENTOR = DEFAULT_CLIENTS / DEFAULT_MENTORS  # 100
 MIN_MENTORS_PER_BOROUGH = weights.FOUNDING_MENTORS
 EARLIEST_TODAY = date(2015, 1, 1)
-
-# Areas beyond the demo's seven: name, code, region, relative referral rate, cost.
-MORE_LONDON = [
-    ("Barking & Dagenham", "BKD", 1.1),
-    ("Barnet", "BNT", 0.9),
-    ("Bexley", "BEX", 0.7),
-    ("Brent", "BRT", 1.2),
-    ("Bromley", "BRM", 0.8),
-    ("Camden", "CMD", 1.1),
-    ("City of London", "CTY", 0.15),
-    ("Enfield", "ENF", 1.1),
-    ("Hackney", "HCK", 1.4),
-    ("Hammersmith & Fulham", "HMF", 1.0),
-    ("Haringey", "HGY", 1.3),
-    ("Harrow", "HRW", 0.7),
-    ("Havering", "HAV", 0.7),
-    ("Hillingdon", "HIL", 0.9),
-    ("Hounslow", "HNS", 0.9),
-    ("Islington", "ISL", 1.2),
-    ("Kingston upon Thames", "KTT", 0.6),
-    ("Lambeth", "LBH", 1.5),
-    ("Lewisham", "LEW", 1.3),
-    ("Merton", "MRT", 0.7),
-    ("Newham", "NWM", 1.4),
-    ("Redbridge", "RDB", 0.9),
-    ("Richmond upon Thames", "RIC", 0.5),
-    ("Sutton", "STN", 0.6),
-    ("Tower Hamlets", "TWH", 1.4),
-    ("Waltham Forest", "WFR", 1.1),
-    ("Wandsworth", "WND", 1.1),
-    ("Westminster", "WSM", 1.2),
-]
-MORE_AREAS = [
-    ("Birmingham", "BHM", "West Midlands", 1.6, "2050.00"),
-    ("Manchester", "MCR", "North West", 1.4, "2050.00"),
-    ("Leeds", "LDS", "Yorkshire and the Humber", 1.2, "2000.00"),
-    ("Liverpool", "LPL", "North West", 1.2, "2000.00"),
-    ("Kent", "KNT", "South East", 1.0, "2200.00"),
-    # Only with --boroughs above 40.
-    ("Essex", "ESX", "East of England", 1.0, "2200.00"),
-    ("Hertfordshire", "HRT", "East of England", 0.8, "2200.00"),
-    ("Surrey", "SRY", "South East", 0.7, "2250.00"),
-    ("Nottingham", "NGM", "East Midlands", 1.1, "2000.00"),
-    ("Sheffield", "SHF", "Yorkshire and the Humber", 1.0, "2000.00"),
-    ("Cardiff", "CDF", "Wales", 0.9, "2050.00"),
-    ("Brighton & Hove", "BRH", "South East", 0.8, "2150.00"),
-    ("Leicester", "LCR", "East Midlands", 0.9, "2000.00"),
-    ("Newcastle upon Tyne", "NCL", "North East", 1.0, "2000.00"),
-    ("Oxfordshire", "OXF", "South East", 0.6, "2300.00"),
-]
-# (name, slug, code, region, launched_on or None, relative size, cost per client): the
-# demo's seven areas with their launch dates first, then the rest of London, then others.
-AREAS = [
-    *demo.AREAS,
-    *(
-        (name, slugify(name), code, "London", None, size, "2000.00")
-        for name, code, size in MORE_LONDON
-    ),
-    *((name, slugify(name), code, *rest[:1], None, *rest[1:]) for name, code, *rest in MORE_AREAS),
-]
 MAX_BOROUGHS = len(AREAS)
-# Areas after the demo's launched between these dates (the last no later than 18 months
-# before today, so that every area has a reoffending cohort).
-LATER_LAUNCHES = (date(2013, 1, 7), date(2023, 6, 5))
+
 
 CASELOAD_USE = 6.5  # current clients of an average mentor, against the demo's limits of 6-10
 INTENSIVE_SHARE = 0.04  # long, intensive cases: a year to three of frequent contact
@@ -157,11 +108,11 @@ NOTE_FALLBACK = "Met {name} and worked on {area}."
 # COPY's text format needs tabs, newlines and backslashes escaped; the generated text is
 # made only from these lists, which have none, so rows are written without escaping.
 COPY_TEXT_SOURCES = (
-    demo.FIRST_NAMES_MALE,
-    demo.FIRST_NAMES_FEMALE,
-    demo.LAST_NAMES,
-    demo.MENTOR_FIRST_NAMES,
-    list(demo.SESSION_NOTES.values()),
+    FIRST_NAMES_MALE,
+    FIRST_NAMES_FEMALE,
+    LAST_NAMES,
+    MENTOR_FIRST_NAMES,
+    list(SESSION_NOTES.values()),
     [NOTE_FALLBACK],
 )
 
@@ -415,7 +366,7 @@ class _OrmWriter(_Writer):
         extra = table.extra
         batch, count = [], 0
         # The rows' own timestamps, as COPY writes them.
-        with demo.own_timestamps(model, names):
+        with timestamps.own_timestamps(model, names):
             for row in rows:
                 batch.append(model(**dict(zip(names, row + extra if extra else row, strict=True))))
                 if len(batch) >= BULK_BATCH:
@@ -800,8 +751,8 @@ class ScaleBuilder:
                 mentor = _Mentor(area, started, ended)
                 area.mentors += 1
                 mentor.row = [
-                    rng.choice(demo.MENTOR_FIRST_NAMES),
-                    rng.choice(demo.LAST_NAMES),
+                    rng.choice(MENTOR_FIRST_NAMES),
+                    rng.choice(LAST_NAMES),
                     "",
                     MENTOR_REFERENCE_FORMAT.format(code=area.code, number=area.mentors),
                     rng.random() < weights.LIVED_EXPERIENCE_SHARE,
@@ -863,10 +814,8 @@ class ScaleBuilder:
                     age = int(rng.triangular(*weights.AGE_TRIANGLE))
                 birthday = rng.randrange(*weights.BIRTHDAY_DAYS)
                 c.born = referred_on - timedelta(days=age * 365 + birthday)
-                c.first_name = rng.choice(
-                    demo.FIRST_NAMES_FEMALE if female else demo.FIRST_NAMES_MALE
-                )
-                c.last_name = rng.choice(demo.LAST_NAMES)
+                c.first_name = rng.choice(FIRST_NAMES_FEMALE if female else FIRST_NAMES_MALE)
+                c.last_name = rng.choice(LAST_NAMES)
                 c.source = sources[bisect(source_cum, rnd() * source_total)]
                 risk = risks[bisect(risk_cum, rnd() * risk_total)]
                 high_risk = risk == m.Client.RiskLevel.HIGH
@@ -905,7 +854,7 @@ class ScaleBuilder:
                     risk,
                     rnd() < gang_share,
                     referred_on,
-                    f"07700 900{rng.randrange(1000):03d}",  # Ofcom's drama range
+                    PHONE_FORMAT.format(rng.randrange(1000)),
                 ]
                 clients.append(c)
             area.clients = n
@@ -1210,9 +1159,7 @@ class ScaleBuilder:
         bits = f"{rng.getrandbits(64):016x}"
         prefix = f"{bits[:8]}-{bits[8:12]}-4{bits[13:16]}-8{rng.getrandbits(12):03x}-"
         area_names = {a.id: a.name.lower() for a in self.support_areas}
-        templates = {
-            a.id: demo.SESSION_NOTES.get(a.slug, NOTE_FALLBACK) for a in self.support_areas
-        }
+        templates = {a.id: SESSION_NOTES.get(a.slug, NOTE_FALLBACK) for a in self.support_areas}
         if not self.sizes.sessions:
             return
         base = min(c.started for c in self.clients if c.started).toordinal()
@@ -1220,12 +1167,12 @@ class ScaleBuilder:
         # Logged on the day of the session, in working hours (none later than now), as a
         # coordinator would: "recently logged" then means what it does in use, not the
         # moment of this build for two million sessions at once.
-        opening = [demo.opening_time(d) for d in dates]
-        logged_at = demo.logged_at
+        opening = [timestamps.opening_time(d) for d in dates]
+        logged_at = timestamps.logged_at
         # Concerns raised more than weights.SAFEGUARDING_OPEN_DAYS ago were followed up by
         # the next day; later ones are still open on the coordinators' home pages.
         followed_up_by = self.today.toordinal() - weights.SAFEGUARDING_OPEN_DAYS
-        follow_up = demo.SAFEGUARDING_ACTIONS[0]
+        follow_up = SAFEGUARDING_ACTIONS[0]
         next_day = timedelta(days=1)
         sid = first_id
         position = 0
@@ -1373,7 +1320,7 @@ class ScaleBuilder:
             for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
                 achieved = c.started + timedelta(days=rng.randrange(span))
                 seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
-                evidence = "Seen by mentor" if seen else "Confirmed by letter"
+                evidence = SEEN_BY_MENTOR if seen else CONFIRMED_BY_LETTER
                 verified = rng.random() < weights.VERIFIED_SHARE
                 milestones.append((c.id, kind, achieved, evidence, verified, 1))
                 if (
@@ -1391,7 +1338,7 @@ class ScaleBuilder:
                 else:
                     status = rng.choice(weights.GOALS_OTHERWISE)
                 target = c.started + timedelta(days=rng.choice(weights.GOAL_DAYS))
-                description = f"Make progress on {area_names[area].lower()}"
+                description = GOAL_DESCRIPTION.format(area=area_names[area].lower())
                 goals.append((c.id, area, description, c.started, target, status, 1))
         for label, model, fields, rows in (
             (
@@ -1427,15 +1374,13 @@ class ScaleBuilder:
         started = time.monotonic()
         rng = self.rng
         others = {
-            kind: m.Funder.objects.get_or_create(name=name, defaults={"kind": kind})[0]
-            for name, kind in (
-                ("Safer Neighbourhoods Police Fund", m.Funder.Kind.POLICE),
-                ("Riverside Youth Trust", m.Funder.Kind.TRUST),
-                ("Bankside Builders Ltd (CSR)", m.Funder.Kind.CORPORATE),
-            )
+            kind: m.Funder.objects.get_or_create(name=FUNDER_NAMES[kind], defaults={"kind": kind})[
+                0
+            ]
+            for kind in (m.Funder.Kind.POLICE, m.Funder.Kind.TRUST, m.Funder.Kind.CORPORATE)
         }
         residents = m.Funder.objects.get_or_create(
-            name="North Kensington Residents' Group",
+            name=FUNDER_NAMES[m.Funder.Kind.RESIDENTS_GROUP],
             defaults={"kind": m.Funder.Kind.RESIDENTS_GROUP},
         )[0]
         starts = {}
