@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from mentoring import metrics
 from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
-from mentoring.seed.demo import DEMO_PASSWORD, DemoBuilder
+from mentoring.seed.demo import DemoBuilder
+from mentoring.seed.logins import DEMO_PASSWORD
 from mentoring.seed.weights import PLACEMENT_WEEKS
 
 TODAY = date(2026, 11, 26)

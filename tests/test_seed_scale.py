@@ -39,7 +39,7 @@ from mentoring.models import (
     SupportSession,
 )
 from mentoring.seed import scale
-from mentoring.seed.demo import DEMO_PASSWORD
+from mentoring.seed.logins import DEMO_PASSWORD
 
 from . import factories
 

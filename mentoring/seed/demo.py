@@ -12,15 +12,12 @@ The same ``seed`` and ``today`` always give the same data. Rows are written with
 """
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from mentoring import models as m
@@ -28,6 +25,7 @@ from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
 from . import weights
 from .areas import CASE_STUDY_AREAS
+from .logins import create_demo_logins, existing_demo_logins
 from .names import (
     CONFIRMED_BY_LETTER,
     FIRST_NAMES_FEMALE,
@@ -41,44 +39,11 @@ from .names import (
     SEEN_BY_MENTOR,
     SESSION_NOTES,
 )
+from .reset import delete_programme, has_programme_data
 from .timestamps import logged_at, opening_time, own_timestamps
-
-User = get_user_model()
 
 MENTORS_PER_AREA = {"SWK": 8, "KNC": 5, "EAL": 4, "GRE": 4, "CRO": 4, "BRS": 3, "DOR": 3}
 BASE_CLIENTS = 550
-DEMO_PASSWORD = "sos-demo-2026"
-
-DEMO_USERS = [
-    # username, role, borough codes, description
-    ("admin", "ADMIN", [], "admin: everything, through /admin/"),
-    ("coordinator", "COORDINATOR", ["SWK"], "coordinator for Southwark"),
-    ("coordinator.sw", "COORDINATOR", ["BRS", "DOR"], "coordinator for Bristol and Dorset"),
-    ("manager", "MANAGER", [], "manager: all areas, aggregates only"),
-    ("mentor", "MENTOR", ["SWK"], "mentor in Southwark, their own clients"),
-]
-# The people behind the demo logins (the mentor login takes its mentor's name), so that
-# the pages greet and the change history names someone.
-DEMO_NAMES = {
-    "admin": ("Sam", "Okoye"),
-    "coordinator": ("Grace", "Mensah"),
-    "coordinator.sw": ("Rhian", "Evans"),
-    "manager": ("Adaeze", "Clarke"),
-}
-
-
-@contextmanager
-def history_off():
-    """
-    No change history is written inside (django-simple-history reads the setting on every
-    change). Only for a process that changes nothing else meanwhile: seed_demo.
-    """
-    from django.test.utils import override_settings
-
-    with override_settings(SIMPLE_HISTORY_ENABLED=False):
-        yield
-
-
 EMPLOYERS = [
     ("Bankside Builders Ltd", "Construction", "SWK"),
     ("Thameside Catering", "Hospitality", "SWK"),
@@ -113,50 +78,9 @@ class DemoBuilder:
 
     # Entry points ---------------------------------------------------------------------
 
-    @staticmethod
-    def has_data():
-        return m.Borough.objects.exists() or m.Client.objects.exists()
-
-    @staticmethod
-    def existing_logins():
-        """The demo users already in the database, as (username, description) pairs."""
-        present = set(
-            User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).values_list(
-                "username", flat=True
-            )
-        )
-        return [(u, description) for u, _r, _c, description in DEMO_USERS if u in present]
-
-    @staticmethod
-    @transaction.atomic
-    def reset():
-        """
-        Delete every programme record, its change history and the demo users, all or
-        nothing. The history goes too: a reset starts the programme afresh, and the
-        deletions of the records it removes (one history row each) would otherwise be all
-        the history there is. So those rows are not written in the first place: writing
-        them took three quarters of a reset's time.
-        """
-        with history_off():
-            for model in (
-                m.SupportSession,
-                m.Offence,
-                m.Milestone,
-                m.Goal,
-                m.Placement,
-                m.Assignment,
-                m.Client,
-                m.Grant,
-                m.Funder,
-                m.Employer,
-                m.Mentor,
-                m.StaffProfile,
-            ):
-                model.objects.all().delete()
-                if hasattr(model, "history"):
-                    model.history.all().delete()
-            m.Borough.objects.all().delete()
-            User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).delete()
+    has_data = staticmethod(has_programme_data)
+    existing_logins = staticmethod(existing_demo_logins)
+    reset = staticmethod(delete_programme)
 
     @transaction.atomic
     def build(self):
@@ -169,7 +93,7 @@ class DemoBuilder:
         self._milestones_goals_placements(planned)
         self._grants(planned)
         self._referred_twice()
-        self.users = self._users()
+        self.users = create_demo_logins(self.areas)
         return self.counts
 
     def _log(self, message):
@@ -744,39 +668,3 @@ class DemoBuilder:
                 )
         m.Grant.objects.bulk_create(grants)
         self.counts["grants"] = len(grants)
-
-    # Users -----------------------------------------------------------------------------
-
-    def _users(self):
-        usable = DEMO_PASSWORD if settings.DEV_MODE else None
-        created = []
-        for username, role, codes, description in DEMO_USERS:
-            first, last = DEMO_NAMES.get(username, (username.title(), ""))
-            user = User(username=username, first_name=first, last_name=last)
-            user.set_password(usable) if usable else user.set_unusable_password()
-            if role == "ADMIN":
-                user.is_staff = user.is_superuser = True
-            user.save()
-            if role != "ADMIN":
-                profile = m.StaffProfile.objects.create(user=user, role=role)
-                profile.boroughs.set([self.areas[c] for c in codes])
-            if role == "COORDINATOR":
-                # The concerns followed up in their boroughs were theirs to follow up.
-                m.SupportSession.objects.filter(
-                    safeguarding_handled_at__isnull=False,
-                    client__borough__in=[self.areas[c] for c in codes],
-                ).update(safeguarding_handled_by=user)
-            created.append((username, description))
-        # The demo mentor login belongs to the Southwark mentor with the most current clients.
-        busiest = (
-            m.Mentor.objects.filter(home_borough=self.areas["SWK"], ended_on__isnull=True)
-            .annotate(open=Count("assignments", filter=Q(assignments__ended_on__isnull=True)))
-            .order_by("-open", "reference")
-            .first()
-        )
-        login = User.objects.get(username="mentor")
-        login.first_name, login.last_name = busiest.first_name, busiest.last_name
-        login.save(update_fields=["first_name", "last_name"])
-        busiest.user = login
-        busiest.save(update_fields=["user"])
-        return created

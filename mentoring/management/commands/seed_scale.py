@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mentoring.seed import scale
-from mentoring.seed.demo import DEMO_PASSWORD
+from mentoring.seed.logins import DEMO_PASSWORD
 
 
 def _count(minimum):

@@ -51,10 +51,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from heapq import heappop, heappush
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mentoring import models as m
@@ -63,7 +60,7 @@ from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
 from .. import timestamps, weights
 from ..areas import AREAS, LATER_LAUNCHES
-from ..demo import DEMO_PASSWORD, DemoBuilder
+from ..logins import create_scale_logins
 from ..names import (
     CONFIRMED_BY_LETTER,
     FIRST_NAMES_FEMALE,
@@ -77,8 +74,7 @@ from ..names import (
     SEEN_BY_MENTOR,
     SESSION_NOTES,
 )
-
-User = get_user_model()
+from ..reset import check_deferred_constraints, delete_programme_quickly, has_programme_data
 
 DEFAULT_BOROUGHS = 40
 DEFAULT_MENTORS = 1_000
@@ -98,7 +94,6 @@ CASELOAD_USE = 6.5  # current clients of an average mentor, against the demo's l
 INTENSIVE_SHARE = 0.04  # long, intensive cases: a year to three of frequent contact
 INTENSIVE_WEIGHT = 3
 VISITING_SHARE = 0.1  # mentors who also serve a neighbouring area
-COORDINATOR_LOGINS = 10  # one coordinator login for each of the busiest areas
 EMPLOYERS = [
     ("Builders Ltd", "Construction"),
     ("Catering Co", "Hospitality"),
@@ -115,8 +110,6 @@ COPY_TEXT_SOURCES = (
     list(SESSION_NOTES.values()),
     [NOTE_FALLBACK],
 )
-
-SCALE_USERS_PREFIX = "scale."
 
 # Batch sizes: rows per COPY chunk (one buffer of text) and per bulk_create batch.
 COPY_CHUNK_ROWS = 5_000
@@ -219,10 +212,6 @@ class _Client:
     @property
     def index_date(self):
         return self.release or self.started
-
-
-def _plural(count, noun):
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _fields(names):
@@ -437,15 +426,6 @@ class _PostgresWriter(_Writer):
                 cursor.execute(f"{command} {quote(table)}")
 
 
-def _check_deferred_constraints(cursor):
-    """
-    Run the foreign-key checks still pending for rows written so far: ALTER TABLE refuses
-    a table with pending checks (e.g. employers, which placements refer to).
-    """
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 class _PostgresBulkLoad:
     """
     Drop the loaded tables' secondary indexes, unique and foreign-key constraints, and put
@@ -466,7 +446,7 @@ class _PostgresBulkLoad:
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            _check_deferred_constraints(cursor)
+            check_deferred_constraints(cursor)
             # The session summaries' triggers would add two million rows one at a time;
             # they are off for the load and the summaries rebuilt in one pass after it.
             for table in self.tables:
@@ -542,7 +522,7 @@ class _PostgresBulkLoad:
         quote = connection.ops.quote_name
         started = time.monotonic()
         with connection.cursor() as cursor:
-            _check_deferred_constraints(cursor)
+            check_deferred_constraints(cursor)
             for _table, _name, definition in self.indexes:
                 cursor.execute(definition)
             # Unique constraints first: a foreign key may need one of them.
@@ -591,25 +571,8 @@ class ScaleBuilder:
 
     # Entry points ---------------------------------------------------------------------
 
-    has_data = staticmethod(DemoBuilder.has_data)
-
-    @staticmethod
-    def reset():
-        """
-        Delete every programme record and the demo users, as ``DemoBuilder.reset()`` does,
-        but with plain SQL for the large tables, so that two million sessions go in seconds.
-        No change history is recorded for the deletions (``DemoBuilder.reset()`` records one
-        per row through the ORM, which takes hours at this size).
-        """
-        with transaction.atomic():
-            if _fast_reset_possible():
-                _delete_large_tables()
-            DemoBuilder.reset()
-            if connection.vendor == "postgresql":
-                # Run the deferred foreign-key checks of the deletions now, so that their
-                # time counts here, not in whatever comes next.
-                with connection.cursor() as cursor:
-                    _check_deferred_constraints(cursor)
+    has_data = staticmethod(has_programme_data)
+    reset = staticmethod(delete_programme_quickly)
 
     def build(self, *, reset=False):
         owns_transaction = not connection.in_atomic_block
@@ -628,7 +591,7 @@ class ScaleBuilder:
                 self.writer = _OrmWriter(self.log)
             self._plan()
             self._write()
-            self.users = self._users()
+            self.users = create_scale_logins(self.areas, self.mentors)
         if connection.vendor == "postgresql":
             started = time.monotonic()
             self.writer.finish(self._loaded_tables())
@@ -1415,124 +1378,3 @@ class ScaleBuilder:
         m.Grant.objects.bulk_create(grants)
         self.counts["grants"] = len(grants)
         self.log("grants", len(grants), time.monotonic() - started)
-
-    # Users ----------------------------------------------------------------------------
-
-    def _users(self):
-        """
-        Logins for benchmarks and load tests, created or kept: a coordinator for each of the
-        busiest areas (at least five), a manager over every area, a manager over the London
-        boroughs and a mentor in the busiest area.
-        """
-        busiest = sorted(self.areas, key=lambda a: (-a.clients, a.index))
-        role = m.StaffProfile.Role
-        prefix = SCALE_USERS_PREFIX
-        wanted = [
-            (
-                f"{prefix}coordinator.{a.code.lower()}",
-                role.COORDINATOR,
-                [a],
-                f"coordinator for {a.name} ({_plural(a.clients, 'client')})",
-            )
-            for a in busiest[:COORDINATOR_LOGINS]
-        ]
-        london = [a for a in self.areas if a.region == "London"]
-        wanted.append((f"{prefix}manager", role.MANAGER, [], "manager: all areas"))
-        if london:
-            description = f"manager: London only ({_plural(len(london), 'area')})"
-            wanted.append((f"{prefix}manager.london", role.MANAGER, london, description))
-        top = busiest[0]
-        mentor = max(
-            (x for x in self.mentors if x.area is top and x.ended is None),
-            key=lambda x: (x.open, -x.id),
-        )
-        current = _plural(mentor.open, "current client")
-        description = f"mentor in {top.name} ({mentor.row[3]}, {current})"
-        wanted.append((f"{prefix}mentor", role.MENTOR, [top], description))
-        # One hash for all: the password is the same, and hashing costs ~0.5 s each.
-        password = make_password(DEMO_PASSWORD if settings.DEV_MODE else None)
-        users = []
-        for username, role, areas, description in wanted:
-            user, _created = User.objects.get_or_create(username=username)
-            user.first_name = username.split(".")[1].title()
-            user.password = password
-            user.is_active = True
-            user.save()
-            profile, _created = m.StaffProfile.objects.update_or_create(
-                user=user, defaults={"role": role}
-            )
-            profile.boroughs.set([a.id for a in areas])
-            if role == m.StaffProfile.Role.MENTOR:
-                m.Mentor.objects.filter(user=user).update(user=None)
-                m.Mentor.objects.filter(pk=mentor.id).update(user=user)
-            users.append((username, description))
-        return users
-
-
-# Reset ------------------------------------------------------------------------------------
-
-# The tables DemoBuilder.reset() empties through the ORM, and the models that may refer to
-# them, which the fast path knows how to handle.
-_LARGE = (
-    m.SupportSession.support_areas.through,
-    m.SupportSession,
-    m.Offence,
-    m.Milestone,
-    m.Goal,
-    m.Placement,
-    m.Assignment,
-    m.FormerReference,
-    m.Client.needs.through,
-    m.Mentor.other_boroughs.through,
-)
-_KNOWN_REFERRERS = {
-    m.Client: {
-        *(m.Assignment, m.SupportSession, m.Offence, m.Milestone, m.Goal, m.Placement),
-        m.FormerReference,
-        m.AccessLog,  # client set to NULL, as on_delete=SET_NULL does
-    },
-    m.Mentor: {m.Assignment, m.SupportSession},
-    m.SupportSession: set(),
-    m.Offence: set(),
-    m.Milestone: set(),
-    m.Goal: set(),
-    m.Placement: set(),
-    m.Assignment: set(),
-}
-
-
-def _fast_reset_possible():
-    """Only when no model this module does not know about refers to the large tables."""
-    for model, known in _KNOWN_REFERRERS.items():
-        for relation in model._meta.related_objects:
-            if relation.many_to_many:
-                continue
-            if relation.related_model not in known:
-                return False
-    return True
-
-
-def _delete_large_tables():
-    """
-    Empty the large tables with plain SQL (TRUNCATE on PostgreSQL), unlink the access log
-    from the clients as on_delete=SET_NULL would, and delete the clients. What is left is
-    small, and DemoBuilder.reset() deletes it through the ORM.
-    """
-    quote = connection.ops.quote_name
-    tables = [model._meta.db_table for model in _LARGE]
-    with connection.cursor() as cursor:
-        truncated = False
-        if connection.vendor == "postgresql":
-            try:
-                with transaction.atomic():
-                    cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in tables)}")
-                truncated = True
-            except DatabaseError:
-                truncated = False
-        if not truncated:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {quote(table)}")
-        log_table = quote(m.AccessLog._meta.db_table)
-        log_client = quote(m.AccessLog._meta.get_field("client").column)
-        cursor.execute(f"UPDATE {log_table} SET {log_client} = NULL WHERE {log_client} IS NOT NULL")
-        cursor.execute(f"DELETE FROM {quote(m.Client._meta.db_table)}")
