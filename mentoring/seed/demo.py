@@ -338,7 +338,7 @@ class DemoBuilder:
             # In each area one current client is between mentors: they asked for a change
             # four days ago and are waiting for a new match, so the coordinator's home
             # shows its queue of active clients without a mentor. (No draw from the random
-            # generator: the rest of the demo stays as it was.)
+            # generator, so that every later draw is the same for a seed.)
             if (
                 not c.ended_on
                 and c.borough_id not in between_mentors
@@ -541,13 +541,12 @@ class DemoBuilder:
                 ):
                     placement_kind = rng.choice(weights.PLACEMENT_KINDS)
                     # Work experience and training run their course; jobs and
-                    # apprenticeships go on. Drawn from nothing random, so the rest of the
-                    # demo is unchanged.
+                    # apprenticeships go on (no draw from the random generator).
                     weeks = weights.PLACEMENT_WEEKS.get(placement_kind)
                     ends = achieved + timedelta(weeks=weeks) if weeks else None
                     # The employer of the client's own area (each area has one), as the
-                    # placement form offers; the draw that chose any area's stays, so the
-                    # rest of the demo is unchanged.
+                    # placement form offers. The draw of any area's employer is kept, so
+                    # that every later draw is the same for a seed.
                     drawn = rng.choice(employers)
                     placements.append(
                         m.Placement(

@@ -167,9 +167,8 @@ class ScaleBuilder:
 
     # Written by the build without COPY: the session summaries (``summaries.rebuild``),
     # their versions, the funding and the benchmark logins. They are ANALYZEd with the
-    # loaded tables; left to autovacuum, the planner would take a year of SessionAreaDay
-    # for 0.5% of it in the first minutes after a build (the network dashboard's support
-    # areas: 170 ms, not 25).
+    # loaded tables: until autovacuum comes round, the planner would take the summaries
+    # for a small part of what they hold and choose slow plans for the dashboards.
     WRITTEN_OTHERWISE = (
         m.SessionDay,
         m.SessionAreaDay,

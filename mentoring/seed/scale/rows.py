@@ -70,7 +70,7 @@ def session_rows(plan, *, rng, now, first_id, session_ids, area_ids):
     dates = [date.fromordinal(base + i) for i in range(plan.today.toordinal() - base + 1)]
     # Logged on the day of the session, in working hours (none later than now), as a
     # coordinator would: "recently logged" then means what it does in use, not the
-    # moment of this build for two million sessions at once.
+    # moment of the build.
     opening = [timestamps.opening_time(d) for d in dates]
     logged_at = timestamps.logged_at
     # Concerns raised more than weights.SAFEGUARDING_OPEN_DAYS ago were followed up by

@@ -213,8 +213,8 @@ class _PostgresBulkLoad:
     """
     Drop the loaded tables' secondary indexes, unique and foreign-key constraints, and put
     them back, with the definitions PostgreSQL reports, when the load is done: building an
-    index once is much cheaper than updating it two million times, and adding a foreign key
-    checks every row in one join. Everything is in the build's transaction, so a failure
+    index once is cheaper than updating it for every row, and adding a foreign key checks
+    every row in one join. Everything is in the build's transaction, so a failure
     leaves the schema as it was. Empty tables that nothing outside the set refers to are
     also truncated, so that COPY can write frozen rows.
     """
@@ -230,7 +230,7 @@ class _PostgresBulkLoad:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             check_deferred_constraints(cursor)
-            # The session summaries' triggers would add two million rows one at a time;
+            # The session summaries' triggers would update them one session at a time;
             # they are off for the load and the summaries rebuilt in one pass after it.
             for table in self.tables:
                 cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER USER")
