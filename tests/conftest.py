@@ -104,7 +104,7 @@ def demo_data(django_db_setup, django_db_blocker):
 
     from django.core.management import call_command
 
-    from mentoring.demo import DemoBuilder
+    from mentoring.seed.demo import DemoBuilder
 
     out = StringIO()
     with django_db_blocker.unblock():

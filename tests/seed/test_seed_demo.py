@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring import metrics
-from mentoring.demo import DEMO_PASSWORD, PLACEMENT_WEEKS, DemoBuilder
 from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
+from mentoring.seed.demo import DemoBuilder
+from mentoring.seed.logins import DEMO_PASSWORD
+from mentoring.seed.weights import PLACEMENT_WEEKS
 
 TODAY = date(2026, 11, 26)
 

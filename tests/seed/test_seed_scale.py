@@ -20,8 +20,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mentoring import metrics, scale, services, summaries
-from mentoring.demo import DEMO_PASSWORD
+from mentoring import metrics, services, summaries
 from mentoring.models import (
     AccessLog,
     Assignment,
@@ -39,6 +38,8 @@ from mentoring.models import (
     SupportArea,
     SupportSession,
 )
+from mentoring.seed import scale
+from mentoring.seed.logins import DEMO_PASSWORD
 
 from .. import factories
 

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from mentoring.demo import DEMO_PASSWORD, DemoBuilder
+from mentoring.seed.demo import DemoBuilder
+from mentoring.seed.logins import DEMO_PASSWORD
 
 
 def _positive_float(value):

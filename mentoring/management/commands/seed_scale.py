@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from mentoring import scale
-from mentoring.demo import DEMO_PASSWORD
+from mentoring.seed import scale
+from mentoring.seed.logins import DEMO_PASSWORD
 
 
 def _count(minimum):

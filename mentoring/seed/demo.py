@@ -12,160 +12,38 @@ The same ``seed`` and ``today`` always give the same data. Rows are written with
 """
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from . import models as m
-from .services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+from mentoring import models as m
+from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
-User = get_user_model()
+from . import weights
+from .areas import CASE_STUDY_AREAS
+from .logins import create_demo_logins, existing_demo_logins
+from .names import (
+    CONFIRMED_BY_LETTER,
+    FIRST_NAMES_FEMALE,
+    FIRST_NAMES_MALE,
+    FUNDER_NAMES,
+    GOAL_DESCRIPTION,
+    LAST_NAMES,
+    MENTOR_FIRST_NAMES,
+    PHONE_FORMAT,
+    SAFEGUARDING_ACTIONS,
+    SEEN_BY_MENTOR,
+    SESSION_NOTES,
+)
+from .reset import delete_programme, has_programme_data
+from .timestamps import logged_at, opening_time, own_timestamps
 
-# name, slug, code, region, launched_on, relative size, cost per client
-AREAS = [
-    ("Southwark", "southwark", "SWK", "London", date(2006, 4, 3), 3.0, "2000.00"),
-    (
-        "Kensington & Chelsea",
-        "kensington-chelsea",
-        "KNC",
-        "London",
-        date(2010, 9, 6),
-        1.5,
-        "2000.00",
-    ),
-    ("Ealing", "ealing", "EAL", "London", date(2011, 4, 4), 1.2, "2000.00"),
-    ("Greenwich", "greenwich", "GRE", "London", date(2011, 9, 5), 1.2, "2000.00"),
-    ("Croydon", "croydon", "CRO", "London", date(2012, 4, 2), 1.2, "2000.00"),
-    ("Bristol", "bristol", "BRS", "South West", date(2012, 6, 4), 1.0, "2100.00"),
-    ("Dorset", "dorset", "DOR", "South West", date(2012, 10, 1), 0.8, "2300.00"),
-]
 MENTORS_PER_AREA = {"SWK": 8, "KNC": 5, "EAL": 4, "GRE": 4, "CRO": 4, "BRS": 3, "DOR": 3}
 BASE_CLIENTS = 550
-REOFFENDING_SHARE = 0.175  # the middle of the case study's 15-20%
-COMPLETION_SHARE = 0.80
-DEMO_PASSWORD = "sos-demo-2026"
-
-DEMO_USERS = [
-    # username, role, borough codes, description
-    ("admin", "ADMIN", [], "admin: everything, through /admin/"),
-    ("coordinator", "COORDINATOR", ["SWK"], "coordinator for Southwark"),
-    ("coordinator.sw", "COORDINATOR", ["BRS", "DOR"], "coordinator for Bristol and Dorset"),
-    ("manager", "MANAGER", [], "manager: all areas, aggregates only"),
-    ("mentor", "MENTOR", ["SWK"], "mentor in Southwark, their own clients"),
-]
-# The people behind the demo logins (the mentor login takes its mentor's name), so that
-# the pages greet and the change history names someone.
-DEMO_NAMES = {
-    "admin": ("Sam", "Okoye"),
-    "coordinator": ("Grace", "Mensah"),
-    "coordinator.sw": ("Rhian", "Evans"),
-    "manager": ("Adaeze", "Clarke"),
-}
-
-
-# A safeguarding concern raised in a session dated more than this many days ago has been
-# followed up (a coordinator recorded what was done); later ones are still open.
-SAFEGUARDING_OPEN_DAYS = 14
-SAFEGUARDING_ACTIONS = [
-    "Discussed with the mentor and the youth offending team's safeguarding lead; plan agreed.",
-    "Referred to children's social care; the mentor checks in twice a week meanwhile.",
-    "Spoke to the young person and their family; no further action needed.",
-    "Police informed; the mentor and the young person's caseworker agreed a safety plan.",
-]
-
-
-def opening_time(day):
-    """9 o'clock on ``day``, local time: the start of the day sessions are logged in."""
-    return timezone.make_aware(datetime.combine(day, clock(9)))
-
-
-def logged_at(opening, key, now):
-    """
-    When a session was logged: in the nine working hours from ``opening`` (its day's
-    ``opening_time``), spread by ``key`` (any whole number), and never after ``now``.
-    Generated sessions are logged on their day, as in use, so that "recently logged"
-    means what it does on a real programme, not the moment of the build.
-    """
-    return min(opening + timedelta(minutes=key * 7919 % 540), now)
-
-
-@contextmanager
-def history_off():
-    """
-    No change history is written inside (django-simple-history reads the setting on every
-    change). Only for a process that changes nothing else meanwhile: seed_demo.
-    """
-    from django.test.utils import override_settings
-
-    with override_settings(SIMPLE_HISTORY_ENABLED=False):
-        yield
-
-
-@contextmanager
-def own_timestamps(model, names=None):
-    """
-    ``bulk_create`` keeps the rows' own auto_now(_add) values (of the fields ``names``, or
-    all) instead of "now".
-    """
-    stamped = [
-        f
-        for f in model._meta.concrete_fields
-        if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        and (names is None or f.name in names)
-    ]
-    flags = [(f, f.auto_now, f.auto_now_add) for f in stamped]
-    for f in stamped:
-        f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in flags:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
-FIRST_NAMES_MALE = [
-    "Jamal", "Tyrone", "Kyle", "Reece", "Daniel", "Kwame", "Liam", "Mohammed", "Jordan",
-    "Callum", "Dwayne", "Elijah", "Marcus", "Tariq", "Connor", "Jermaine", "Ryan", "Ahmed",
-    "Nathan", "Kofi", "Josh", "Isaac", "Leon", "Samir", "Ashley", "Bradley", "Femi", "Troy",
-]  # fmt: skip
-FIRST_NAMES_FEMALE = [
-    "Chantelle", "Aaliyah", "Jade", "Shannon", "Amara", "Keisha", "Leah", "Nadia", "Chloe",
-    "Tia", "Zara", "Precious", "Megan", "Stacey",
-]  # fmt: skip
-LAST_NAMES = [
-    "Smith", "Johnson", "Williams", "Brown", "Taylor", "Davies", "Okafor", "Mensah", "Ali",
-    "Campbell", "Thompson", "Robinson", "Walker", "Clarke", "Hussain", "Adeyemi", "Evans",
-    "Green", "Hall", "Wright", "Osei", "Patel", "Khan", "Murphy", "O'Brien", "Reid", "Bailey",
-    "Francis", "Grant", "Edwards", "Boateng", "Lewis", "Scott", "Hughes", "Mahmoud", "Ward",
-]  # fmt: skip
-MENTOR_FIRST_NAMES = [
-    "Junior", "Andre", "Winston", "Delroy", "Paul", "Sean", "Michelle", "Darren", "Errol",
-    "Kevin", "Yusuf", "Carl", "Marlon", "Lee", "Sonia", "Gary", "Trevor", "Nicola", "Omar",
-    "Wayne", "Curtis", "Natalie", "Clive", "Ray", "Jason", "Lloyd", "Denise", "Tony", "Barry",
-    "Everton", "Simone", "Rick",
-]  # fmt: skip
-
-SESSION_NOTES = {
-    "accommodation": "Went with {name} to the housing office to chase the tenancy application.",
-    "education-training-employment": "Worked on {name}'s CV and applied for two jobs together.",
-    "finance-benefits-debt": "Helped {name} sort out a Universal Credit claim and a debt letter.",
-    "dependency-recovery": "Talked through cutting down; {name} agreed to see the drugs worker.",
-    "lifestyle-associates": "Talked about staying away from old associates; plan for weekends.",
-    "family-relationships": "Met {name} and their mum together; things calmer at home.",
-    "emotional-wellbeing": "Long talk about how {name} is coping; mood better than last week.",
-    "health": "Booked a GP appointment with {name} and went along.",
-    "id-documents": "Filled in the provisional licence form with {name} for photo ID.",
-    "legal-court": "Went to court with {name}; explained the order and what happens next.",
-}
-
 EMPLOYERS = [
     ("Bankside Builders Ltd", "Construction", "SWK"),
     ("Thameside Catering", "Hospitality", "SWK"),
@@ -176,49 +54,6 @@ EMPLOYERS = [
     ("Harbourside Print Works", "Printing", "BRS"),
     ("Jurassic Coast Boatyard", "Marine", "DOR"),
 ]
-# How long the placements that run a fixed course last; the others go on.
-PLACEMENT_WEEKS = {m.Placement.Kind.WORK_EXPERIENCE: 2, m.Placement.Kind.TRAINING: 12}
-
-ATTENDANCE_WEIGHTS = [
-    (m.SupportSession.Attendance.ATTENDED, 78),
-    (m.SupportSession.Attendance.LATE, 7),
-    (m.SupportSession.Attendance.DID_NOT_ATTEND, 8),
-    (m.SupportSession.Attendance.CANCELLED_BY_CLIENT, 5),
-    (m.SupportSession.Attendance.CANCELLED_BY_MENTOR, 2),
-]
-MODE_WEIGHTS = [
-    (m.SupportSession.Mode.IN_PERSON, 55),
-    (m.SupportSession.Mode.PHONE, 18),
-    (m.SupportSession.Mode.VIDEO, 5),
-    (m.SupportSession.Mode.HOME_VISIT, 9),
-    (m.SupportSession.Mode.COURT, 4),
-    (m.SupportSession.Mode.TEXT, 9),
-]
-REFERRAL_WEIGHTS = [
-    (m.Client.ReferralSource.YOUTH_OFFENDING_TEAM, 25),
-    (m.Client.ReferralSource.PROBATION, 25),
-    (m.Client.ReferralSource.PRISON, 18),
-    (m.Client.ReferralSource.POLICE, 10),
-    (m.Client.ReferralSource.COURT, 5),
-    (m.Client.ReferralSource.SOCIAL_SERVICES, 6),
-    (m.Client.ReferralSource.SELF, 4),
-    (m.Client.ReferralSource.FAMILY, 4),
-    (m.Client.ReferralSource.SCHOOL, 2),
-    (m.Client.ReferralSource.OTHER, 1),
-]
-PROVEN_DISPOSALS = [d for d in m.Offence.Disposal.values if d not in m.Offence.NOT_PROVEN]
-NON_COMPLETION_REASONS = [
-    m.Client.ClosureReason.DISENGAGED,
-    m.Client.ClosureReason.DISENGAGED,
-    m.Client.ClosureReason.MOVED_AWAY,
-    m.Client.ClosureReason.TRANSFERRED,
-    m.Client.ClosureReason.OTHER,
-]
-
-
-def _weighted(rng, pairs):
-    values, weights = zip(*pairs, strict=True)
-    return rng.choices(values, weights)[0]
 
 
 @dataclass
@@ -243,50 +78,9 @@ class DemoBuilder:
 
     # Entry points ---------------------------------------------------------------------
 
-    @staticmethod
-    def has_data():
-        return m.Borough.objects.exists() or m.Client.objects.exists()
-
-    @staticmethod
-    def existing_logins():
-        """The demo users already in the database, as (username, description) pairs."""
-        present = set(
-            User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).values_list(
-                "username", flat=True
-            )
-        )
-        return [(u, description) for u, _r, _c, description in DEMO_USERS if u in present]
-
-    @staticmethod
-    @transaction.atomic
-    def reset():
-        """
-        Delete every programme record, its change history and the demo users, all or
-        nothing. The history goes too: a reset starts the programme afresh, and the
-        deletions of the records it removes (one history row each) would otherwise be all
-        the history there is. So those rows are not written in the first place: writing
-        them took three quarters of a reset's time.
-        """
-        with history_off():
-            for model in (
-                m.SupportSession,
-                m.Offence,
-                m.Milestone,
-                m.Goal,
-                m.Placement,
-                m.Assignment,
-                m.Client,
-                m.Grant,
-                m.Funder,
-                m.Employer,
-                m.Mentor,
-                m.StaffProfile,
-            ):
-                model.objects.all().delete()
-                if hasattr(model, "history"):
-                    model.history.all().delete()
-            m.Borough.objects.all().delete()
-            User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).delete()
+    has_data = staticmethod(has_programme_data)
+    existing_logins = staticmethod(existing_demo_logins)
+    reset = staticmethod(delete_programme)
 
     @transaction.atomic
     def build(self):
@@ -299,7 +93,7 @@ class DemoBuilder:
         self._milestones_goals_placements(planned)
         self._grants(planned)
         self._referred_twice()
-        self.users = self._users()
+        self.users = create_demo_logins(self.areas)
         return self.counts
 
     def _log(self, message):
@@ -318,28 +112,28 @@ class DemoBuilder:
                 launched_on=launched,
                 cost_per_client=Decimal(cost),
             )
-            for name, slug, code, region, launched, _size, cost in AREAS
+            for name, slug, code, region, launched, _size, cost in CASE_STUDY_AREAS
         )
         self.counts["boroughs"] = len(boroughs)
         return {b.code: b for b in boroughs}
 
     def _mentors(self):
         rng = self.rng
+        vetted = weights.FIRST_VETTING_DAYS
         mentors = []
         for code, base in MENTORS_PER_AREA.items():
             borough = self.areas[code]
             span = (self.today - borough.launched_on).days
-            for i in range(max(2, round(base * self.scale))):
-                # The first two in each area start at launch and are still mentoring, so
-                # every area has cover from its first day.
-                if i < 2:
+            for i in range(max(weights.FOUNDING_MENTORS, round(base * self.scale))):
+                if i < weights.FOUNDING_MENTORS:
                     started = borough.launched_on
                     ended = None
                 else:
                     started = borough.launched_on + timedelta(days=rng.randrange(span - 30))
                     ended = None
-                    if rng.random() < 0.35:
-                        ended = started + timedelta(days=rng.randrange(400, 2500))
+                    if rng.random() < weights.MENTOR_LEAVER_SHARE:
+                        service = rng.randrange(*weights.MENTOR_SERVICE_DAYS)
+                        ended = started + timedelta(days=service)
                         if ended >= self.today:
                             ended = None
                 number = len([x for x in mentors if x.home_borough_id == borough.pk]) + 1
@@ -350,17 +144,17 @@ class DemoBuilder:
                         first_name=first,
                         last_name=rng.choice(LAST_NAMES),
                         home_borough=borough,
-                        lived_experience=rng.random() < 0.85,
-                        listener_trained=rng.random() < 0.4,
-                        qualification=rng.choice(["IAG Level 3", "IAG Level 2", "", ""]),
+                        lived_experience=rng.random() < weights.LIVED_EXPERIENCE_SHARE,
+                        listener_trained=rng.random() < weights.LISTENER_TRAINED_SHARE,
+                        qualification=rng.choice(weights.QUALIFICATIONS),
                         vetting_checked_on=self._vetting(
-                            min(self.today, started + timedelta(days=rng.randrange(0, 60))),
+                            min(self.today, started + timedelta(days=rng.randrange(*vetted))),
                             ended,
                             lapsed=i == 1,
                         ),
                         started_on=started,
                         ended_on=ended,
-                        max_caseload=rng.choice([6, 8, 8, 8, 10]),
+                        max_caseload=rng.choice(weights.CASELOAD_LIMITS),
                     )
                 )
         mentors = m.Mentor.objects.bulk_create(mentors)
@@ -403,10 +197,10 @@ class DemoBuilder:
     def _clients(self):
         rng = self.rng
         total_weight = sum(
-            size * (self.today - launched).days for *_, launched, size, _cost in AREAS
+            size * (self.today - launched).days for *_, launched, size, _cost in CASE_STUDY_AREAS
         )
         planned = []
-        for _name, _slug, code, *_rest, launched, size, _cost in AREAS:
+        for _name, _slug, code, *_rest, launched, size, _cost in CASE_STUDY_AREAS:
             borough = self.areas[code]
             span = (self.today - launched).days
             n = round(BASE_CLIENTS * self.scale * size * span / total_weight)
@@ -416,7 +210,7 @@ class DemoBuilder:
             )
             # Every area took its first referral within weeks of launching, and its
             # latest yesterday: a referral awaiting a decision on the coordinator's home.
-            referred[0] = launched + timedelta(days=rng.randint(7, 60))
+            referred[0] = launched + timedelta(days=rng.randint(*weights.FIRST_REFERRAL_DAYS))
             referred[-1] = self.today - timedelta(days=1)
             referred.sort()
             for number, referred_on in enumerate(referred, start=1):
@@ -439,9 +233,12 @@ class DemoBuilder:
 
     def _plan_client(self, borough, code, number, referred_on):
         rng, today = self.rng, self.today
-        female = rng.random() < 0.14
-        age = rng.choice([15, 26]) if rng.random() < 0.02 else int(rng.triangular(16, 25.99, 19))
-        born = referred_on - timedelta(days=age * 365 + rng.randrange(30, 330))
+        female = rng.random() < weights.FEMALE_SHARE
+        if rng.random() < weights.OUTSIDE_AGE_SHARE:
+            age = rng.choice(weights.OUTSIDE_AGES)
+        else:
+            age = int(rng.triangular(*weights.AGE_TRIANGLE))
+        born = referred_on - timedelta(days=age * 365 + rng.randrange(*weights.BIRTHDAY_DAYS))
         client = m.Client(
             reference=CLIENT_REFERENCE_FORMAT.format(code=code, number=number),
             first_name=rng.choice(FIRST_NAMES_FEMALE if female else FIRST_NAMES_MALE),
@@ -450,42 +247,50 @@ class DemoBuilder:
             gender=m.Client.Gender.FEMALE if female else m.Client.Gender.MALE,
             ethnicity=rng.choice(m.Client.Ethnicity.values),
             borough=borough,
-            referral_source=_weighted(rng, REFERRAL_WEIGHTS),
+            referral_source=weights.weighted_choice(rng, weights.REFERRAL_WEIGHTS),
             referred_on=referred_on,
-            risk_level=rng.choices(m.Client.RiskLevel.values, [30, 45, 25])[0],
+            risk_level=weights.weighted_choice(rng, weights.RISK_WEIGHTS),
             consent_recorded_on=referred_on,
-            phone=f"07700 900{rng.randrange(1000):03d}",  # Ofcom's range kept for drama
+            phone=PHONE_FORMAT.format(rng.randrange(1000)),
         )
-        client.gang_affiliated = rng.random() < (0.5 if client.risk_level == "HIGH" else 0.2)
-        needs = rng.sample(self.support_areas, rng.randint(2, 4))
-        started = referred_on + timedelta(days=rng.randint(3, 45))
-        if rng.random() < 0.08 and referred_on < today - timedelta(days=45):
+        client.gang_affiliated = rng.random() < (
+            weights.GANG_SHARE_HIGH_RISK
+            if client.risk_level == m.Client.RiskLevel.HIGH
+            else weights.GANG_SHARE_OTHERS
+        )
+        needs = rng.sample(self.support_areas, rng.randint(*weights.NEEDS))
+        started = referred_on + timedelta(days=rng.randint(*weights.START_DAYS))
+        declined_before = today - timedelta(days=weights.DECISION_DAYS)
+        if rng.random() < weights.DECLINED_SHARE and referred_on < declined_before:
             client.status = m.Client.Status.DECLINED
         elif started > today:
             client.status = m.Client.Status.REFERRED
         else:
             client.status = m.Client.Status.ACTIVE
             client.started_on = started
-            if client.referral_source == m.Client.ReferralSource.PRISON or rng.random() < 0.1:
-                client.release_date = started + timedelta(days=rng.randint(14, 120))
-            length = int(rng.triangular(75, 480, 200))
+            if (
+                client.referral_source == m.Client.ReferralSource.PRISON
+                or rng.random() < weights.RELEASE_SHARE
+            ):
+                client.release_date = started + timedelta(days=rng.randint(*weights.RELEASE_DAYS))
+            length = int(rng.triangular(*weights.CASE_TRIANGLE))
             ended = started + timedelta(days=length)
             if ended <= today:
                 client.ended_on = ended
         return PlannedClient(client=client, needs=needs)
 
     def _set_closures(self, planned):
-        """Give exactly COMPLETION_SHARE of ended cases a COMPLETED closure."""
+        """Give exactly weights.COMPLETION_SHARE of ended cases a COMPLETED closure."""
         rng = self.rng
         ended = [p for p in planned if p.client.ended_on]
         rng.shuffle(ended)
-        completers = round(COMPLETION_SHARE * len(ended))
+        completers = round(weights.COMPLETION_SHARE * len(ended))
         for i, p in enumerate(ended):
             p.client.status = m.Client.Status.CLOSED
             if i < completers:
                 p.client.closure_reason = m.Client.ClosureReason.COMPLETED
             else:
-                p.client.closure_reason = rng.choice(NON_COMPLETION_REASONS)
+                p.client.closure_reason = rng.choice(weights.NON_COMPLETION_REASONS)
 
     # Assignments and sessions ----------------------------------------------------------
 
@@ -518,13 +323,12 @@ class DemoBuilder:
                 continue
             end = c.ended_on or today
             first = self._mentor_for(c, c.started_on, end)
-            if (end - c.started_on).days > 120 and rng.random() < 0.12:
-                switch = c.started_on + timedelta(
-                    days=rng.randint(40, (end - c.started_on).days - 30)
-                )
+            days = (end - c.started_on).days
+            if days > weights.SWITCH_AFTER_DAYS and rng.random() < weights.SWITCH_SHARE:
+                switch = c.started_on + timedelta(days=rng.randint(40, days - 30))
                 second = self._mentor_for(c, switch, end, exclude=first)
                 p.mentor_plan = [
-                    (first, c.started_on, switch, rng.choice(["REASSIGNED", "CLIENT_REQUEST"])),
+                    (first, c.started_on, switch, rng.choice(weights.SWITCH_REASONS)),
                     (second, switch, c.ended_on, "CASE_CLOSED" if c.ended_on else ""),
                 ]
             else:
@@ -534,7 +338,7 @@ class DemoBuilder:
             # In each area one current client is between mentors: they asked for a change
             # four days ago and are waiting for a new match, so the coordinator's home
             # shows its queue of active clients without a mentor. (No draw from the random
-            # generator: the rest of the demo stays as it was.)
+            # generator, so that every later draw is the same for a seed.)
             if (
                 not c.ended_on
                 and c.borough_id not in between_mentors
@@ -552,8 +356,8 @@ class DemoBuilder:
                 )
             # A fifth of current clients have drifted: no contact for over two weeks.
             last = end
-            if not c.ended_on and rng.random() < 0.2:
-                last = today - timedelta(days=rng.randint(15, 40))
+            if not c.ended_on and rng.random() < weights.DRIFT_SHARE:
+                last = today - timedelta(days=rng.randint(*weights.DRIFT_DAYS))
             if p.mentor_plan[-1][2] and not c.ended_on:  # no sessions without a mentor
                 last = min(last, p.mentor_plan[-1][2] - timedelta(days=1))
             day = c.started_on
@@ -565,16 +369,16 @@ class DemoBuilder:
                     client=c,
                     mentor=mentor,
                     date=day,
-                    duration_minutes=rng.choice([30, 45, 60, 60, 60, 90, 120, 180]),
-                    kind=rng.choices(m.SupportSession.Kind.values, [30, 20, 50])[0],
+                    duration_minutes=rng.choice(weights.SESSION_MINUTES),
+                    kind=weights.weighted_choice(rng, weights.SESSION_KIND_WEIGHTS),
                     mode=m.SupportSession.Mode.PRISON_VISIT
                     if in_custody
-                    else _weighted(rng, MODE_WEIGHTS),
-                    attendance=_weighted(rng, ATTENDANCE_WEIGHTS),
-                    safeguarding_concern=rng.random() < 0.01,
+                    else weights.weighted_choice(rng, weights.MODE_WEIGHTS),
+                    attendance=weights.weighted_choice(rng, weights.ATTENDANCE_WEIGHTS),
+                    safeguarding_concern=rng.random() < weights.SAFEGUARDING_SHARE,
                 )
                 if session.safeguarding_concern and day <= today - timedelta(
-                    days=SAFEGUARDING_OPEN_DAYS
+                    days=weights.SAFEGUARDING_OPEN_DAYS
                 ):
                     session.safeguarding_handled_at = opening_time(day + timedelta(days=1))
                     session.safeguarding_action = rng.choice(SAFEGUARDING_ACTIONS)
@@ -608,7 +412,7 @@ class DemoBuilder:
         page: where none of the area's sessions of the last two weeks raised one, its
         latest attended session does. (No draw from the random generator.)
         """
-        since = self.today - timedelta(days=SAFEGUARDING_OPEN_DAYS)
+        since = self.today - timedelta(days=weights.SAFEGUARDING_OPEN_DAYS)
         latest, raised = {}, set()
         for session in sessions:
             if session.date <= since:
@@ -629,20 +433,21 @@ class DemoBuilder:
     def _offences(self, planned):
         rng, today = self.rng, self.today
         offences = []
-        cohort_line = today - timedelta(days=548)
+        cohort_line = today - timedelta(days=weights.COHORT_DAYS)
         by_borough = {}
         for p in planned:
             if p.client.started_on:
                 by_borough.setdefault(p.client.borough_id, []).append(p)
         for group in by_borough.values():
-            # Exactly REOFFENDING_SHARE of each area's cohort reoffends, so the demo lands in
-            # the case study's band for every area, not only on average.
+            # Exactly weights.REOFFENDING_SHARE of each area's cohort reoffends, so the demo
+            # lands in the case study's band for every area, not only on average.
+            share = weights.REOFFENDING_SHARE
             cohort = [p for p in group if p.client.index_date <= cohort_line]
             rng.shuffle(cohort)
-            for p in cohort[: round(REOFFENDING_SHARE * len(cohort))]:
+            for p in cohort[: round(share * len(cohort))]:
                 p.reoffends = True
             for p in group:
-                if p.client.index_date > cohort_line and rng.random() < REOFFENDING_SHARE:
+                if p.client.index_date > cohort_line and rng.random() < share:
                     p.reoffends = True
         for p in planned:
             c = p.client
@@ -651,27 +456,23 @@ class DemoBuilder:
             if index is None:
                 continue
             if p.reoffends:
-                for _ in range(2 if rng.random() < 0.15 else 1):
-                    offence_day = index + timedelta(days=rng.randint(20, 365))
-                    outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
-                    offences.append(
-                        self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
-                    )
-            elif rng.random() < 0.06:
+                for _ in range(2 if rng.random() < weights.SECOND_REOFFENCE_SHARE else 1):
+                    offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                    outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
+                    disposal = rng.choice(weights.PROVEN_DISPOSALS)
+                    offences.append(self._offence(c, offence_day, outcome_day, disposal))
+            elif rng.random() < weights.NOT_PROVEN_SHARE:
                 # Arrested in the follow-up year, but no further action or acquitted.
-                offence_day = index + timedelta(days=rng.randint(20, 365))
-                outcome_day = offence_day + timedelta(days=rng.randint(10, 120))
-                disposal = rng.choice(
-                    [m.Offence.Disposal.NO_FURTHER_ACTION, m.Offence.Disposal.ACQUITTED]
-                )
+                offence_day = index + timedelta(days=rng.randint(*weights.REOFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.NOT_PROVEN_DAYS))
+                disposal = rng.choice(weights.NOT_PROVEN_DISPOSALS)
                 offences.append(self._offence(c, offence_day, outcome_day, disposal))
-            elif rng.random() < 0.06:
+            elif rng.random() < weights.LATER_OFFENCE_SHARE:
                 # Convicted of an offence committed after the 12-month follow-up.
-                offence_day = index + timedelta(days=rng.randint(400, 1200))
-                outcome_day = offence_day + timedelta(days=rng.randint(14, 150))
-                offences.append(
-                    self._offence(c, offence_day, outcome_day, rng.choice(PROVEN_DISPOSALS))
-                )
+                offence_day = index + timedelta(days=rng.randint(*weights.LATER_OFFENCE_DAYS))
+                outcome_day = offence_day + timedelta(days=rng.randint(*weights.OUTCOME_DAYS))
+                disposal = rng.choice(weights.PROVEN_DISPOSALS)
+                offences.append(self._offence(c, offence_day, outcome_day, disposal))
         offences = [o for o in offences if o.offence_date <= today]
         m.Offence.objects.bulk_create(offences, batch_size=2000)
         self.counts["offences"] = len(offences)
@@ -694,14 +495,12 @@ class DemoBuilder:
         earliest = client.date_of_birth + timedelta(days=12 * 365)
         latest = client.referred_on - timedelta(days=10)
         history = []
-        for _ in range(rng.randint(1, 4)):
+        for _ in range(rng.randint(*weights.HISTORY_OFFENCES)):
             offence_day = earliest + timedelta(days=rng.randrange(max(1, (latest - earliest).days)))
-            outcome_day = min(latest, offence_day + timedelta(days=rng.randint(7, 200)))
-            history.append(
-                self._offence(
-                    client, offence_day, max(outcome_day, offence_day), rng.choice(PROVEN_DISPOSALS)
-                )
-            )
+            outcome_day = offence_day + timedelta(days=rng.randint(*weights.HISTORY_OUTCOME_DAYS))
+            outcome_day = max(min(latest, outcome_day), offence_day)
+            disposal = rng.choice(weights.PROVEN_DISPOSALS)
+            history.append(self._offence(client, offence_day, outcome_day, disposal))
         return history
 
     # Milestones, goals, placements, grants ------------------------------------------
@@ -714,7 +513,6 @@ class DemoBuilder:
         )
         local_employer = {e.borough_id: e for e in employers}
         milestones, goals, placements = [], [], []
-        kinds = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
         for p in planned:
             c = p.client
             if not c.started_on:
@@ -722,28 +520,33 @@ class DemoBuilder:
             end = c.ended_on or today
             span = max(1, (end - c.started_on).days)
             completed = c.closure_reason == m.Client.ClosureReason.COMPLETED
-            how_many = rng.randint(1, 3) if completed else rng.randint(0, 1)
-            for kind in rng.sample(kinds, how_many):
+            how_many = rng.randint(
+                *(weights.MILESTONES_IF_COMPLETED if completed else weights.MILESTONES_OTHERWISE)
+            )
+            for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
                 achieved = c.started_on + timedelta(days=rng.randrange(span))
+                seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
                 milestones.append(
                     m.Milestone(
                         client=c,
                         kind=kind,
                         achieved_on=achieved,
-                        evidence="Seen by mentor" if rng.random() < 0.5 else "Confirmed by letter",
-                        verified=rng.random() < 0.7,
+                        evidence=SEEN_BY_MENTOR if seen else CONFIRMED_BY_LETTER,
+                        verified=rng.random() < weights.VERIFIED_SHARE,
                     )
                 )
-                if kind == m.Milestone.Kind.ENTERED_EMPLOYMENT and rng.random() < 0.6:
-                    placement_kind = rng.choice(m.Placement.Kind.values)
+                if (
+                    kind == m.Milestone.Kind.ENTERED_EMPLOYMENT
+                    and rng.random() < weights.PLACEMENT_SHARE
+                ):
+                    placement_kind = rng.choice(weights.PLACEMENT_KINDS)
                     # Work experience and training run their course; jobs and
-                    # apprenticeships go on. Drawn from nothing random, so the rest of the
-                    # demo is unchanged.
-                    weeks = PLACEMENT_WEEKS.get(placement_kind)
+                    # apprenticeships go on (no draw from the random generator).
+                    weeks = weights.PLACEMENT_WEEKS.get(placement_kind)
                     ends = achieved + timedelta(weeks=weeks) if weeks else None
                     # The employer of the client's own area (each area has one), as the
-                    # placement form offers; the draw that chose any area's stays, so the
-                    # rest of the demo is unchanged.
+                    # placement form offers. The draw of any area's employer is kept, so
+                    # that every later draw is the same for a seed.
                     drawn = rng.choice(employers)
                     placements.append(
                         m.Placement(
@@ -754,20 +557,20 @@ class DemoBuilder:
                             ended_on=ends if ends and ends <= today else None,
                         )
                     )
-            for area in p.needs[:3]:
+            for area in p.needs[: weights.GOALS_AT_MOST]:
                 if not c.ended_on:
                     status = m.Goal.Status.OPEN
                 elif completed:
-                    status = rng.choice(["ACHIEVED", "ACHIEVED", "PARTIALLY_ACHIEVED"])
+                    status = rng.choice(weights.GOALS_IF_COMPLETED)
                 else:
-                    status = rng.choice(["NOT_ACHIEVED", "PARTIALLY_ACHIEVED"])
+                    status = rng.choice(weights.GOALS_OTHERWISE)
                 goals.append(
                     m.Goal(
                         client=c,
                         support_area=area,
-                        description=f"Make progress on {area.name.lower()}",
+                        description=GOAL_DESCRIPTION.format(area=area.name.lower()),
                         set_on=c.started_on,
-                        target_date=c.started_on + timedelta(days=rng.choice([90, 180, 270])),
+                        target_date=c.started_on + timedelta(days=rng.choice(weights.GOAL_DAYS)),
                         status=status,
                     )
                 )
@@ -821,22 +624,19 @@ class DemoBuilder:
     def _grants(self, planned):
         rng = self.rng
         residents = m.Funder.objects.create(
-            name="North Kensington Residents' Group",
+            name=FUNDER_NAMES[m.Funder.Kind.RESIDENTS_GROUP],
             kind=m.Funder.Kind.RESIDENTS_GROUP,
             notes="Local residents who paid for the first replication, as in the case study.",
         )
-        police = m.Funder.objects.create(
-            name="Safer Neighbourhoods Police Fund", kind=m.Funder.Kind.POLICE
-        )
-        trust = m.Funder.objects.create(name="Riverside Youth Trust", kind=m.Funder.Kind.TRUST)
-        corporate = m.Funder.objects.create(
-            name="Bankside Builders Ltd (CSR)", kind=m.Funder.Kind.CORPORATE
-        )
+        others = {
+            kind: m.Funder.objects.create(name=FUNDER_NAMES[kind], kind=kind)
+            for kind in (m.Funder.Kind.POLICE, m.Funder.Kind.TRUST, m.Funder.Kind.CORPORATE)
+        }
         councils = {
             code: m.Funder.objects.create(
                 name=f"{name} Council", kind=m.Funder.Kind.LOCAL_AUTHORITY
             )
-            for name, _slug, code, *_ in AREAS
+            for name, _slug, code, *_ in CASE_STUDY_AREAS
         }
         starts = {}
         for p in planned:
@@ -850,10 +650,11 @@ class DemoBuilder:
                 if not clients:
                     continue
                 need = clients * borough.cost_per_client
-                funder = rng.choice([councils[code], trust, police, corporate])
+                funders = {**others, m.Funder.Kind.LOCAL_AUTHORITY: councils[code]}
+                funder = rng.choice([funders[kind] for kind in weights.GRANT_FUNDERS_DEMO])
                 if code == "KNC" and year == borough.launched_on.year:
                     funder = residents
-                cover = Decimal(rng.choice(["0.7", "0.8", "0.9", "1.0", "1.1"]))
+                cover = Decimal(rng.choice(weights.GRANT_COVER))
                 grants.append(
                     m.Grant(
                         funder=funder,
@@ -866,39 +667,3 @@ class DemoBuilder:
                 )
         m.Grant.objects.bulk_create(grants)
         self.counts["grants"] = len(grants)
-
-    # Users -----------------------------------------------------------------------------
-
-    def _users(self):
-        usable = DEMO_PASSWORD if settings.DEV_MODE else None
-        created = []
-        for username, role, codes, description in DEMO_USERS:
-            first, last = DEMO_NAMES.get(username, (username.title(), ""))
-            user = User(username=username, first_name=first, last_name=last)
-            user.set_password(usable) if usable else user.set_unusable_password()
-            if role == "ADMIN":
-                user.is_staff = user.is_superuser = True
-            user.save()
-            if role != "ADMIN":
-                profile = m.StaffProfile.objects.create(user=user, role=role)
-                profile.boroughs.set([self.areas[c] for c in codes])
-            if role == "COORDINATOR":
-                # The concerns followed up in their boroughs were theirs to follow up.
-                m.SupportSession.objects.filter(
-                    safeguarding_handled_at__isnull=False,
-                    client__borough__in=[self.areas[c] for c in codes],
-                ).update(safeguarding_handled_by=user)
-            created.append((username, description))
-        # The demo mentor login belongs to the Southwark mentor with the most current clients.
-        busiest = (
-            m.Mentor.objects.filter(home_borough=self.areas["SWK"], ended_on__isnull=True)
-            .annotate(open=Count("assignments", filter=Q(assignments__ended_on__isnull=True)))
-            .order_by("-open", "reference")
-            .first()
-        )
-        login = User.objects.get(username="mentor")
-        login.first_name, login.last_name = busiest.first_name, busiest.last_name
-        login.save(update_fields=["first_name", "last_name"])
-        busiest.user = login
-        busiest.save(update_fields=["user"])
-        return created
