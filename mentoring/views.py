@@ -351,11 +351,12 @@ def client_new(request):
 
 TIMELINE_PAGE = 50
 # Within one day, entries are listed in the reverse of the order things happen (the
-# timeline is newest first): a case closes after its match ends, a match starts after the
-# referral and the start of support, a session's outcome is recorded after the session.
+# timeline is newest first): a case is referred, then started; a mentor leaves before the
+# next is assigned, and a match ends before the case closes; a session's outcome is
+# recorded after it. A match ended by the case's closure is "match_closed".
 SAME_DAY_ORDER = (
     "closed",
-    "assignment_end",
+    "match_closed",
     "placement_end",
     "goal_reviewed",
     "milestone",
@@ -364,6 +365,7 @@ SAME_DAY_ORDER = (
     "goal",
     "placement_start",
     "assignment_start",
+    "assignment_end",
     "started",
     "referred",
 )
@@ -374,6 +376,8 @@ def _timeline_order(entry):
     """Newest day first; within a day by ``SAME_DAY_ORDER``, then sessions by their start
     time, latest first (those with no time after), then the latest record first."""
     day, kind, pk, item = entry
+    if kind == "assignment_end" and item.end_reason == Assignment.EndReason.CASE_CLOSED:
+        kind = "match_closed"
     start = getattr(item, "start_time", None) if kind == "session" else None
     at = (0, -(start.hour * 60 + start.minute)) if start else (kind == "session", 0)
     return (-day.toordinal(), _SAME_DAY_RANK[kind], at, -pk)

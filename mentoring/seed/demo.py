@@ -94,6 +94,7 @@ class DemoBuilder:
         self._grants(planned)
         self._referred_twice()
         self.users = create_demo_logins(self.areas)
+        record_creation()
         return self.counts
 
     def _log(self, message):
@@ -667,3 +668,34 @@ class DemoBuilder:
                 )
         m.Grant.objects.bulk_create(grants)
         self.counts["grants"] = len(grants)
+
+
+# The records the demo writes in bulk, and the day each was made on when it has no
+# ``created_at`` of its own.
+CREATED_ON = {
+    m.Client: None,
+    m.Assignment: "started_on",
+    m.SupportSession: None,
+    m.Offence: "offence_date",
+    m.Milestone: "achieved_on",
+    m.Goal: "set_on",
+    m.Placement: "started_on",
+}
+
+
+def record_creation():
+    """
+    Give every record written in bulk the creation entry a form would have left in its
+    change history (``bulk_create`` writes none), at the time it was made, so that the
+    demo's history pages show where each case began. Records saved one by one have theirs.
+    """
+    for model, day_field in CREATED_ON.items():
+        recorded = model.history.values("id")
+        records = list(model.objects.exclude(pk__in=recorded).order_by("pk"))
+        for record in records:
+            record._history_date = (
+                record.created_at if day_field is None else opening_time(getattr(record, day_field))
+            )
+        model.history.bulk_history_create(
+            records, batch_size=2000, default_change_reason="Demo data"
+        )

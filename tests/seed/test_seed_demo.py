@@ -12,9 +12,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from mentoring import metrics
+from mentoring import history, metrics
 from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
-from mentoring.seed.demo import DemoBuilder
+from mentoring.seed.demo import CREATED_ON, DemoBuilder
 from mentoring.seed.logins import DEMO_PASSWORD
 from mentoring.seed.weights import PLACEMENT_WEEKS
 
@@ -263,6 +263,25 @@ def test_reset_replaces_the_data_without_duplicating_users(db):
     assert Borough.objects.count() == 7
 
 
+def test_every_demo_record_starts_its_change_history(db):
+    """Each record has the creation entry a form would have left, on the day it was made."""
+    seed("--scale", "0.2")
+    for model, day_field in CREATED_ON.items():
+        records = {record.pk: record for record in model.objects.all()}
+        assert records, model
+        created = model.history.filter(history_type="+")
+        assert sorted(created.values_list("id", flat=True)) == sorted(records)
+        for entry in created:
+            record = records[entry.id]
+            if day_field is None:
+                expected = timezone.localdate(record.created_at)
+            else:
+                expected = getattr(record, day_field)
+            assert timezone.localdate(entry.history_date) == expected
+    kai = Client.objects.filter(status=Client.Status.CLOSED).order_by("pk").first()
+    assert history.client_changes(kai)
+
+
 def test_reset_leaves_no_change_history_behind(db):
     """The deletions a reset makes would otherwise leave one history row per record."""
     seed("--scale", "0.2")
@@ -271,8 +290,11 @@ def test_reset_leaves_no_change_history_behind(db):
     client.save()
     assert Client.history.exists()
     seed("--scale", "0.2", "--reset")
-    assert not Client.history.exists()
-    assert not SupportSession.history.exists()
+    # Only the new demo's creation entries: nothing of the deletions, nor of the rename.
+    for model in (Client, SupportSession):
+        assert model.history.exclude(history_type="+").count() == 0
+        assert model.history.count() == model.objects.count() > 0
+    assert not Client.history.filter(first_name="Renamed").exists()
     # The reset wrote no history of its deletions; changes after it are recorded again.
     client = Client.objects.order_by("pk").first()
     client.first_name = "Renamed"
