@@ -1,7 +1,7 @@
 """
 Drop the single-column index Django gives each foreign key where a composite index that
-leads with the same column already serves every lookup by it (the issue asks for each
-index to be justified by a query; these had none: PostgreSQL reported no scans of them
+leads with the same column already serves every lookup by it (each index must be
+justified by a query; these had none: PostgreSQL reported no scans of them
 at 100,000 clients, 29 MB of them on the sessions alone, written on every insert).
 
 Only the indexes go. ``AlterField`` would also drop and re-add each foreign key

@@ -18,6 +18,7 @@ from mentoring.dates import DayField, NotADay, parse_day
 from mentoring.models import Client
 
 from .. import factories
+from ..views.test_clients import referral_data
 
 
 @pytest.mark.parametrize(
@@ -110,17 +111,12 @@ class TestDatesTypedOnAPhone:
         borough = coordinator_a.staff_profile.boroughs.get()
         response = client.post(
             reverse("client_new"),
-            {
-                "first_name": "Kai",
-                "last_name": "Brown",
-                "date_of_birth": "01032004",
-                "gender": Client.Gender.MALE,
-                "borough": borough.pk,
-                "referral_source": Client.ReferralSource.YOUTH_OFFENDING_TEAM,
-                "referred_on": "15-09-2024",
-                "consent_recorded_on": "15.09.2024",
-                "risk_level": Client.RiskLevel.MEDIUM,
-            },
+            referral_data(
+                borough,
+                date_of_birth="01032004",
+                referred_on="15-09-2024",
+                consent_recorded_on="15.09.2024",
+            ),
         )
         assert response.status_code == 302, response.context["form"].errors
         kai = Client.objects.get(last_name="Brown")

@@ -7,6 +7,7 @@ rule at its boundary, in the coordinators' forms, the admin and the import.
 import io
 import re
 import shutil
+import uuid
 from datetime import date
 
 import pytest
@@ -15,10 +16,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from mentoring.fields import clean_name, clean_phone
-from mentoring.models import Client
+from mentoring.fields import TEXT_LIMITS, clean_name, clean_phone
+from mentoring.models import Client, SupportSession
 
-from ..helpers import CLEAN_IMPORT
+from .. import factories
+from ..helpers import CLEAN_IMPORT, days_ago, dmy
+from ..views.test_clients import referral_data
 
 
 class TestNames:
@@ -74,20 +77,6 @@ class TestPhones:
             clean_phone(typed)
 
 
-def referral(borough, **changes):
-    return {
-        "first_name": "Kai",
-        "last_name": "Brown",
-        "date_of_birth": "01/03/2004",
-        "gender": Client.Gender.MALE,
-        "borough": borough.pk,
-        "referral_source": Client.ReferralSource.YOUTH_OFFENDING_TEAM,
-        "referred_on": "15/09/2024",
-        "risk_level": Client.RiskLevel.MEDIUM,
-        **changes,
-    }
-
-
 @pytest.mark.django_db
 class TestReferralForm:
     @pytest.fixture(autouse=True)
@@ -96,7 +85,7 @@ class TestReferralForm:
         self.client, self.borough = client, borough_a
 
     def post(self, **changes):
-        return self.client.post(reverse("client_new"), referral(self.borough, **changes))
+        return self.client.post(reverse("client_new"), referral_data(self.borough, **changes))
 
     def test_the_phone_box_brings_up_the_phone_keypad(self):
         page = self.client.get(reverse("client_new")).content.decode()
@@ -152,7 +141,7 @@ def test_the_admin_applies_the_same_name_and_phone_rules(client, admin_user, bor
     url = reverse("admin:mentoring_client_add")
     page = client.get(url).content.decode()
     data = {
-        **referral(borough_a, first_name="\u200b", phone="-1+1"),
+        **referral_data(borough_a, first_name="\u200b", phone="-1+1"),
         "status": Client.Status.REFERRED,
     }
     for prefix in re.findall(r'name="([^"]+)-TOTAL_FORMS"', page):
@@ -198,3 +187,47 @@ class TestImport:
     def test_the_clean_folder_still_imports(self, folder):
         call_command("import_records", str(folder), stdout=io.StringIO())
         assert Client.objects.filter(date_of_birth=date(2000, 5, 17)).exists()
+
+
+@pytest.mark.django_db
+class TestFreeTextLimits:
+    @pytest.fixture(autouse=True)
+    def signed_in(self, client, coordinator_a, borough_a, mentor_a):
+        self.kai = factories.ClientFactory(borough=borough_a, active=True)
+        factories.AssignmentFactory(client=self.kai, mentor=mentor_a)
+        client.force_login(coordinator_a)
+        self.client, self.mentor = client, mentor_a
+
+    def post_session(self, notes):
+        return self.client.post(
+            reverse("client_session_new", args=[self.kai.reference]),
+            {
+                "mentor": self.mentor.pk,
+                "date": dmy(days_ago(1)),
+                "duration_minutes": "60",
+                "kind": SupportSession.Kind.PRACTICAL,
+                "mode": SupportSession.Mode.PHONE,
+                "attendance": SupportSession.Attendance.ATTENDED,
+                "notes": notes,
+                "submission_token": str(uuid.uuid4()),
+            },
+        )
+
+    def test_session_notes_take_up_to_their_limit_and_say_so(self):
+        page = self.client.get(reverse("client_session_new", args=[self.kai.reference]))
+        assert f'maxlength="{TEXT_LIMITS["notes"]}"' in page.content.decode()
+        assert "Up to 5,000 characters." in page.content.decode()
+        assert self.post_session("x" * TEXT_LIMITS["notes"]).status_code == 302
+        assert SupportSession.objects.filter(client=self.kai).count() == 1
+
+    def test_session_notes_over_the_limit_are_refused_and_not_stored(self):
+        response = self.post_session("x" * (TEXT_LIMITS["notes"] + 1))
+        assert response.status_code == 200
+        assert "at most 5000 characters" in str(response.context["form"].errors["notes"])
+        assert not SupportSession.objects.filter(client=self.kai).exists()
+
+    def test_the_admin_gives_the_address_box_its_limit(self, admin_user):
+        self.client.force_login(admin_user)
+        url = reverse("admin:mentoring_client_change", args=[self.kai.pk])
+        response = self.client.get(url)
+        assert f'maxlength="{TEXT_LIMITS["address"]}"' in response.content.decode()
