@@ -5,6 +5,7 @@ forms get them through ``formfield_for`` (their ``Meta.formfield_callback``), th
 through ``admin.RecordChoices``, and the importer checks its cells with the same rules.
 """
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -91,6 +92,24 @@ def _fictional(number):
     return number.country_code == 44 and national.startswith("7700900") and len(national) == 10
 
 
+PNC_ID = re.compile(r"^(\d{4})/(\d{7})([A-Z])$")
+
+
+def clean_pnc_id(value):
+    """
+    A Police National Computer ID as ``YYYY/NNNNNNNA`` (upper case, no spaces), or
+    ``ValidationError``: the year the record was opened, seven digits and a check letter.
+    """
+    value = "".join(value.split()).upper()
+    match = PNC_ID.match(value)
+    if not match or not 1900 <= int(match.group(1)) <= 2100:
+        raise ValidationError(
+            "Enter the PNC ID as YYYY/NNNNNNNA: the year, a slash, seven digits and a "
+            "letter, for example 2019/0123456X."
+        )
+    return value
+
+
 class NameField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
@@ -123,6 +142,12 @@ def text_limit_for(db_field, kwargs):
     kwargs["help_text"] = f"{help_text} Up to {limit:,} characters.".strip()
 
 
+class PNCField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return clean_pnc_id(value) if value else value
+
+
 def field_class_for(db_field):
     """The form field for a model field that holds a day, a name or a phone number."""
     if is_date_field(db_field):
@@ -131,6 +156,8 @@ def field_class_for(db_field):
         return NameField
     if db_field.name in PHONE_FIELDS:
         return PhoneField
+    if db_field.name == "pnc_id":
+        return PNCField
     return None
 
 

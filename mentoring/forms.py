@@ -210,6 +210,7 @@ CLIENT_DETAIL_FIELDS = [
     "phone",
     "email",
     "address",
+    "pnc_id",
 ]
 
 

@@ -38,7 +38,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .fields import TEXT_LIMITS, clean_name
+from .fields import TEXT_LIMITS, clean_name, clean_pnc_id
 from .models import (
     AGE_AT_REFERRAL_MAX,
     AGE_AT_REFERRAL_MIN,
@@ -75,6 +75,7 @@ FILES = {
             "risk_level",
             "mentor",
             "gender",
+            "pnc_id",
         ),
     ),
     "sessions.csv": (
@@ -192,6 +193,17 @@ class Row:
         except ValidationError as error:
             self.error(column, error.messages[0])
             return value
+
+    def pnc_id(self, column):
+        """An optional Police National Computer ID (``fields.clean_pnc_id``), or None."""
+        value = self.text(column, required=False)
+        if not value:
+            return None
+        try:
+            return clean_pnc_id(value)
+        except ValidationError as error:
+            self.error(column, f"{value!r}: {error.messages[0]}")
+            return None
 
     def date(self, column, *, required=False, not_future=True):
         value = self.text(column, required=required)
@@ -589,6 +601,7 @@ class RecordImport:
                 "closure_reason": row.choice("closure_reason", Client.ClosureReason, default=""),
                 "risk_level": row.choice("risk_level", Client.RiskLevel, default="MEDIUM"),
                 "gender": row.choice("gender", Client.Gender, default="NOT_STATED"),
+                "pnc_id": row.pnc_id("pnc_id"),
             }
             values["status"] = row.choice(
                 "status", Client.Status, default=self._status_from_dates(values)

@@ -594,6 +594,16 @@ class Client(PersonName):
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    # The Police National Computer's ID (YYYY/NNNNNNNA): the Justice Data Lab matches a
+    # submission surer with it. NULL when unknown, so that adding the column is a plain
+    # ADD COLUMN on SQLite, which keeps the figures' triggers on this table.
+    pnc_id = models.CharField(  # noqa: DJ001 (NULL on purpose, above)
+        "PNC ID",
+        max_length=13,
+        null=True,
+        blank=True,
+        help_text="The Police National Computer ID, if known, e.g. 2019/0123456X.",
+    )
     anonymised_on = models.DateField(
         null=True,
         blank=True,

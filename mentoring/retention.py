@@ -42,6 +42,7 @@ CLIENT_FIELDS = {
     "phone": "",
     "email": "",
     "address": "",
+    "pnc_id": None,
 }
 RELATED_FIELDS = [
     (SupportSession, {"notes": "", "safeguarding_action": ""}),

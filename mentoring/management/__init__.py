@@ -11,3 +11,15 @@ def as_of_day(value):
         return date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def day_argument(flag):
+    """A parser type for a YYYY-MM-DD option that names ``flag`` when the value is not one."""
+
+    def day(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+    return day
