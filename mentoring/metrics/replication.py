@@ -46,9 +46,14 @@ YEAR_KEYS = (
 REPLICATION_COLUMNS = ("slug", "name", "launched_on", *YEAR_KEYS)
 
 
+def _year_number(days_since_launch):
+    """The programme year of a day this many days after the launch; before it, year 1."""
+    return max(1, days_since_launch // YEAR_DAYS + 1)
+
+
 def programme_year(day, launched_on):
     """The programme year (1, 2...) that ``day`` falls in, for an area launched on a date."""
-    return max(1, (day - launched_on).days // YEAR_DAYS + 1)
+    return _year_number((day - launched_on).days)
 
 
 def _year_of(day, launched="borough__launched_on"):
@@ -138,8 +143,7 @@ def replication(scope, as_of):
     cohort_cut = epoch_day(as_of) - WAITING_DAYS
     for _client, borough, _shard, index, _first, _n in _rows(reoffenders(cases, as_of)):
         if index <= cohort_cut:  # in the cohort (``in_cohort``)
-            year = max(1, (index - launched[borough]) // YEAR_DAYS + 1)
-            tallies[borough, year]["intake_reoffenders"] += 1
+            tallies[borough, _year_number(index - launched[borough])]["intake_reoffenders"] += 1
     boroughs = [
         {
             "slug": area["slug"],

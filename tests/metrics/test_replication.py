@@ -221,6 +221,20 @@ def with_data(areas):
             )
 
 
+def test_the_years_add_up_to_the_outcome_figures():
+    """Every start, cohort member and reoffender is in exactly one year of its area."""
+    with_data(3)
+    as_of = date(2014, 12, 1)
+    network = metrics.report(None, as_of)["network"]
+    years = [y for b in metrics.replication(None, as_of)["boroughs"] for y in b["years"]]
+    assert sum(y["starts"] for y in years) == network["clients_started"] > 0
+    assert sum(y["intake_cohort"] for y in years) == network["cohort"] > 0
+    assert sum(y["intake_reoffenders"] for y in years) == network["reoffenders"] > 0
+    assert sum(y["closures"] for y in years) == network["clients_ended"]
+    last = [b["years"][-1] for b in metrics.replication(None, as_of)["boroughs"]]
+    assert sum(y["active_at_end"] for y in last) == network["active_caseload"] > 0
+
+
 @pytest.mark.parametrize("areas", [2, 4])
 def test_the_figures_take_seven_queries_however_many_areas(areas):
     with_data(areas)
