@@ -14,6 +14,8 @@ and ticks marked ``minor`` are left out on phones.
 
 from dataclasses import dataclass, field
 
+from .metrics import SMALL_COHORT
+
 PALETTE = ["#1f5f8b", "#e07b00", "#2e8540", "#8a3ffc", "#b02a37"]
 BASELINE_COLOURS = ["#6c757d", "#9c6500", "#6f42c1"]
 # The width of a character, with a margin, of the row labels as desktops draw them (12
@@ -42,6 +44,7 @@ class Chart:
     x_ticks: list = field(default_factory=list)
     legend: list = field(default_factory=list)
     lines: list = field(default_factory=list)
+    paths: list = field(default_factory=list)
 
     @property
     def plot_width(self):
@@ -222,3 +225,107 @@ def step_chart(points, ticks, *, title, description, x_max=365, width=720, heigh
         {"x": x_of(day), "label": str(day), "at_risk": "" if n is None else n} for day, n in ticks
     ]
     return chart
+
+
+# Replication: small multiples, one panel per area, each against the reference area -----
+
+REFERENCE_COLOUR = "#6c757d"
+
+
+def _year_ticks(chart, x_of, last_year):
+    """Year labels: about ten on a desktop; on phones every other one of them."""
+    step = max(1, -(-last_year // 10))
+    for year in range(1, last_year + 1, step):
+        minor = (year - 1) // step % 2 == 1
+        chart.x_ticks.append({"x": x_of(year), "label": str(year), "minor": minor})
+
+
+def _path(points):
+    """An SVG path through ``(x, y)`` points, broken where a point is None."""
+    parts, move = [], True
+    for point in points:
+        if point is None:
+            move = True
+            continue
+        parts.append(f"{'M' if move else 'L'}{point[0]},{point[1]}")
+        move = False
+    return " ".join(parts)
+
+
+def year_panels(areas, reference, value, *, title, rate=False, width=720, height=300):
+    """
+    Small multiples of one figure by programme year: a panel (``Chart``) per area in
+    ``areas`` (the replication figures' boroughs), on the same axes, each with the
+    reference area's line in grey for comparison. ``value(year)`` is the figure of a year
+    (None where there is none). With ``rate`` the axis is 0-100% and each year's value has
+    its 95% interval as a whisker (``wilson_low``, ``wilson_high``) and, for a small
+    intake, a hollow dot.
+    """
+    last_year = max((len(area["years"]) for area in areas), default=0) or 1
+    if rate:
+        top_value = 1
+    else:
+        top_value = _nice_max(
+            max((value(y) or 0 for area in areas for y in area["years"]), default=0)
+        )
+    reference_years = reference["years"] if reference else []
+    panels = []
+    for area in areas:
+        chart = Chart(
+            width,
+            height,
+            f"{title}: {area['name']}",
+            (
+                f"{title} by programme year in {area['name']}"
+                + (f", with {reference['name']} in grey" if reference else "")
+                + "; the table below has the figures."
+            ),
+            left=88,
+            right=28,
+            top=20,
+            bottom=56,
+        )
+        if rate:
+            _y_ticks(chart, 100, fmt="{:g}%")
+        else:
+            # Counts are whole: marks at whole numbers only (0, 6, 12... for a top of 30).
+            count = next(n for n in (4, 5, 3, 2, 1) if top_value % n == 0)
+            _y_ticks(chart, top_value, count=min(count, top_value))
+
+        def x_of(year, chart=chart):
+            return _at(chart.left + chart.plot_width * (year - 0.5) / last_year)
+
+        def y_of(amount, chart=chart):
+            return _at(chart.plot_bottom - chart.plot_height * amount / top_value)
+
+        _year_ticks(chart, x_of, last_year)
+
+        def points(years):
+            return [None if value(y) is None else (x_of(y["year"]), y_of(value(y))) for y in years]
+
+        chart.paths = [
+            {"d": _path(points(reference_years)), "colour": REFERENCE_COLOUR, "width": 2},
+            {"d": _path(points(area["years"])), "colour": PALETTE[0], "width": 3},
+        ]
+        for year in area["years"]:
+            amount = value(year)
+            if amount is None:
+                continue
+            item = {"x": x_of(year["year"]), "y": y_of(amount), "hollow": False}
+            if rate:
+                cohort = year["intake_cohort"]
+                item.update(
+                    y_low=y_of(year["wilson_low"]),
+                    y_high=y_of(year["wilson_high"]),
+                    hollow=cohort < SMALL_COHORT,
+                    title=(
+                        f"Year {year['year']}: {year['intake_reoffenders']} of {cohort} "
+                        f"({amount:.0%}, 95% interval {year['wilson_low']:.0%} to "
+                        f"{year['wilson_high']:.0%})"
+                    ),
+                )
+            else:
+                item["title"] = f"Year {year['year']}: {amount:g}"
+            chart.items.append(item)
+        panels.append(chart)
+    return panels

@@ -162,18 +162,36 @@ def _rate_rows(boroughs):
     ]
 
 
+def _requested_as_of(request):
+    """``(as_of, error)`` from ``?as_of=``: on a bad date, today and what was wrong."""
+    try:
+        return parse_as_of(request.GET.get("as_of"), timezone.localdate()), None
+    except BadAsOf as error:
+        return timezone.localdate(), str(error)
+
+
+def _error_page(request, message):
+    return render(request, "mentoring/dashboard_error.html", {"message": message}, status=400)
+
+
+def _as_of_context(request, as_of, as_of_error):
+    """What ``_as_of.html`` shows: the date, a year earlier, and what was wrong."""
+    return {
+        "as_of": as_of,
+        "is_today": as_of == timezone.localdate(),
+        "previous_year": as_of - timedelta(days=YEAR_EARLIER_DAYS),
+        "as_of_error": as_of_error,
+        "as_of_typed": request.GET.get("as_of", ""),
+    }
+
+
 def _dashboard_page(request, scope, template, filename, extra, total_name):
     download = request.GET.get("download")
-    as_of_error = None
-    try:
-        as_of = parse_as_of(request.GET.get("as_of"), timezone.localdate())
-    except BadAsOf as error:
-        if download:
-            return render(
-                request, "mentoring/dashboard_error.html", {"message": str(error)}, status=400
-            )
-        # The page still shows the figures, as of today, with what was wrong above them.
-        as_of, as_of_error = timezone.localdate(), str(error)
+    # On a bad date a download fails; the page still shows the figures, as of today, with
+    # what was wrong above them.
+    as_of, as_of_error = _requested_as_of(request)
+    if as_of_error and download:
+        return _error_page(request, as_of_error)
     data = replica.on_replica(metrics.dashboard, scope, as_of)
     if download == "figures":
         return _report_csv(
@@ -184,24 +202,15 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
             f"{filename}-{download}-{as_of}.csv", TABLES[download], _table_rows(data, download)
         )
     if download:
-        return render(
-            request,
-            "mentoring/dashboard_error.html",
-            {"message": f"There is no table called {download!r} to download."},
-            status=400,
-        )
+        return _error_page(request, f"There is no table called {download!r} to download.")
     flow, activity = _monthly_charts(data["monthly"])
     context = {
         "data": data,
-        "as_of": as_of,
-        "is_today": as_of == timezone.localdate(),
-        "previous_year": as_of - timedelta(days=YEAR_EARLIER_DAYS),
+        **_as_of_context(request, as_of, as_of_error),
         "flow_chart": flow,
         "activity_chart": activity,
         "km_chart": _km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),
         "benchmark_cost": BENCHMARK_COST,
-        "as_of_error": as_of_error,
-        "as_of_typed": request.GET.get("as_of", ""),
         **extra(data),
     }
     return render(request, template, context, status=400 if as_of_error else 200)
@@ -281,4 +290,62 @@ def borough_dashboard(request, slug):
         f"sos-{borough.slug}",
         extra,
         total_name=None,
+    )
+
+
+# Replication: each area by programme year, beside the area launched first -----------------
+
+REPLICATION_CHARTS = (
+    ("starts", "Starts per year", lambda year: year["starts"], False),
+    ("active", "Active caseload at the year's end", lambda year: year["active_at_end"], False),
+    (
+        "reoffending",
+        "Reoffending of the year's intake",
+        lambda year: year["intake_reoffending_rate"],
+        True,
+    ),
+)
+
+
+@access.roles_required(*access.DASHBOARD_ROLES)
+def replication_dashboard(request):
+    download = request.GET.get("download")
+    as_of, as_of_error = _requested_as_of(request)
+    if as_of_error and download:
+        return _error_page(request, as_of_error)
+    scope = Borough.objects.for_user(request.user)
+    data = replica.on_replica(metrics.replication, scope, as_of)
+    if download == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="sos-replication-{as_of}.csv"'
+        metrics.write_replication_csv(data, response)
+        return response
+    if download:
+        return _error_page(request, f"There is no table called {download!r} to download.")
+    areas = data["boroughs"]
+    reference = next((b for b in areas if b["slug"] == data["reference_borough"]), None)
+    measures = []
+    for key, title, value, rate in REPLICATION_CHARTS:
+        panels = charts.year_panels(areas, reference, value, title=title, rate=rate)
+        measures.append(
+            {
+                "id": key,
+                "title": title,
+                "panels": [
+                    {"id": f"{key}-{area['slug']}", "name": area["name"], "chart": chart}
+                    for area, chart in zip(areas, panels, strict=True)
+                ],
+            }
+        )
+    context = {
+        "data": data,
+        "reference": reference,
+        "measures": measures,
+        **_as_of_context(request, as_of, as_of_error),
+    }
+    return render(
+        request,
+        "mentoring/dashboard_replication.html",
+        context,
+        status=400 if as_of_error else 200,
     )

@@ -38,5 +38,11 @@ urlpatterns = [
     path("mentors/", views.mentor_list, name="mentor_list"),
     path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
     path("dashboard/", dashboards.network_dashboard, name="network_dashboard"),
+    # Before the boroughs' dashboards, whose slug would otherwise match "replication".
+    path(
+        "dashboard/replication/",
+        dashboards.replication_dashboard,
+        name="replication_dashboard",
+    ),
     path("dashboard/<slug:slug>/", dashboards.borough_dashboard, name="borough_dashboard"),
 ]

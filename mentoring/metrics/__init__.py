@@ -30,6 +30,10 @@ Pages, exports and management commands all read their figures from here
     The one export format for the command and the CSV downloads: money as numbers with two
     decimals in JSON and as ``1234.50`` text in CSV, rates as fractions, null/empty where a
     denominator is 0.
+``replication(scope, as_of)`` / ``write_replication_csv(data, stream)`` (``replication``)
+    Each area by programme year (its own age) beside the first area: ``{"as_of",
+    "reference_borough", "boroughs"}``, each borough with its ``years`` (``YEAR_KEYS``).
+    7 queries, however many areas and years.
 ``borough_parts``, ``scope_parts`` (``cache``)
     The figures cache the report and the dashboard are summed from.
 
@@ -56,6 +60,8 @@ The modules, each with one job, each importing only those listed above it:
     ``report`` and ``dashboard`` of a scope, from the cache.
 ``export``
     The report as rows, JSON and CSV.
+``replication``
+    Each area's figures by programme year, from the definitions above.
 
 A ``scope`` is a Borough queryset (normally ``Borough.objects.for_user(user)``, the one
 scoping entry point), a single Borough, a list of borough ids, or None for every borough.
@@ -76,6 +82,7 @@ from .definitions import (
     Tally,
     awaiting_outcome,
     baselines,
+    in_cohort,
     index_day,
     outcomes,
     outcomes_by_borough,
@@ -104,6 +111,14 @@ from .pieces import (
     programme_length,
     reoffending_curve,
     support_areas_covered,
+)
+from .replication import (
+    REPLICATION_COLUMNS,
+    YEAR_KEYS,
+    programme_year,
+    replication,
+    replication_rows,
+    write_replication_csv,
 )
 from .reports import dashboard, report
 from .sql import EPOCH, SHARD, Cases, EpochDay, borough_scope, epoch_day
@@ -149,6 +164,7 @@ __all__ = [
     "NEEDS_CONTACT_DAYS",
     "NETWORK_NAME",
     "PARTS_FORMAT",
+    "REPLICATION_COLUMNS",
     "REPORT_COLUMNS",
     "SHARD",
     "SIX_MONTHS_DAYS",
@@ -157,6 +173,7 @@ __all__ = [
     "WAITING_DAYS",
     "WILSON_Z",
     "YEAR_EARLIER_DAYS",
+    "YEAR_KEYS",
     "Cases",
     "EpochDay",
     "Parts",
@@ -172,6 +189,7 @@ __all__ = [
     "dashboard",
     "epoch_day",
     "histogram_median",
+    "in_cohort",
     "index_day",
     "kaplan_meier",
     "km_median",
@@ -182,9 +200,12 @@ __all__ = [
     "outcomes",
     "outcomes_by_borough",
     "programme_length",
+    "programme_year",
     "proven_reoffences",
     "reoffenders",
     "reoffending_curve",
+    "replication",
+    "replication_rows",
     "report",
     "report_json",
     "report_rows",
@@ -195,5 +216,6 @@ __all__ = [
     "wilson_interval",
     "with_outcome_flags",
     "write_csv",
+    "write_replication_csv",
     "write_report_csv",
 ]

@@ -232,6 +232,14 @@ def _active(as_of):
     return Q(started_on__lte=as_of) & (Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
 
 
+def in_cohort(as_of):
+    """
+    Clients in the cohort on A: started by A, and index + 548 <= A (their year of follow-up
+    and the wait for its outcomes both over). The query annotates ``index_day``.
+    """
+    return Q(started_on__lte=as_of) & Q(index_day__lte=epoch_day(as_of) - WAITING_DAYS)
+
+
 def _contact(as_of, active):
     """
     (annotations, counts) for the contact figures of the clients ``active`` selects:
@@ -260,7 +268,7 @@ def _client_counts(cases, as_of):
     """
     started = Q(started_on__lte=as_of)
     active = _active(as_of)
-    cohort = started & Q(index_day__lte=epoch_day(as_of) - WAITING_DAYS)
+    cohort = in_cohort(as_of)
     ended = Q(ended_on__lte=as_of)
     rows = (
         cases.clients.filter(referred_on__lte=as_of)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from mentoring import access, history
+from mentoring import access, history, metrics
 
 register = template.Library()
 
@@ -91,6 +91,22 @@ def reoffending(figures):
     percentage.
     """
     return {"f": figures}
+
+
+@register.inclusion_tag("mentoring/_rate.html")
+def intake_reoffending(year):
+    """A programme year's intake reoffending (replication), read as ``reoffending`` reads."""
+    cohort = year["intake_cohort"]
+    return {
+        "f": {
+            "reoffending_rate": year["intake_reoffending_rate"],
+            "reoffenders": year["intake_reoffenders"],
+            "cohort": cohort,
+            "wilson_low": year["wilson_low"],
+            "wilson_high": year["wilson_high"],
+            "small_cohort": cohort < metrics.SMALL_COHORT,
+        }
+    }
 
 
 @register.filter

@@ -681,6 +681,7 @@ def _screens(role, cast):
         Screen("borough dashboard", "/dashboard/southwark/"),
         Screen("dashboard with a date in the future", "/dashboard/?as_of=2999-01-01", status=400),
         Screen("employer network", "/employers/"),
+        Screen("replication", "/dashboard/replication/"),
     ]
     if role == "coordinator":
         return [
@@ -695,7 +696,7 @@ def _screens(role, cast):
             *[s for s in common_casework if s.status == 200],
             *case_management,
             *dashboards[:2],
-            dashboards[3],
+            *dashboards[3:],
             Screen("not found", "/mentors/999999/", status=404),
         ]
     if role == "mentor":

@@ -349,6 +349,7 @@ def _screens(role, cast):
             Screen("employers", "/employers/?show=all"),
             Screen("network dashboard", "/dashboard/"),
             Screen("borough dashboard", "/dashboard/southwark/"),
+            Screen("replication", "/dashboard/replication/"),
             Screen("password change", "/accounts/password/"),
             Screen("two-factor sign-in", "/accounts/two-factor/"),
         ]
@@ -369,6 +370,7 @@ def _screens(role, cast):
             Screen("home", "/"),
             Screen("home, menu open", "/", open_menu=True),
             Screen("borough dashboard", "/dashboard/kensington-chelsea/"),
+            Screen("replication", "/dashboard/replication/"),
             Screen("employers", "/employers/"),
             Screen("mentor list", "/mentors/"),
             Screen("mentor", f"/mentors/{cast.mentor.pk}/"),

@@ -69,6 +69,8 @@ def queries_for(world, pattern):
         ]
     elif key in ("network_dashboard", "borough_dashboard"):
         queries += [{"download": table} for table in [*dashboards.TABLES, "figures"]]
+    elif key == "replication_dashboard":
+        queries.append({"download": "csv"})
     elif key == "client_export":
         queries.append(JSON)
     elif key == "mentor_list":

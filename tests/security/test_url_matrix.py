@@ -179,6 +179,7 @@ EXPECTED = {
     "mentor_detail": same(MENTOR_ON_A),
     "network_dashboard": same(DASHBOARD),
     "borough_dashboard": same(DASHBOARD_ON_A),
+    "replication_dashboard": same(DASHBOARD),
     # The admin site's own pages (the pages of each model are in ADMIN_MODELS).
     "admin:index": same(ADMIN_ONLY),
     "admin:login": same(PUBLIC_PAGE),

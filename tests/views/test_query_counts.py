@@ -126,6 +126,8 @@ def pages(world):
         ("mentor_detail", reverse("mentor_detail", args=[world["mentor"].pk]), "coordinator_a"),
         ("network_dashboard", reverse("network_dashboard"), "manager"),
         ("borough_dashboard", reverse("borough_dashboard", args=[a.slug]), "manager"),
+        ("replication_dashboard", reverse("replication_dashboard"), "manager"),
+        ("replication_dashboard", reverse("replication_dashboard"), "coordinator_a"),
     ]
 
 
