@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.db.models.constants import LOOKUP_SEP
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,13 +29,14 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import jdl, services
 from .fields import PhoneField, field_class_for, text_limit_for
 from .forms import (
     AssignmentAdminForm,
     ClientAdminForm,
     ClientMergeForm,
     ClientSeparateForm,
+    JusticeDataLabForm,
     LongSelect,
     RecordAutocomplete,
     RecordsAutocomplete,
@@ -50,6 +51,7 @@ from .models import (
     Funder,
     Goal,
     Grant,
+    JusticeDataLabResult,
     Mentor,
     Milestone,
     Offence,
@@ -759,7 +761,9 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
     def get_urls(self):
         merge = self.admin_site.admin_view(self.bring_together_view)
         separate = self.admin_site.admin_view(self.separate_view)
+        lab = self.admin_site.admin_view(self.justice_data_lab_view)
         return [
+            path("justice-data-lab/", lab, name="mentoring_client_jdl"),
             path("<int:pk>/bring-together/<int:other>/", merge, name="mentoring_client_merge"),
             path("<int:pk>/separate/<str:reference>/", separate, name="mentoring_client_separate"),
             *super().get_urls(),
@@ -841,6 +845,45 @@ class ClientAdmin(RecordChoices, HistoryAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/mentoring/client/bring_together.html", context)
+
+    def justice_data_lab_view(self, request):
+        """
+        The Justice Data Lab submission as a download, for admins who may see every
+        client: the clients started in a period, at least 60 of them, each logged as sent
+        with the reason (``jdl.export``).
+        """
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = JusticeDataLabForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            clients = jdl.submission_clients(
+                start=data["start"], end=data["end"], borough=data["borough"]
+            )
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            name = f"jdl-{data['start']}-{data['end']}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            try:
+                jdl.export(
+                    clients=clients,
+                    reason=data["reason"],
+                    stream=response,
+                    username=request.user.get_username(),
+                    user=request.user,
+                )
+            except jdl.TooFewPeople as error:
+                form.add_error(None, str(error))
+            else:
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Justice Data Lab submission",
+            "form": form,
+            "minimum": jdl.MINIMUM_PEOPLE,
+            "header": ",".join(jdl.HEADER),
+        }
+        return TemplateResponse(request, "admin/mentoring/client/justice_data_lab.html", context)
 
     def separate_view(self, request, pk, reference):
         """
@@ -1071,6 +1114,23 @@ class GrantAdmin(SearchThroughRelations, RecordChoices, admin.ModelAdmin):
     autocomplete_fields = ["funder", "borough"]
     date_hierarchy = "starts_on"
     list_select_related = ["funder", "borough"]
+
+
+@admin.register(JusticeDataLabResult)
+class JusticeDataLabResultAdmin(RecordChoices, admin.ModelAdmin):
+    """The Lab's answers, recorded as they are published (the submission: ``jdl``)."""
+
+    list_display = [
+        "__str__",
+        "people_matched",
+        "treatment_rate",
+        "comparison_rate",
+        "p_value",
+        "published_on",
+    ]
+    list_filter = ["borough"]
+    list_select_related = ["borough"]
+    date_hierarchy = "published_on"
 
 
 class EmployerPlacementInline(ReadOnlyRows, RowsWithRelated, RecordChoices, admin.TabularInline):

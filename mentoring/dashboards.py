@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import access, charts, dates, metrics, replica
 from .metrics.windows import FOLLOW_UP_DAYS, YEAR_EARLIER_DAYS
-from .models import Borough, borough_ids_for
+from .models import Borough, JusticeDataLabResult, borough_ids_for
 
 EARLIEST_AS_OF = date(2000, 1, 1)
 BENCHMARK_COST = 2000
@@ -216,6 +216,19 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
     return render(request, template, context, status=400 if as_of_error else 200)
 
 
+def lab_result(borough, as_of):
+    """
+    The Justice Data Lab's latest published answer for ``borough`` (None: the whole
+    programme) as of ``as_of``: the one matched comparison, shown beside the context
+    figures.
+    """
+    return (
+        JusticeDataLabResult.objects.filter(borough=borough, published_on__lte=as_of)
+        .order_by("-published_on", "-pk")
+        .first()
+    )
+
+
 @access.roles_required(*access.DASHBOARD_ROLES)
 def network_dashboard(request):
     def extra(data):
@@ -230,6 +243,7 @@ def network_dashboard(request):
             b["load"] = load.get(b["slug"], {"mentors": 0, "open": 0, "cap": 0})
         name = scope_name(request.user, boroughs)
         return {
+            "lab_result": lab_result(None, data["as_of"]),
             "scope_name": name,
             "whole_network": borough_ids_for(request.user) is None,
             "rows": boroughs,
@@ -266,6 +280,7 @@ def borough_dashboard(request, slug):
     def extra(data):
         figures = data["network"]
         return {
+            "lab_result": lab_result(borough, data["as_of"]),
             "borough": borough,
             "figures": figures,
             "cost_difference": (

@@ -345,6 +345,31 @@ class ClientSeparateForm(forms.Form):
     )
 
 
+class JusticeDataLabForm(forms.Form):
+    """The period, area and reason of a Justice Data Lab submission (``mentoring.jdl``)."""
+
+    start = DayField(label="Support started from")
+    end = DayField(label="to")
+    borough = forms.ModelChoiceField(
+        queryset=Borough.objects.order_by("name"),
+        required=False,
+        empty_label="Every area",
+        label="Area",
+    )
+    reason = forms.CharField(
+        max_length=200,
+        help_text="Why the data leaves the programme: written in the access log of every "
+        "client in the file.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end of the period is before its start.")
+        return cleaned
+
+
 class ClientAdminForm(ClientAgeCheckMixin, KnownPersonCheckMixin, forms.ModelForm):
     confirm_outside_target_age = confirmation_field("Confirm: refer outside the target age")
     confirm_new_person = confirm_new_person_field()

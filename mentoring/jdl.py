@@ -72,21 +72,27 @@ def row(client):
     }
 
 
-def export(*, clients, reason, username, output):
-    """
-    Write the submission of ``clients`` to the file ``output`` and log each of them as
-    sent to the Lab for ``reason``, all or nothing: a file that cannot be written leaves
-    no log lines, and fewer than 60 people raise ``TooFewPeople`` before anything is
-    done. Returns how many people the file holds.
-    """
+def people(clients):
+    """The clients as a list, or ``TooFewPeople`` under the Lab's minimum."""
     clients = list(clients)
     if len(clients) < MINIMUM_PEOPLE:
         raise TooFewPeople(len(clients))
+    return clients
+
+
+def export(*, clients, reason, stream, username, user=None):
+    """
+    Write the submission of ``clients`` to ``stream`` and log each of them as sent to the
+    Lab for ``reason``, in one transaction: a write that fails leaves no log lines, and
+    fewer than 60 people raise ``TooFewPeople`` before anything is done. Returns how many
+    people the submission holds.
+    """
+    clients = people(clients)
     path = f"Justice Data Lab submission: {reason}"[:300]
     with transaction.atomic():
         AccessLog.objects.bulk_create(
             AccessLog(
-                user=None,
+                user=user,
                 username=username,
                 client=client,
                 client_reference=client.reference,
@@ -95,6 +101,5 @@ def export(*, clients, reason, username, output):
             )
             for client in clients
         )
-        with open(output, "w", encoding="utf-8", newline="") as stream:
-            metrics.write_csv(stream, HEADER, (row(client) for client in clients))
+        metrics.write_csv(stream, HEADER, (row(client) for client in clients))
     return len(clients)

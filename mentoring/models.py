@@ -9,6 +9,7 @@ today's date, which a CHECK constraint cannot see.
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -1426,6 +1427,74 @@ class Goal(models.Model):
             self.reviewed_on = None
         elif self.reviewed_on is None:
             self.reviewed_on = timezone.localdate()
+
+
+class JusticeDataLabResult(models.Model):
+    """
+    The Justice Data Lab's answer to a submission (``mentoring.jdl``): the one-year proven
+    reoffending of the people the programme supported and of a matched comparison group
+    the Lab built, the programme's one matched comparison. The dashboards show the latest
+    one published for their scope beside the context figures.
+    """
+
+    borough = models.ForeignKey(
+        Borough,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="justice_data_lab_results",
+        verbose_name="area",
+        help_text="The area submitted; empty for the whole programme.",
+    )
+    period_start = models.DateField("support started from")
+    period_end = models.DateField("to")
+    people_matched = models.PositiveIntegerField(
+        help_text="How many of the people sent the Lab matched and kept."
+    )
+    treatment_rate = models.DecimalField(
+        "reoffending of the people supported",
+        max_digits=5,
+        decimal_places=4,
+        help_text="One-year proven reoffending rate, as a fraction (0.21 for 21%).",
+    )
+    comparison_rate = models.DecimalField(
+        "reoffending of the comparison group",
+        max_digits=5,
+        decimal_places=4,
+        help_text="As a fraction (0.32 for 32%).",
+    )
+    p_value = models.DecimalField(
+        "p-value", max_digits=6, decimal_places=5, help_text="Of the difference, as published."
+    )
+    published_on = models.DateField()
+    link = models.URLField(blank=True, help_text="Where the Lab published the report.")
+
+    class Meta:
+        ordering = ["-published_on", "-pk"]
+        verbose_name = "Justice Data Lab result"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="mentoring_justicedatalabresult_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(treatment_rate__gte=0, treatment_rate__lte=1)
+                & models.Q(comparison_rate__gte=0, comparison_rate__lte=1)
+                & models.Q(p_value__gte=0, p_value__lte=1),
+                name="mentoring_justicedatalabresult_fractions",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.borough.name if self.borough_id else "All areas"
+        return f"{scope}, {self.period_start:%d/%m/%Y} to {self.period_end:%d/%m/%Y}"
+
+    # Significance at the 5% level, as the Lab reports it.
+    SIGNIFICANCE = 0.05
+
+    @property
+    def significant(self):
+        return self.p_value < Decimal(str(self.SIGNIFICANCE))
 
 
 class Funder(models.Model):

@@ -2,6 +2,7 @@
 
 import datetime
 import importlib
+from decimal import Decimal
 
 import factory
 from django.apps import apps as django_apps
@@ -163,6 +164,19 @@ class GrantFactory(factory.django.DjangoModelFactory):
     amount = 50000
     starts_on = datetime.date(2020, 4, 1)
     ends_on = datetime.date(2021, 3, 31)
+
+
+class JusticeDataLabResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.JusticeDataLabResult
+
+    period_start = datetime.date(2023, 1, 1)
+    period_end = datetime.date(2023, 12, 31)
+    people_matched = 84
+    treatment_rate = Decimal("0.214")
+    comparison_rate = Decimal("0.331")
+    p_value = Decimal("0.012")
+    published_on = datetime.date(2026, 6, 1)
 
 
 class EmployerFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from mentoring import metrics
 from mentoring import models as m
 from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
 
@@ -92,6 +93,7 @@ class DemoBuilder:
         self._offences(planned)
         self._milestones_goals_placements(planned)
         self._grants(planned)
+        self._justice_data_lab()
         self._referred_twice()
         self.users = create_demo_logins(self.areas)
         record_creation()
@@ -621,6 +623,28 @@ class DemoBuilder:
             ]
         )
         self.counts["clients"] += 1
+
+    def _justice_data_lab(self):
+        """
+        The Lab's answer to a submission of the clients who started five calendar years
+        ago: the people supported reoffend as the demo's own figures say, the comparison
+        group near the juvenile baseline. Drawn from nothing random, so the rest of the
+        demo is unchanged.
+        """
+        year = self.today.year - 5
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        figures = metrics.outcomes(
+            m.Client.objects.filter(started_on__range=(start, end)), self.today
+        )
+        m.JusticeDataLabResult.objects.create(
+            period_start=start,
+            period_end=end,
+            people_matched=figures["cohort"],
+            treatment_rate=Decimal(f"{figures['reoffending_rate'] or 0:.4f}"),
+            comparison_rate=Decimal("0.3160"),
+            p_value=Decimal("0.00800"),
+            published_on=end + timedelta(days=800),
+        )
 
     def _grants(self, planned):
         rng = self.rng

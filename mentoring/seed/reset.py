@@ -48,6 +48,7 @@ def delete_programme():
             m.Placement,
             m.Assignment,
             m.Client,
+            m.JusticeDataLabResult,
             m.Grant,
             m.Funder,
             m.Employer,

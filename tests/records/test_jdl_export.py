@@ -8,16 +8,18 @@ import csv
 import datetime
 import io
 import shutil
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from mentoring.fields import clean_pnc_id
-from mentoring.models import AccessLog, Client
+from mentoring.models import AccessLog, Client, JusticeDataLabResult
 
 from .. import factories
 from ..helpers import CLEAN_IMPORT
@@ -250,3 +252,106 @@ class TestPNCId:
         retention.anonymise(kai.pk, on=timezone.localdate())
         kai.refresh_from_db()
         assert kai.pnc_id is None
+
+
+class TestAdminPage:
+    URL = reverse("admin:mentoring_client_jdl")
+
+    def post(self, client, **changes):
+        data = {"start": "01/01/2024", "end": "31/12/2024", "borough": "", "reason": REASON}
+        return client.post(self.URL, {**data, **changes})
+
+    def test_the_page_says_what_the_lab_returns_and_how_the_file_travels(self, client, admin_user):
+        client.force_login(admin_user)
+        page = client.get(self.URL).content.decode()
+        assert "comparison group" in page
+        assert "never by e-mail" in page
+        assert HEADER in page
+        changelist = client.get(reverse("admin:mentoring_client_changelist")).content.decode()
+        assert f'href="{self.URL}"' in changelist
+
+    def test_an_admin_downloads_the_submission_and_each_client_is_logged(
+        self, client, admin_user, borough_a
+    ):
+        people = started(borough_a, 60)
+        client.force_login(admin_user)
+        response = self.post(client)
+        assert response["Content-Type"].startswith("text/csv")
+        assert 'filename="jdl-2024-01-01-2024-12-31.csv"' in response["Content-Disposition"]
+        text = response.content.decode()
+        assert text.splitlines()[0] == HEADER
+        assert len(text.splitlines()) == 61
+        lines = AccessLog.objects.filter(user=admin_user, action=AccessLog.Action.EXPORT)
+        assert sorted(lines.values_list("client_id", flat=True)) == sorted(p.pk for p in people)
+
+    def test_fewer_than_sixty_is_a_form_error_and_nothing_is_logged(
+        self, client, admin_user, borough_a
+    ):
+        started(borough_a, 12)
+        client.force_login(admin_user)
+        response = self.post(client)
+        assert response.status_code == 200
+        errors = response.context["form"].non_field_errors()
+        assert "Only 12 clients" in errors[0] and "at least 60" in errors[0]
+        assert not AccessLog.objects.exists()
+
+    def test_a_period_that_ends_before_it_starts_is_refused(self, client, admin_user):
+        client.force_login(admin_user)
+        response = self.post(client, start="31/12/2024", end="01/01/2024")
+        assert "before its start" in str(response.context["form"].errors["end"])
+
+    def test_coordinators_and_managers_are_sent_to_the_admin_sign_in(
+        self, client, coordinator_a, manager, borough_a
+    ):
+        started(borough_a, 60)
+        for user in (coordinator_a, manager):
+            client.force_login(user)
+            response = self.post(client)
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("admin:login"))
+        assert not AccessLog.objects.exists()
+
+
+class TestLabResult:
+    def result(self, borough=None, published_on=datetime.date(2026, 6, 1), **fields):
+        return JusticeDataLabResult.objects.create(
+            borough=borough,
+            period_start=datetime.date(2023, 1, 1),
+            period_end=datetime.date(2023, 12, 31),
+            people_matched=fields.pop("people_matched", 84),
+            treatment_rate=Decimal("0.214"),
+            comparison_rate=Decimal("0.331"),
+            p_value=fields.pop("p_value", Decimal("0.012")),
+            published_on=published_on,
+            link="https://example.org/jdl-report",
+        )
+
+    def test_the_dashboards_show_their_scopes_latest_published_answer(
+        self, client, manager, borough_a
+    ):
+        self.result(published_on=datetime.date(2025, 6, 1), people_matched=61)
+        self.result(people_matched=84)
+        self.result(borough=borough_a, people_matched=70, p_value=Decimal("0.2"))
+        client.force_login(manager)
+        page = client.get(reverse("network_dashboard"), {"as_of": "2026-07-01"}).content.decode()
+        assert "Justice Data Lab: the matched comparison." in page
+        assert "Of the 84 people" in page
+        assert "21.4%" in page and "33.1%" in page
+        assert "statistically significant (p = 0.012)" in page
+        # As of a day before the latest was published, the one before it.
+        page = client.get(reverse("network_dashboard"), {"as_of": "2026-05-31"}).content.decode()
+        assert "Of the 61 people" in page
+        page = client.get(
+            reverse("borough_dashboard", args=[borough_a.slug]), {"as_of": "2026-07-01"}
+        ).content.decode()
+        assert "Of the 70 people" in page
+        assert "not statistically significant" in page
+
+    def test_without_an_answer_the_dashboards_say_nothing_of_the_lab(self, client, manager):
+        client.force_login(manager)
+        page = client.get(reverse("network_dashboard")).content.decode()
+        assert "Justice Data Lab" not in page
+
+    def test_a_rate_is_a_fraction(self):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            self.result(p_value=Decimal("1.5"))

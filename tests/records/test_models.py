@@ -226,6 +226,24 @@ CHECK_VIOLATIONS = [
         id="grant-ends-day-before-start",
     ),
     pytest.param(
+        "mentoring_justicedatalabresult_period",
+        factories.JusticeDataLabResultFactory,
+        lambda r: {"period_end": r.period_start - ONE_DAY},
+        id="lab-period-ends-before-it-starts",
+    ),
+    pytest.param(
+        "mentoring_justicedatalabresult_fractions",
+        factories.JusticeDataLabResultFactory,
+        lambda r: {"treatment_rate": Decimal("1.0001")},
+        id="lab-rate-over-one",
+    ),
+    pytest.param(
+        "mentoring_justicedatalabresult_fractions",
+        factories.JusticeDataLabResultFactory,
+        lambda r: {"p_value": Decimal("-0.001")},
+        id="lab-negative-p-value",
+    ),
+    pytest.param(
         "mentoring_placement_ended_after_started",
         factories.PlacementFactory,
         lambda p: {"ended_on": p.started_on - ONE_DAY},
@@ -306,6 +324,16 @@ CHECK_BOUNDARIES = [
         factories.PlacementFactory,
         lambda p: {"ended_on": p.started_on},
         id="placement-ended-on-start-day",
+    ),
+    pytest.param(
+        factories.JusticeDataLabResultFactory,
+        lambda r: {
+            "period_end": r.period_start,
+            "treatment_rate": Decimal("1.0000"),
+            "comparison_rate": Decimal("0.0000"),
+            "p_value": Decimal("1.00000"),
+        },
+        id="lab-one-day-and-rates-at-their-ends",
     ),
 ]
 

@@ -23,6 +23,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -47,6 +48,7 @@ from django.utils.http import urlsafe_base64_encode
 from mentoring.models import (
     AccessLog,
     Client,
+    JusticeDataLabResult,
     Offence,
     StaffProfile,
     SupportArea,
@@ -202,6 +204,8 @@ EXPECTED = {
     "admin:auth_user_password_change": same(ADMIN_ONLY),
     # Two client records side by side to bring together (a POST without a form: errors).
     "admin:mentoring_client_merge": same(ADMIN_ONLY),
+    # The Justice Data Lab submission (a POST without a form: its errors).
+    "admin:mentoring_client_jdl": same(ADMIN_ONLY),
     # Separating a record that was never brought into this one: there is nothing to find.
     "admin:mentoring_client_separate": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
     "[admin/(?P<url>.*)$]": same({**ADMIN_ONLY, "admin": NOT_FOUND}),
@@ -224,6 +228,7 @@ ADMIN_MODELS = {
     "mentoring.goal": set(),
     "mentoring.funder": set(),
     "mentoring.grant": set(),
+    "mentoring.justicedatalabresult": set(),
     "mentoring.employer": set(),
     "mentoring.placement": set(),
     "mentoring.accesslog": {"add", "change", "delete"},
@@ -522,6 +527,16 @@ def _side(side, borough, code, today):
             borough=borough,
             reference=marked(side, "grant", "reference"),
             notes=marked(side, "grant", "notes"),
+        ),
+        jdl_result=JusticeDataLabResult.objects.create(
+            borough=borough,
+            period_start=today - timedelta(days=800),
+            period_end=today - timedelta(days=435),
+            people_matched=84,
+            treatment_rate=Decimal("0.21"),
+            comparison_rate=Decimal("0.33"),
+            p_value=Decimal("0.012"),
+            published_on=today - timedelta(days=30),
         ),
         access_log=AccessLog.objects.create(
             user=coordinator.user,

@@ -44,12 +44,14 @@ class Command(BaseCommand):
             if area is None:
                 known = ", ".join(Borough.objects.order_by("slug").values_list("slug", flat=True))
                 raise CommandError(f"No borough with slug {borough!r}. Known: {known or 'none'}.")
-        clients = jdl.submission_clients(start=start, end=end, borough=area)
-        username = (by or f"jdl_export ({getpass.getuser()})")[:150]
         try:
-            count = jdl.export(clients=clients, reason=reason, username=username, output=output)
+            clients = jdl.people(jdl.submission_clients(start=start, end=end, borough=area))
         except jdl.TooFewPeople as error:
             raise CommandError(str(error)) from None
+        username = (by or f"jdl_export ({getpass.getuser()})")[:150]
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                count = jdl.export(clients=clients, reason=reason, stream=stream, username=username)
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror}.") from None
         self.stdout.write(
