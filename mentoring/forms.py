@@ -946,6 +946,7 @@ class SafeguardingFollowUpForm(forms.Form):
         help_text=(
             "Who was told and what happens next: for example, referred to the youth "
             "offending team's safeguarding lead, police informed, or talked through with "
-            "the mentor and no further action. Up to 2,000 characters."
+            "the mentor and no further action. "
+            f"Up to {TEXT_LIMITS['safeguarding_action']:,} characters."
         ),
     )

@@ -378,9 +378,10 @@ def _timeline_order(entry):
     day, kind, pk, item = entry
     if kind == "assignment_end" and item.end_reason == Assignment.EndReason.CASE_CLOSED:
         kind = "match_closed"
-    start = getattr(item, "start_time", None) if kind == "session" else None
-    at = (0, -(start.hour * 60 + start.minute)) if start else (kind == "session", 0)
-    return (-day.toordinal(), _SAME_DAY_RANK[kind], at, -pk)
+    start = item.start_time if kind == "session" else None
+    untimed = kind == "session" and start is None
+    minutes = start.hour * 60 + start.minute if start else 0
+    return (-day.toordinal(), _SAME_DAY_RANK[kind], untimed, -minutes, -pk)
 
 
 def _timeline_page(client, session_count, number):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mentoring import retention
 from mentoring.fields import clean_pnc_id
 from mentoring.models import AccessLog, Client, JusticeDataLabResult
 
@@ -49,8 +50,8 @@ def started(borough, n, **fields):
     ]
 
 
-def run(tmp_path, *args):
-    output = tmp_path / "jdl.csv"
+def run(tmp_path, *args, output=None):
+    output = output or tmp_path / "jdl.csv"
     out = io.StringIO()
     call_command(
         "jdl_export",
@@ -175,18 +176,7 @@ def test_bad_input_is_named_and_writes_nothing(tmp_path, borough_a, args, messag
 def test_a_file_that_cannot_be_written_leaves_no_log_lines(tmp_path, borough_a):
     started(borough_a, 60)
     with pytest.raises(CommandError, match="Cannot write"):
-        call_command(
-            "jdl_export",
-            "--from",
-            START.isoformat(),
-            "--to",
-            END.isoformat(),
-            "--reason",
-            REASON,
-            "--output",
-            str(tmp_path / "missing" / "jdl.csv"),
-            stdout=io.StringIO(),
-        )
+        run(tmp_path, output=tmp_path / "missing" / "jdl.csv")
     assert not AccessLog.objects.exists()
 
 
@@ -246,8 +236,6 @@ class TestPNCId:
         assert Client.objects.get(reference=lines[1].split(",")[0]).pnc_id == "2019/0123456X"
 
     def test_retention_removes_the_pnc_id(self, borough_a):
-        from mentoring import retention
-
         kai = factories.ClientFactory(borough=borough_a, closed=True, pnc_id="2019/0123456X")
         retention.anonymise(kai.pk, on=timezone.localdate())
         kai.refresh_from_db()
