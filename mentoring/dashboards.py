@@ -17,7 +17,7 @@ from .metrics.windows import FOLLOW_UP_DAYS, YEAR_EARLIER_DAYS
 from .models import Borough, JusticeDataLabResult, borough_ids_for
 
 EARLIEST_AS_OF = date(2000, 1, 1)
-BENCHMARK_COST = 2000
+BENCHMARK_COST = metrics.BENCHMARK_COST
 
 
 class BadAsOf(ValueError):

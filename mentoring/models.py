@@ -1676,3 +1676,51 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.get_action_display().lower()} {self.client_reference}"
+
+
+class ImpactReportLog(models.Model):
+    """
+    Each impact report made, on the page, as a PDF or by the command: who, for what scope
+    and period, as of when, in what format. Figures that leave the programme are
+    accounted for; the admin can read the log but not change it.
+    """
+
+    class Scope(models.TextChoices):
+        NETWORK = "NETWORK", "Network"
+        AREA = "AREA", "Area"
+        GRANT = "GRANT", "Grant"
+
+    class Format(models.TextChoices):
+        HTML = "HTML", "Web page"
+        PDF = "PDF", "PDF"
+        JSON = "JSON", "JSON"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="Kept if the user is deleted.")
+    made_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    # The scope as it read in the report, kept if the area or grant is deleted.
+    scope_name = models.CharField(max_length=300)
+    borough = models.ForeignKey(
+        Borough, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    grant = models.ForeignKey(
+        "Grant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period_start = models.DateField("clients started from")
+    period_end = models.DateField("to")
+    as_of = models.DateField("figures as of")
+    format = models.CharField(max_length=10, choices=Format.choices)
+    by_command = models.BooleanField(
+        default=False, help_text="Made by manage.py impact_report rather than on the page."
+    )
+
+    class Meta:
+        ordering = ["-made_at"]
+        verbose_name = "impact report made"
+        verbose_name_plural = "impact reports made"
+
+    def __str__(self):
+        return f"{self.username}: {self.scope_name}, {self.period_start} to {self.period_end}"

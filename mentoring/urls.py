@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboards, views
+from . import dashboards, impact, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -45,4 +45,5 @@ urlpatterns = [
         name="replication_dashboard",
     ),
     path("dashboard/<slug:slug>/", dashboards.borough_dashboard, name="borough_dashboard"),
+    path("reports/impact/", impact.impact_report, name="impact_report"),
 ]

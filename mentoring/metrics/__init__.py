@@ -34,6 +34,10 @@ Pages, exports and management commands all read their figures from here
     Each area by programme year (its own age) beside the first area: ``{"as_of",
     "reference_borough", "boroughs"}``, each borough with its ``years`` (``YEAR_KEYS``).
     7 queries, however many areas and years.
+``impact(scope, start, end, as_of)`` (``impact``)
+    The funders' impact report of the clients started in a period: work, outcomes, cost
+    and who they are, every count of people published by the rules for figures that leave
+    the programme (``published``, ``breakdown``). 19 queries.
 ``borough_parts``, ``scope_parts`` (``cache``)
     The figures cache the report and the dashboard are summed from.
 
@@ -62,6 +66,8 @@ The modules, each with one job, each importing only those listed above it:
     The report as rows, JSON and CSV.
 ``replication``
     Each area's figures by programme year, from the definitions above.
+``impact``
+    The impact report of a period's clients, from the definitions and pieces above.
 
 A ``scope`` is a Borough queryset (normally ``Borough.objects.for_user(user)``, the one
 scoping entry point), a single Borough, a list of borough ids, or None for every borough.
@@ -76,6 +82,7 @@ reoffending, a few thousand for programme length), never the clients.
 from .cache import CACHE_ERRORS, PARTS_FORMAT, Parts, Share, borough_parts, scope_parts
 from .definitions import (
     BASELINES,
+    BENCHMARK_COST,
     CENTS,
     FIGURES,
     SMALL_COHORT,
@@ -103,6 +110,7 @@ from .export import (
     write_csv,
     write_report_csv,
 )
+from .impact import AGE_BANDS, BREAKDOWNS, FEWEST_PUBLISHED, breakdown, impact, published
 from .pieces import (
     closures_by_reason,
     mentor_load,
@@ -150,11 +158,15 @@ from .windows import (
 
 __all__ = [
     "ACTIVITY_DAYS",
+    "AGE_BANDS",
     "AREAS_AND_MILESTONES_DAYS",
     "BASELINES",
+    "BENCHMARK_COST",
+    "BREAKDOWNS",
     "CACHE_ERRORS",
     "CENTS",
     "EPOCH",
+    "FEWEST_PUBLISHED",
     "FIGURES",
     "FOLLOW_UP_DAYS",
     "HOME_RECENT_DAYS",
@@ -184,11 +196,13 @@ __all__ = [
     "baselines",
     "borough_parts",
     "borough_scope",
+    "breakdown",
     "closures_by_reason",
     "csv_value",
     "dashboard",
     "epoch_day",
     "histogram_median",
+    "impact",
     "in_cohort",
     "index_day",
     "kaplan_meier",
@@ -202,6 +216,7 @@ __all__ = [
     "programme_length",
     "programme_year",
     "proven_reoffences",
+    "published",
     "reoffenders",
     "reoffending_curve",
     "replication",

@@ -42,6 +42,7 @@ from .windows import (
 
 SMALL_COHORT = 10  # a rate over fewer people is shown with its interval and a marker
 CENTS = Decimal("0.01")
+BENCHMARK_COST = 2000  # the case study: "The programme costs 2000 pounds per client"
 
 
 # Context figures, shown as context and never as a matched comparison group.

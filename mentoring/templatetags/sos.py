@@ -42,6 +42,20 @@ def percent(value, places=0):
     return f"{value * 100:.{int(places)}f}%"
 
 
+@register.filter
+def people(count):
+    """A published count of people (``metrics.published``): "fewer than 10" when hidden."""
+    if count["suppressed"]:
+        return f"fewer than {metrics.FEWEST_PUBLISHED}"
+    return f"{count['people']:,}"
+
+
+@register.filter
+def thousands(value):
+    """A number rounded to a whole one, with thousands separated: 12345.6 -> "12,346"."""
+    return f"{round(value):,}"
+
+
 register.filter("readable", history.readable)
 
 
