@@ -51,6 +51,7 @@ from .models import (
     Funder,
     Goal,
     Grant,
+    ImpactReportLog,
     JusticeDataLabResult,
     Mentor,
     Milestone,
@@ -1165,14 +1166,8 @@ class PlacementAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, Hist
     list_select_related = ["client", "employer"]
 
 
-@admin.register(AccessLog)
-class AccessLogAdmin(RecordChoices, admin.ModelAdmin):
-    """Read-only: the access log is evidence, so nobody edits or deletes it here."""
-
-    list_display = ["at", "username", "action", "client_reference", "path"]
-    list_filter = ["action"]
-    search_fields = ["username", "client_reference"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log kept as evidence: nobody adds, changes or deletes its rows here."""
 
     def has_add_permission(self, request):
         return False
@@ -1182,6 +1177,35 @@ class AccessLogAdmin(RecordChoices, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(RecordChoices, ReadOnlyAdmin):
+    """Read-only: the access log is evidence, so nobody edits or deletes it here."""
+
+    list_display = ["at", "username", "action", "client_reference", "path"]
+    list_filter = ["action"]
+    search_fields = ["username", "client_reference"]
+    date_hierarchy = "at"
+
+
+@admin.register(ImpactReportLog)
+class ImpactReportLogAdmin(RecordChoices, ReadOnlyAdmin):
+    """Read-only, like the access log: which figures left the programme, by whom."""
+
+    list_display = [
+        "made_at",
+        "username",
+        "scope_name",
+        "period_start",
+        "period_end",
+        "as_of",
+        "format",
+        "by_command",
+    ]
+    list_filter = ["scope", "format", "by_command"]
+    search_fields = ["username", "scope_name"]
+    date_hierarchy = "made_at"
 
 
 # Two-factor devices. django-otp's own admin shows TOTP keys and recovery codes; here an

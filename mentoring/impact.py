@@ -205,6 +205,29 @@ def report_context(scope, start, end, as_of):
     }
 
 
+def report_json(context):
+    """The report as JSON (``metrics.report_json``), with what it covers under ``scope``."""
+    scope, grant = context["scope"], context["scope"].grant
+    return metrics.report_json(
+        {
+            "scope": {
+                "kind": scope.kind.lower(),
+                "name": scope.name,
+                "borough": None if scope.borough is None else scope.borough.slug,
+                "grant": None
+                if grant is None
+                else {
+                    "funder": grant.funder.name,
+                    "reference": grant.reference,
+                    "starts_on": grant.starts_on,
+                    "ends_on": grant.ends_on,
+                },
+            },
+            **context["report"],
+        }
+    )
+
+
 def stylesheet():
     with open(finders.find(STYLESHEET), encoding="utf-8") as css:
         return css.read()

@@ -1,5 +1,6 @@
 """What the management commands share."""
 
+import argparse
 from datetime import date
 
 from django.core.management.base import CommandError
@@ -14,12 +15,17 @@ def as_of_day(value):
 
 
 def day_argument(flag):
-    """A parser type for a YYYY-MM-DD option that names ``flag`` when the value is not one."""
+    """
+    A parser type for a YYYY-MM-DD option that names ``flag`` when the value is not one:
+    argparse's own error, so a command line gets the usage and one line, not a traceback.
+    """
 
     def day(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise CommandError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a date as YYYY-MM-DD, not {value!r}"
+            ) from None
 
     return day
