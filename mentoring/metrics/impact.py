@@ -285,7 +285,7 @@ def impact(scope, start, end, as_of):
             "clients_started": published(started),
             # The cost is the starts times a known price: it would tell a hidden count.
             "cost_of_clients_started": cost if cost_shown else None,
-            "cost_per_client": figures["cost_per_client"] if cost_shown else None,
+            "cost_per_client": (cost / started).quantize(CENTS) if cost_shown and started else None,
             "benchmark_cost_per_client": Decimal(BENCHMARK_COST).quantize(CENTS),
             "grants": grants,
             "grants_total": grants_total,
