@@ -27,6 +27,8 @@ from .models import Borough, Grant, ImpactReportLog, borough_ids_for
 EARLIEST = date(2000, 1, 1)
 STYLESHEET = "css/report.css"  # the report's own styles: screen, print and PDF
 FORMATS = {"html", "pdf", "json"}
+# Up to this many grants are listed one by one; more (a network over years) by funder.
+GRANTS_LISTED = 15
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def report_context(scope, start, end, as_of):
         "km_chart": km_chart,
         "lab_result": lab,
         "until": min(end, as_of),
+        "grants_listed": GRANTS_LISTED,
     }
 
 

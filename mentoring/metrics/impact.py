@@ -217,6 +217,20 @@ def _money(boroughs, started_per_borough, start, end, as_of):
     return cost.quantize(CENTS), grants
 
 
+def _by_funder(grants):
+    """The grants summed per funder: ``{"funder", "grants", "areas", "amount"}``, largest first."""
+    funders = {}
+    for grant in grants:
+        entry = funders.setdefault(
+            grant["funder"], {"funder": grant["funder"], "grants": 0, "areas": set(), "amount": 0}
+        )
+        entry["grants"] += 1
+        entry["areas"].add(grant["borough"])
+        entry["amount"] += grant["amount"]
+    rows = [{**entry, "areas": len(entry["areas"])} for entry in funders.values()]
+    return sorted(rows, key=lambda row: (-row["amount"], row["funder"]))
+
+
 def impact(scope, start, end, as_of):
     """
     The impact report of the clients of ``scope`` (``borough_scope``) started from
@@ -288,6 +302,7 @@ def impact(scope, start, end, as_of):
             "cost_per_client": (cost / started).quantize(CENTS) if cost_shown and started else None,
             "benchmark_cost_per_client": Decimal(BENCHMARK_COST).quantize(CENTS),
             "grants": grants,
+            "grants_by_funder": _by_funder(grants),
             "grants_total": grants_total,
             "funding_gap": cost - grants_total if cost_shown else None,
         },

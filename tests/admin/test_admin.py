@@ -21,6 +21,7 @@ from mentoring.models import (
     Employer,
     Funder,
     Goal,
+    ImpactReportLog,
     Mentor,
     Offence,
     SupportSession,
@@ -32,7 +33,7 @@ from .. import factories
 MODELS = [
     m
     for m in admin.site._registry
-    if m._meta.app_label in ("mentoring", "auth") and m is not AccessLog
+    if m._meta.app_label in ("mentoring", "auth") and m not in (AccessLog, ImpactReportLog)
 ]
 # django-axes' sign-in records: empty until someone fails to sign in.
 SIGN_IN_RECORDS = [m for m in admin.site._registry if m._meta.app_label == "axes"]
@@ -522,6 +523,38 @@ class TestAccessLogAdmin:
         self.entry.refresh_from_db()
         assert self.entry.username == "coord_a"
         assert AccessLog.objects.count() == 1
+
+
+class TestImpactReportLogAdmin:
+    """The log of impact reports made is read like the access log, and never changed."""
+
+    @pytest.fixture(autouse=True)
+    def entry(self, client, admin_user, manager):
+        client.force_login(manager)
+        report = client.get(
+            reverse("impact_report"), {"scope": "network", "from": "01/04/2024", "to": "31/03/2025"}
+        )
+        assert report.status_code == 200
+        client.force_login(admin_user)
+        self.client = client
+        self.entry = ImpactReportLog.objects.get()
+
+    def test_admin_reads_the_log(self):
+        response = self.client.get(admin_url(ImpactReportLog, "changelist"))
+        assert response.status_code == 200
+        assert self.entry.username in response.content.decode()
+        change = admin_url(ImpactReportLog, "change", self.entry.pk)
+        assert self.client.get(change).status_code == 200
+
+    def test_admin_cannot_add_change_or_delete_entries(self):
+        assert self.client.get(admin_url(ImpactReportLog, "add")).status_code == 403
+        change = admin_url(ImpactReportLog, "change", self.entry.pk)
+        self.client.post(change, {"username": "someone-else", "format": "JSON"})
+        delete = admin_url(ImpactReportLog, "delete", self.entry.pk)
+        assert self.client.post(delete).status_code == 403
+        self.entry.refresh_from_db()
+        assert (self.entry.username, self.entry.format) == ("manager", "HTML")
+        assert ImpactReportLog.objects.count() == 1
 
 
 # Change pages with many rows --------------------------------------------------------
