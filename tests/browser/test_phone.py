@@ -371,6 +371,10 @@ def _screens(role, cast):
             Screen("home, menu open", "/", open_menu=True),
             Screen("borough dashboard", "/dashboard/kensington-chelsea/"),
             Screen("replication", "/dashboard/replication/"),
+            Screen(
+                "impact report",
+                "/reports/impact/?scope=network&from=01/04/2024&to=31/03/2025",
+            ),
             Screen("employers", "/employers/"),
             Screen("mentor list", "/mentors/"),
             Screen("mentor", f"/mentors/{cast.mentor.pk}/"),
