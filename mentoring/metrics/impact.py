@@ -282,7 +282,7 @@ def impact(scope, start, end, as_of):
             "wilson_high": figures["wilson_high"],
             "small_cohort": figures["small_cohort"],
             "km_reoffending_12m": curve["km_reoffending_12m"],
-            "km_at_risk_12m": curve["at_risk_12m"],
+            "km_at_risk_12m": published(curve["at_risk_12m"] or 0),
             # Only the curve and the numbers at risk (10 or more): the events of one day
             # are counts of a few people.
             "km_curve": [

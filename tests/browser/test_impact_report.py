@@ -275,13 +275,6 @@ def test_printing_shows_the_report_and_nothing_around_it(page, cast, screenshots
     assert "Show the report" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product: at 390 px the grants table (Funder, Area, Grant period, Amount) is about "
-        "430 px wide, and the whole page scrolls sideways"
-    ),
-)
 def test_the_report_fits_a_phone(phone, cast, screenshots):
     """At 390 x 844 the choices and the report fit the screen: no sideways scrolling."""
     sign_in(phone, "manager")
