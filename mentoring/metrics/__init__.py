@@ -37,7 +37,7 @@ Pages, exports and management commands all read their figures from here
 ``impact(scope, start, end, as_of)`` (``impact``)
     The funders' impact report of the clients started in a period: work, outcomes, cost
     and who they are, every count of people published by the rules for figures that leave
-    the programme (``published``, ``breakdown``). 19 queries.
+    the programme (``published``, ``breakdown``). 18 queries.
 ``borough_parts``, ``scope_parts`` (``cache``)
     The figures cache the report and the dashboard are summed from.
 

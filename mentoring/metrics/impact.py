@@ -237,7 +237,7 @@ def impact(scope, start, end, as_of):
     ``start`` to ``end`` inclusive, as known on ``as_of`` (records dated after it are
     ignored, and so are starts after it): ``work``, ``outcomes``, ``cost``,
     ``breakdowns`` and ``age_not_known``, every count of people published by the rules
-    above. 19 queries.
+    above. 18 queries, however many clients.
     """
     boroughs = borough_scope(scope)
     last = min(end, as_of)
