@@ -198,7 +198,8 @@ def report_context(scope, start, end, as_of):
     return {
         "report": report,
         "breakdowns": [
-            (key, title, report["breakdowns"][key]) for key, title in metrics.BREAKDOWNS.items()
+            (key, title, report["breakdowns"][key], report["breakdown_totals"][key])
+            for key, title in metrics.BREAKDOWNS.items()
         ],
         "scope": scope,
         "km_chart": km_chart,

@@ -37,6 +37,7 @@ AGE_BANDS = (
     ("over 25", 26, None),
 )
 AGE_NOT_KNOWN = "not known"  # an anonymised record keeps no date of birth
+NOT_RECORDED = "Not recorded"
 
 BREAKDOWNS = {
     "age_band": "Age at referral",
@@ -124,9 +125,12 @@ def _breakdowns(clients):
     result = {}
     for key, choices in _CHOICES.items():
         counts = dict(clients.order_by().values_list(key).annotate(n=Count("pk")))
-        result[key] = breakdown(
-            [(value, label, counts.get(value, 0)) for value, label in choices.choices]
-        )
+        groups = [(value, label, counts.pop(value, 0)) for value, label in choices.choices]
+        # An optional field left empty is a group of its own, so that every breakdown adds
+        # up to the starts: a total one short would tell that one person is missing.
+        if counts:
+            groups.append(("", NOT_RECORDED, sum(counts.values())))
+        result[key] = breakdown(groups)
     parts, age = _age_on_referral()
     ages = Counter()
     rows = clients.order_by().annotate(**parts).annotate(age=age).values_list("age")
@@ -193,8 +197,12 @@ def _work(boroughs, start, last, as_of):
 
 
 def _money(boroughs, started_per_borough, start, end, as_of):
-    """The cost of the clients started and the grants of the period. 2 queries."""
+    """
+    (cost of the clients started, the grants of the period, whether the areas with starts
+    have different prices). 2 queries.
+    """
     costs = dict(boroughs.order_by().values_list("pk", "cost_per_client"))
+    prices = {costs[pk] for pk, n in started_per_borough.items() if n and pk in costs}
     cost = sum(
         (costs[pk] * n for pk, n in started_per_borough.items() if pk in costs), Decimal("0")
     )
@@ -214,7 +222,7 @@ def _money(boroughs, started_per_borough, start, end, as_of):
         .select_related("funder", "borough")
         .order_by("starts_on", "borough__name", "pk")
     ]
-    return cost.quantize(CENTS), grants
+    return cost.quantize(CENTS), grants, len(prices) > 1
 
 
 def _by_funder(grants):
@@ -265,9 +273,12 @@ def impact(scope, start, end, as_of):
     )
     breakdowns, age_not_known = _breakdowns(clients)
     started = figures["clients_started"]
-    cost, grants = _money(boroughs, started_per_borough, start, end, as_of)
+    cost, grants, prices_differ = _money(boroughs, started_per_borough, start, end, as_of)
     grants_total = sum((g["amount"] for g in grants), Decimal("0.00"))
-    cost_shown = not hidden(started)
+    # The cost is the starts times each area's price: it would tell a hidden count of
+    # starts, and in a scope of areas priced differently, an area's hidden count too.
+    small_area = any(hidden(n) for n in started_per_borough.values())
+    cost_shown = not hidden(started) and not (small_area and prices_differ)
     return {
         "as_of": as_of,
         "from": start,
@@ -306,7 +317,9 @@ def impact(scope, start, end, as_of):
             "grants_total": grants_total,
             "funding_gap": cost - grants_total if cost_shown else None,
         },
-        "breakdowns": breakdowns,
+        # The command contract: each breakdown a list of groups; their totals apart.
+        "breakdowns": {key: result["groups"] for key, result in breakdowns.items()},
+        "breakdown_totals": {key: result["total"] for key, result in breakdowns.items()},
         "age_not_known": age_not_known,
         "baselines": baselines(),
     }

@@ -44,6 +44,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--as-of {as_of} is in the future: figures are only known up to today."
             )
+        if start < impact.EARLIEST:
+            raise CommandError(f"--from ({start}) cannot be before {impact.EARLIEST}.")
+        if as_of < impact.EARLIEST:
+            raise CommandError(f"--as-of ({as_of}) cannot be before {impact.EARLIEST}.")
         if start > end:
             raise CommandError(f"--from ({start}) is after --to ({end}).")
         if start > as_of:
