@@ -7,7 +7,8 @@ session notes, offence type and notes, milestone evidence, goal text, placement 
 mentor, staff and employer names, grant references. Then every page the URL resolver
 serves is read, about borough A's records and about borough B's, plain and with the
 queries that could pull other records in (a search for the marker, filters naming
-borough B, every CSV and JSON download, admin autocompletes), by:
+borough B, every CSV and JSON download, the impact report of each scope on the page and
+as a PDF's text, admin autocompletes), by:
 
 - borough A's coordinator, who must never see the marker;
 - a manager of borough A only, who must never see it either, nor any client's name,
@@ -20,6 +21,7 @@ The outcomes report command, for borough A and for the network, is read the same
 
 import io
 
+import pypdf
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
@@ -71,6 +73,8 @@ def queries_for(world, pattern):
         queries += [{"download": table} for table in [*dashboards.TABLES, "figures"]]
     elif key == "replication_dashboard":
         queries.append({"download": "csv"})
+    elif key == "impact_report":
+        queries += impact_reports(world)
     elif key == "client_export":
         queries.append(JSON)
     elif key == "mentor_list":
@@ -78,8 +82,34 @@ def queries_for(world, pattern):
     return queries
 
 
+def impact_reports(world):
+    """
+    The impact report of the network, each borough and each borough's grant (its own
+    period), of the clients started in 2020 (the factories' dates), on the page and as a
+    PDF. A borough the viewer may not choose is refused (400), which is read too.
+    """
+    period = {"from": "01/01/2020", "to": "31/12/2020"}
+    choices = [{"scope": "network", **period}]
+    for side in (world.a, world.b):
+        choices += [{"scope": f"area:{side.borough.slug}", **period}]
+        choices += [{"scope": f"grant:{side.grant.pk}"}]
+    return [{**choice, "format": output} for choice in choices for output in ("html", "pdf")]
+
+
+def pdf_text(response):
+    """The text of a PDF's pages and its title, as pypdf reads them."""
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    title = reader.metadata.title if reader.metadata else ""
+    return "\n".join([title or "", *(page.extract_text() for page in reader.pages)])
+
+
 def shown(response):
-    """What the response holds: its body, and for a redirect where it goes."""
+    """
+    What the response holds: its body (a PDF's text, its bytes being compressed), and for
+    a redirect where it goes.
+    """
+    if response.get("Content-Type") == "application/pdf":
+        return pdf_text(response)
     return matrix.body_of(response) + response.get("Location", "")
 
 
@@ -178,6 +208,18 @@ class TestTheMarkerIsThereToFind:
         for category in matrix.CLIENT_DATA:
             if category not in ("referral", "other"):
                 assert f"{matrix.MARKER}-{category}-" in body, category
+
+    def test_the_impact_reports_pdf_text_is_read(self, db, world):
+        """
+        The PDF's text is searched, not its compressed bytes: borough B's grant report
+        names its funder, marked, for a manager of every borough (not client data).
+        """
+        grant = {"scope": f"grant:{world.b.grant.pk}", "format": "pdf"}
+        url = matrix.url_for(world, pattern_named("impact_report"), query=grant)
+        response = matrix.browser_for(world, "manager").get(url)
+        assert response["Content-Type"] == "application/pdf"
+        assert f"{matrix.MARKER}-funder-name grant for Croydon" in shown(response)
+        assert f"{matrix.MARKER}-funder-name" not in response.content.decode(errors="replace")
 
 
 def pattern_named(key):

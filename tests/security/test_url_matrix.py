@@ -182,6 +182,9 @@ EXPECTED = {
     "network_dashboard": same(DASHBOARD),
     "borough_dashboard": same(DASHBOARD_ON_A),
     "replication_dashboard": same(DASHBOARD),
+    # The impact report of borough A (QUERIES): B's coordinator may not choose it (400).
+    # A GET page that reads only the query string: a POST is answered as a GET is.
+    "impact_report": same(DASHBOARD),
     # The admin site's own pages (the pages of each model are in ADMIN_MODELS).
     "admin:index": same(ADMIN_ONLY),
     "admin:login": same(PUBLIC_PAGE),
@@ -705,8 +708,14 @@ def argument(world, pattern, name, side):
     )
 
 
-# Query strings some pages need to answer at all.
+# Query strings some pages need to answer at all, or to show more than a form.
 QUERIES = {
+    # Borough A's clients started in 2020 (the factories' dates): the report, not the form.
+    "impact_report": {
+        "scope": "area:southwark",
+        "from": "01/01/2020",
+        "to": "31/12/2020",
+    },
     "admin:autocomplete": {
         "app_label": "mentoring",
         "model_name": "assignment",
@@ -974,6 +983,23 @@ def test_every_served_route_is_walked_by_every_role_with_get_and_post(record_pro
     walked = Counter((case.values[0].route, *case.values[1:]) for case in CASES)
     assert sorted(expected - walked) == [], "served, but not walked"
     assert sorted(walked - expected) == [], "walked, but not served (or walked twice)"
+
+
+def test_the_impact_report_walked_is_a_report(db, world):
+    """
+    QUERIES makes the matrix read a report, not its form: it answers 200 with the figures
+    where the role may choose borough A, and 400 (a choice refused) for borough B's
+    coordinator, as "allowed" alone cannot tell.
+    """
+    pattern = next(p for p in PATTERNS if p.key == "impact_report")
+    url = url_for(world, pattern)
+    for role in ("coordinator_a", "manager", "admin"):
+        response = browser_for(world, role).get(url)
+        assert response.status_code == 200, role
+        assert '<article class="impact"' in body_of(response), role
+    response = browser_for(world, "coordinator_b").get(url)
+    assert response.status_code == 400
+    assert "Select a valid choice" in body_of(response)
 
 
 def test_the_roles_are_the_whole_cast(db, world):

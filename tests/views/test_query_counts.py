@@ -17,7 +17,7 @@ from django.urls import get_resolver, reverse
 from mentoring.models import Client, SupportArea
 
 from .. import factories
-from ..helpers import count_queries, today
+from ..helpers import count_queries, dmy, today
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,8 @@ def pages(world):
     """(url name, url, user fixture) for every page that answers GET."""
     active, referred = world["active"].reference, world["referred"].reference
     a = world["boroughs"][0]
+    # Every client started since 2000, up to today: those grow() adds included.
+    impact = f"{reverse('impact_report')}?from=01/01/2000&to={dmy(today())}"
     return [
         ("home", reverse("home"), "coordinator_a"),
         ("home", reverse("home"), "mentor_a"),
@@ -128,6 +130,8 @@ def pages(world):
         ("borough_dashboard", reverse("borough_dashboard", args=[a.slug]), "manager"),
         ("replication_dashboard", reverse("replication_dashboard"), "manager"),
         ("replication_dashboard", reverse("replication_dashboard"), "coordinator_a"),
+        ("impact_report", impact + "&scope=area:southwark", "coordinator_a"),
+        ("impact_report", impact + "&scope=network", "manager"),
     ]
 
 
