@@ -60,10 +60,20 @@ def hidden(people):
     return 0 < people < FEWEST_PUBLISHED
 
 
+FEWER_THAN = f"fewer than {FEWEST_PUBLISHED}"
+# A group hidden only so that a small one cannot be worked out: it is not small, and
+# must not read as if it were.
+NOT_SHOWN = "not shown"
+
+
 def published(people):
-    """``{"people": n or None, "suppressed": bool}`` for one count of people."""
+    """``{"people": n or None, "suppressed": bool, "note"}`` for one count of people."""
     suppressed = hidden(people)
-    return {"people": None if suppressed else people, "suppressed": suppressed}
+    return {
+        "people": None if suppressed else people,
+        "suppressed": suppressed,
+        "note": FEWER_THAN if suppressed else None,
+    }
 
 
 def breakdown(groups):
@@ -88,6 +98,7 @@ def breakdown(groups):
             "label": label,
             "people": None if group in small else people,
             "suppressed": group in small,
+            "note": (FEWER_THAN if hidden(people) else NOT_SHOWN) if group in small else None,
         }
         for group, label, people in groups
     ]
@@ -143,6 +154,15 @@ def _breakdowns(clients):
     not_known = ages_published["groups"].pop()
     result["age_band"] = ages_published
     return result, not_known
+
+
+def _parts(**counts):
+    """Counts that add up to a whole, published as a breakdown: {name: published}."""
+    result = breakdown([(name, name, n) for name, n in counts.items()])
+    return {
+        row["group"]: {key: row[key] for key in ("people", "suppressed", "note")}
+        for row in result["groups"]
+    }
 
 
 def _per_kind(rows, kinds):
@@ -273,6 +293,15 @@ def impact(scope, start, end, as_of):
     )
     breakdowns, age_not_known = _breakdowns(clients)
     started = figures["clients_started"]
+    # The starts split two ways, each a breakdown of them, so that no part of the starts is
+    # the starts less the parts shown.
+    followed = _parts(cohort=figures["cohort"], pending=figures["pending"])
+    ended = figures["clients_ended"]
+    endings = _parts(
+        completed=figures["clients_completed"],
+        ended_otherwise=ended - figures["clients_completed"],
+        in_support=started - ended,
+    )
     cost, grants, prices_differ = _money(boroughs, started_per_borough, start, end, as_of)
     grants_total = sum((g["amount"] for g in grants), Decimal("0.00"))
     # The cost is the starts times each area's price: it would tell a hidden count of
@@ -285,8 +314,8 @@ def impact(scope, start, end, as_of):
         "to": end,
         "work": {"starts": published(started), **_work(boroughs, start, last, as_of)},
         "outcomes": {
-            "cohort": published(figures["cohort"]),
-            "pending": published(figures["pending"]),
+            "cohort": followed["cohort"],
+            "pending": followed["pending"],
             "reoffenders": published(figures["reoffenders"]),
             "reoffending_rate": figures["reoffending_rate"],
             "wilson_low": figures["wilson_low"],
@@ -301,8 +330,17 @@ def impact(scope, start, end, as_of):
                 for p in curve["points"]
             ],
             "clients_ended": published(figures["clients_ended"]),
-            "clients_completed": published(figures["clients_completed"]),
-            "completion_rate": figures["completion_rate"],
+            "clients_completed": endings["completed"],
+            "clients_ended_otherwise": endings["ended_otherwise"],
+            "clients_in_support": endings["in_support"],
+            # A rate of two counts tells them both: only where neither is hidden.
+            "completion_rate": (
+                figures["completion_rate"]
+                if not (
+                    endings["completed"]["suppressed"] or endings["ended_otherwise"]["suppressed"]
+                )
+                else None
+            ),
             "milestones": _per_kind(milestones, Milestone.Kind),
             "placements": _per_kind(placements, Placement.Kind),
         },

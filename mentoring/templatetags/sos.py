@@ -46,7 +46,7 @@ def percent(value, places=0):
 def people(count):
     """A published count of people (``metrics.published``): "fewer than 10" when hidden."""
     if count["suppressed"]:
-        return f"fewer than {metrics.FEWEST_PUBLISHED}"
+        return count.get("note") or f"fewer than {metrics.FEWEST_PUBLISHED}"
     return f"{count['people']:,}"
 
 

@@ -29,7 +29,7 @@ AS_OF = date(2026, 6, 1)
 # Written out here rather than read from the code, so that a renamed key or band fails.
 TOP_KEYS = {"scope", "as_of", "from", "to", "work", "outcomes", "cost", "breakdowns"}
 BREAKDOWN_KEYS = {"age_band", "gender", "ethnicity", "referral_source"}
-GROUP_KEYS = {"group", "label", "people", "suppressed"}
+GROUP_KEYS = {"group", "label", "people", "suppressed", "note"}
 AGE_BANDS = ["under 16", "16-17", "18-20", "21-25", "over 25"]
 
 
@@ -137,17 +137,18 @@ class TestJson:
             "label": "Female",
             "people": None,
             "suppressed": True,
+            "note": "fewer than 10",
         }
         assert gender["MALE"]["people"] is None  # the next-smallest, hidden with it
         assert gender["NON_BINARY"]["people"] == 0
-        assert totals["gender"] == {"people": 17, "suppressed": False}
+        assert totals["gender"] == {"people": 17, "suppressed": False, "note": None}
 
     def test_counts_of_people_are_published_and_money_has_pence(self, tmp_path, people):
         output, _said = run(tmp_path, "json", "--borough", "southwark")
         text = output.read_text(encoding="utf-8")
         data = json.loads(text)
-        assert data["work"]["starts"] == {"people": 13, "suppressed": False}
-        assert data["outcomes"]["cohort"] == {"people": 13, "suppressed": False}
+        assert data["work"]["starts"] == {"people": 13, "suppressed": False, "note": None}
+        assert data["outcomes"]["cohort"] == {"people": 13, "suppressed": False, "note": None}
         assert data["cost"]["cost_of_clients_started"] == 26000
         assert '"cost_of_clients_started": 26000.00' in text
         for name in names_of(people) | {p.reference for p in people}:
@@ -161,10 +162,18 @@ class TestJson:
             "borough": "southwark",
             "grant": None,
         }
-        assert area["work"]["starts"] == {"people": 13, "suppressed": False}
-        assert report_of(tmp_path)["work"]["starts"] == {"people": 17, "suppressed": False}
+        assert area["work"]["starts"] == {"people": 13, "suppressed": False, "note": None}
+        assert report_of(tmp_path)["work"]["starts"] == {
+            "people": 17,
+            "suppressed": False,
+            "note": None,
+        }
         croydon = report_of(tmp_path, "--borough", "croydon")
-        assert croydon["work"]["starts"] == {"people": None, "suppressed": True}
+        assert croydon["work"]["starts"] == {
+            "people": None,
+            "suppressed": True,
+            "note": "fewer than 10",
+        }
         assert croydon["cost"]["cost_of_clients_started"] is None
 
     def test_the_command_says_where_it_wrote(self, tmp_path, people):

@@ -48,6 +48,7 @@ from django.utils.http import urlsafe_base64_encode
 from mentoring.models import (
     AccessLog,
     Client,
+    ImpactReportLog,
     JusticeDataLabResult,
     Offence,
     StaffProfile,
@@ -235,6 +236,7 @@ ADMIN_MODELS = {
     "mentoring.employer": set(),
     "mentoring.placement": set(),
     "mentoring.accesslog": {"add", "change", "delete"},
+    "mentoring.impactreportlog": {"add", "change", "delete"},
     "axes.accessattempt": {"add"},
     "axes.accesslog": {"add"},
     "axes.accessfailurelog": {"add"},
@@ -540,6 +542,17 @@ def _side(side, borough, code, today):
             comparison_rate=Decimal("0.33"),
             p_value=Decimal("0.012"),
             published_on=today - timedelta(days=30),
+        ),
+        impact_report_log=ImpactReportLog.objects.create(
+            user=coordinator.user,
+            username=coordinator.user.username,
+            scope=ImpactReportLog.Scope.AREA,
+            scope_name=borough.name,
+            borough=borough,
+            period_start=today - timedelta(days=365),
+            period_end=today,
+            as_of=today,
+            format=ImpactReportLog.Format.PDF,
         ),
         access_log=AccessLog.objects.create(
             user=coordinator.user,
