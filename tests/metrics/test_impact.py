@@ -571,14 +571,8 @@ class TestOutcomes:
 
     def test_a_count_of_people_followed_for_a_year_is_a_count_of_people(self, borough_a):
         """
-        Regression (mentoring/metrics/impact.py, ``impact``: ``"km_at_risk_12m":
-        curve["at_risk_12m"]``): the number of people followed for the full year is a
-        count of people, written out raw in the JSON and on the page and PDF ("By this
-        estimate 0.0% reoffend within 12 months (3 followed that far)",
-        templates/mentoring/_impact_body.html). Three people are printed here. Fix:
-        publish it (``published(...)``, shown with ``|people``) or leave the 12-month
-        estimate and its count out when fewer than 10 are at risk on day 365, as the curve
-        itself stops there.
+        The number of people followed for the full year is a count of people: three are
+        followed here, and the report says "fewer than 10" on the page, the PDF and the JSON.
         """
         started(borough_a, START, 3)  # followed for a full year by AS_OF - 183
         started(borough_a, date(2025, 3, 5), 9, referred_on=date(2025, 1, 1))  # not yet
@@ -611,11 +605,8 @@ class TestCost:
 
     def test_the_cost_per_client_is_the_cost_over_the_starts(self, areas):
         """
-        Regression (mentoring/metrics/impact.py, ``impact``: ``"cost_per_client":
-        figures["cost_per_client"]``): the tally of ``_case_tallies`` carries no money
-        (``_with_money`` is never applied), so ``_figures`` gives 0.00 for every report
-        with starts; the page and the PDF print "Cost per young person £0". Fix: use
-        ``(cost / started).quantize(CENTS)`` from the cost ``_money`` computed.
+        The cost per young person is the period's cost over its starts, not the dashboards'
+        figure, whose money the period's tally does not carry.
         """
         a, b = areas
         started(a, MID, 11)
@@ -781,12 +772,9 @@ class TestBreakdowns:
 
     def test_everyone_started_is_in_the_ethnicity_breakdown(self, borough_a):
         """
-        Regression (mentoring/metrics/impact.py, ``_breakdowns``): ethnicity is optional
-        (blank ""), and the breakdown counts only the choices, so people with none
-        recorded are dropped. Its total (11 here) then differs from the starts and from
-        every other breakdown (12), which tells that 1 person has no ethnicity recorded:
-        a count of 1 to 9 worked out from two totals. Fix: add a ("", "Not recorded")
-        group to the ethnicity breakdown (as age has "not known").
+        Ethnicity is optional: those with none recorded are a group of their own, so the
+        breakdown adds up to the starts like every other (a total of 11 beside 12 starts
+        would tell that 1 person has none).
         """
         started(borough_a, MID, 11, ethnicity="WHITE")
         started(borough_a, MID, 1, ethnicity="")

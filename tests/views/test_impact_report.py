@@ -361,12 +361,7 @@ class TestFigures:
 
     def test_cost_per_young_person_is_the_cost_over_the_starts(self, client, southwark, manager):
         """
-        PRODUCT BUG (fails on purpose): the report prints "Cost per young person £0".
-        mentoring/metrics/impact.py, impact(): ``"cost_per_client":
-        figures["cost_per_client"]`` reads the figures of a tally made by
-        ``_case_tallies``, which carries no money (its cost of clients started stays 0),
-        so the cost per young person is £0 whatever the cost; the report's own cost
-        (£50,000 for 25 starts) is computed apart, by ``_money``.
+        The cost per young person is the report's cost over its starts: 25 at £2,000.
         """
         response = report(client, manager)
         assert "Cost of their support £50,000" in page_text(response)
@@ -543,14 +538,8 @@ class TestLog:
 
 def test_the_ethnicity_breakdown_counts_everyone_who_started(client, borough_a, manager):
     """
-    PRODUCT BUG (fails on purpose): ethnicity may be left empty (Client.ethnicity is
-    blank=True, and the client form does not require it), but
-    mentoring/metrics/impact.py ``_breakdowns`` counts only the Ethnicity choices: a
-    client with none is in no group and not in the table's "All". 12 started, one with no
-    ethnicity recorded: the table says "All 11" beside "started support 12", which both
-    misstates the total and tells that exactly one person has no ethnicity recorded, a
-    count of 1 to 9 people worked out from two printed totals. (The age breakdown counts
-    those with no birth date as "not known" for this reason.)
+    Ethnicity may be left empty: those people are a "Not recorded" group, so that the
+    table's "All" is the starts. A total one short would tell that one person has none.
     """
     people = started(borough_a, 12)
     Client.objects.filter(pk=people[0].pk).update(ethnicity="")
@@ -562,13 +551,9 @@ def test_the_ethnicity_breakdown_counts_everyone_who_started(client, borough_a, 
 
 def test_those_still_followed_up_cannot_be_worked_out_from_the_starts(client, borough_a, manager):
     """
-    PRODUCT BUG (fails on purpose): 25 started, 20 have finished their follow-up and 5
-    have not. The page prints "started support 25", "of the 20 people whose follow-up is
-    over" and "fewer than 10 more are still in their follow-up": 25 - 20 = 5, the count
-    the rule hides. The starts split into two groups, one of 1 to 9, and the page's own
-    rule says the next-smallest group is then hidden too; mentoring/metrics/impact.py
-    impact() publishes ``cohort`` and ``pending`` each alone (``published``) instead of
-    as a breakdown of the starts.
+    25 started, 20 have finished their follow-up and 5 have not. The starts split into
+    those two groups as a breakdown: the 5 are hidden, so the 20 are too, or 25 - 20
+    would tell them.
     """
     started(borough_a, 20, on=date(2023, 5, 1))
     started(borough_a, 5, on=date(2024, 3, 1))  # their 18 months end after 30/06/2025
