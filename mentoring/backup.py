@@ -85,9 +85,15 @@ class Header:
                 "with that version."
             )
         try:
-            return cls(**data), body
-        except TypeError:
+            header = cls(**data)
+            bytes.fromhex(header.salt), bytes.fromhex(header.nonce)
+            if not isinstance(header.tables, dict) or not all(
+                isinstance(n, int) for n in header.tables.values()
+            ):
+                raise ValueError
+        except (TypeError, ValueError):
             raise BackupError(f"{name} has a damaged header.") from None
+        return header, body
 
 
 # Keys ----------------------------------------------------------------------------------------
@@ -122,7 +128,8 @@ def _write_payload(source, out, header, header_bytes, key):
 
     cipher = AESGCM(key) if key else None
     nonce = bytes.fromhex(header.nonce) if key else b""
-    digest = hashlib.sha256()
+    # The digest covers the header too: an unencrypted header has no other check.
+    digest = hashlib.sha256(header_bytes)
     index = 0
     chunk = source.read(CHUNK)
     while True:
@@ -134,7 +141,7 @@ def _write_payload(source, out, header, header_bytes, key):
             data = cipher.encrypt(
                 nonce + struct.pack(">I", index), chunk, _aad(header_bytes, index, last)
             )
-        out.write(struct.pack(">I?", len(data), last))
+        out.write(struct.pack(">IB", len(data), last))
         out.write(data)
         index += 1
         if last:
@@ -150,13 +157,16 @@ def _read_payload(stream, out, header, header_bytes, key, name):
 
     cipher = AESGCM(key) if key else None
     nonce = bytes.fromhex(header.nonce) if key else b""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(header_bytes)
     index = 0
     while True:
         head = stream.read(5)
         if len(head) < 5:
             raise BackupError(f"{name} is truncated: it ends after {index} chunk(s) of its data.")
-        size, last = struct.unpack(">I?", head)
+        size, flag = struct.unpack(">IB", head)
+        if flag > 1:
+            raise BackupError(f"{name} is damaged: chunk {index + 1} has a bad mark.")
+        last = bool(flag)
         data = stream.read(size)
         if len(data) < size:
             raise BackupError(f"{name} is truncated: it ends inside chunk {index + 1}.")
@@ -438,60 +448,65 @@ END $$;
 
 def _restore_postgresql(payload):
     """
-    The dump as SQL (pg_restore) into psql, after DROP_EVERYTHING, in one transaction: a
-    restore that fails part way leaves the database as it was.
+    The dump as SQL (pg_restore) into psql after DROP_EVERYTHING, in one transaction that
+    is committed only once pg_restore has read the whole dump without an error: psql rolls
+    back what it has not been told to commit, so a restore that fails leaves the database
+    as it was.
     """
     args, env = _conninfo()
     pg_restore, psql = _tool("pg_restore"), _tool("psql")
     connection.close()
-    with tempfile.TemporaryFile() as errors:
+    # Only warnings and errors from the server: DROP ... CASCADE's notices would bury them.
+    env = {**env, "PGOPTIONS": f"{env.get('PGOPTIONS', '')} -c client_min_messages=warning"}
+    with tempfile.TemporaryFile() as dump_errors, tempfile.TemporaryFile() as load_errors:
         sql = subprocess.Popen(
             [pg_restore, "--no-owner", "--no-privileges", "--file", "-", str(payload)],
             env=env,
             stdout=subprocess.PIPE,
-            stderr=errors,
+            stderr=dump_errors,
         )
         load = subprocess.Popen(
-            [
-                psql,
-                "--quiet",
-                "--no-psqlrc",
-                "--set",
-                "ON_ERROR_STOP=1",
-                "--single-transaction",
-                "--file",
-                "-",
-                *args,
-            ],
+            [psql, "--quiet", "--no-psqlrc", "--set", "ON_ERROR_STOP=1", "--file", "-", *args],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
-            stderr=errors,
+            stderr=load_errors,
         )
         try:
-            load.stdin.write(DROP_EVERYTHING.encode())
+            load.stdin.write(b"BEGIN;\n" + DROP_EVERYTHING.encode())
             shutil.copyfileobj(sql.stdout, load.stdin, CHUNK)
+            if sql.wait() == 0:
+                load.stdin.write(b"\nCOMMIT;\n")
         except BrokenPipeError:
-            pass  # psql stopped at an error: its message is in ``errors``
+            pass  # psql stopped at an error: its message is in ``load_errors``
         finally:
             with suppress(BrokenPipeError):
                 load.stdin.close()
             sql.stdout.close()
-        failed = sql.wait() != 0, load.wait() != 0
-        if any(failed):
-            errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip().splitlines()
-            raise BackupError(
-                "Restoring into PostgreSQL failed and nothing was changed: "
-                + (" / ".join(detail[-3:]) or "see the server's log")
-            )
+        dumped, loaded = sql.wait() == 0, load.wait() == 0
+        for ok, errors in ((dumped, dump_errors), (loaded, load_errors)):
+            if not ok:
+                errors.seek(0)
+                detail = errors.read().decode(errors="replace").strip().splitlines()
+                raise BackupError(
+                    "Restoring into PostgreSQL failed and nothing was changed: "
+                    + (" / ".join(detail[-3:]) or "see the server's log")
+                )
+        if not loaded:
+            raise BackupError("Restoring into PostgreSQL failed and nothing was changed.")
 
 
 def _restore_sqlite(payload):
     source = sqlite3.connect(payload)
     try:
-        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError("The backup's SQLite database fails its integrity check.")
+        try:
+            healthy = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        except sqlite3.DatabaseError:
+            healthy = False
+        if not healthy:
+            raise BackupError(
+                "The backup's data is not a sound SQLite database: nothing was restored."
+            )
         connection.ensure_connection()
         source.backup(connection.connection)
     finally:

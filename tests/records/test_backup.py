@@ -644,17 +644,6 @@ def test_a_dump_pg_restore_cannot_read_changes_nothing_even_with_force(server, s
     A backup whose dump pg_restore cannot read (here: the archive says it was written by a
     newer pg_dump, as when the backup is restored with older client tools) is refused with
     --force as without it, and the database is left as it was, as the message says.
-
-    FAILS (product bug, mentoring/backup.py, _restore_postgresql): DROP_EVERYTHING is
-    written to psql before pg_restore's output, and psql runs with --single-transaction,
-    which commits at the end of its input whether pg_restore succeeded or not: when
-    pg_restore fails, psql commits the DROP of every table. The database is emptied while
-    the message says "nothing was changed". And the message's last three lines of stderr
-    are psql's NOTICEs ("drop cascades to constraint ..."), not pg_restore's error.
-    Suggested fix: no --single-transaction; write "BEGIN;" and DROP_EVERYTHING, copy
-    pg_restore's output, and write "COMMIT;" only when pg_restore exited 0 (psql rolls
-    back at the end of its input otherwise); run psql with --set VERBOSITY=terse or
-    client_min_messages=warning, and report pg_restore's stderr apart from psql's.
     """
     header, dump = payload_of(source.plain)
     assert dump[:5] == b"PGDMP"
@@ -676,10 +665,6 @@ def test_a_payload_that_is_not_an_sqlite_database_is_refused_cleanly(server, sou
     A backup whose data is not an SQLite database (whole, with a matching digest: a file
     made by something else, or a bug) is refused with a message, not a traceback, and the
     database is left as it was.
-
-    FAILS (product bug, mentoring/backup.py, _restore_sqlite): ``PRAGMA integrity_check``
-    on a file that is not a database raises sqlite3.DatabaseError ("file is not a
-    database"), which is not caught: the command ends with a traceback.
     """
     header, _ = payload_of(source.plain)
     path = tmp_path / "not-sqlite.sosbackup"
@@ -843,11 +828,6 @@ def test_a_flipped_bit_in_an_encrypted_files_header_is_refused_with_a_message(fa
     """
     The header is bound into every encrypted chunk, so any change to it is refused, and
     with a message (a BackupError), whichever field it falls in.
-
-    FAILS (product bug, mentoring/backup.py, restore() and _read_payload()): the salt and
-    nonce are read with bytes.fromhex() unchecked, so a flipped bit that makes one of
-    their characters not hexadecimal (``a`` -> ``` ` ```) raises ValueError: the restore
-    command ends with a traceback instead of "damaged header".
     """
     assert header_flips_not_refused(fake, KEY) == []
 
@@ -857,13 +837,6 @@ def test_a_flipped_bit_in_an_unencrypted_files_header_is_refused(fake):
     "A truncated or damaged file is refused" (mentoring/backup.py): a change to the header
     too, before the database is replaced. The header holds the row counts the restore is
     checked against, and which tables there are.
-
-    FAILS (product bug, mentoring/backup.py): without a key the digest covers the payload
-    only, not the header. A flipped bit in a row count (``3`` -> ``2``), a table's name or
-    the date goes unnoticed: the restore replaces the database, then check_restored()
-    reports counts that do not match, after the fact. Suggested fix: a digest of the
-    header bytes and the payload together (or a second digest of the header), checked
-    before anything is written.
     """
     assert header_flips_not_refused(fake, None) == []
 
