@@ -14,7 +14,8 @@ On SQLite always, and on PostgreSQL too when DATABASE_URL points at one:
 3. a fresh empty target (``<name>_drill_dst``) and ``manage.py restore`` into it;
 4. every table of the source and the target compared: its row count and a SHA-256 of its
    rows read in a fixed order (ORDER BY every column); the schema too (columns, indexes,
-   constraints, triggers, functions) and, on PostgreSQL, every sequence's position;
+   constraints, triggers, functions; definitions without their casts, which PostgreSQL
+   prints differently once read back from a dump) and every sequence's position;
 5. gunicorn on the restored database, as ``make fault`` runs it (SOS_DEV_MODE=1, DEBUG=0,
    collectstatic into the temporary folder): ``/health/``, signing in as the demo user
    ``coordinator`` through /accounts/login/ (two-factor sign-in is off in development
@@ -319,6 +320,8 @@ class PostgresAdmin:
                 break
             except psycopg2.Error as error:
                 errors.append(f"{dbname}: {str(error).strip()}")
+                if f'database "{dbname}" does not exist' not in str(error):
+                    break  # not the database missing: the server, the role, the password
         if self.conn is None:
             raise SetupError("cannot connect to PostgreSQL: " + "; ".join(errors))
         self.conn.autocommit = True
@@ -616,6 +619,9 @@ def main(argv=None):
         if url and is_postgresql(url):
             if args.only != "sqlite":
                 plans.append(("postgresql", url))
+                # Connect first: no PostgreSQL, no drill, before a minute of collectstatic.
+                admin = PostgresAdmin(url)
+                pg_names = drill_names(url)
         elif args.only == "postgresql":
             raise SetupError("--only postgresql: DATABASE_URL does not point at PostgreSQL")
         elif url:
@@ -634,8 +640,6 @@ def main(argv=None):
                     pass  # SQLite creates the file when it is first opened
 
             else:
-                admin = PostgresAdmin(server_url)
-                pg_names = drill_names(server_url)
                 src, dst = (with_database(server_url, n) for n in pg_names)
 
                 def make_database(which, admin=admin, names=pg_names):
