@@ -18,13 +18,14 @@ for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*
 done; exit 1
 endef
 
-.PHONY: help venv run test migrate seed lint format clean fault bench loadtest
+.PHONY: help venv run test migrate seed lint format clean fault restore-drill bench loadtest
 
 help:
 	@echo "make run   - install, migrate, load demo data if empty, serve http://$(HOST):$(PORT)"
 	@echo "make test  - install and run the whole test suite"
 	@echo "make lint  - ruff check and format check"
 	@echo "make fault - PostgreSQL restart drill: outage window and lost writes"
+	@echo "make restore-drill - back up, restore into an empty database, compare, serve it"
 	@echo "make bench - page times against their SQL floor at 10,000 and 100,000 clients"
 	@echo "make loadtest - 50 users on gunicorn (2 workers) and PostgreSQL for 2 minutes"
 
@@ -71,6 +72,12 @@ clean:
 # reports the outage window and checks that no acknowledged write was lost.
 fault: venv
 	$(VPY) bench/fault_pg_restart.py $(ARGS)
+
+# Backup and restore drill on SQLite, and on PostgreSQL too when DATABASE_URL points at one
+# (its role needs CREATEDB): seeds a database, backs it up encrypted, restores it into an
+# empty one, compares every table, and serves the restored database with gunicorn.
+restore-drill: venv
+	$(VPY) bench/restore_drill.py $(ARGS)
 
 # Needs PostgreSQL (BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432): builds the
 # 10k and 100k data sets once (seed_scale), then measures. Figures in bench/results/.
