@@ -19,6 +19,8 @@ Variables:
     SOS_REPLICA_URL   e.g. postgres://user:pass@replica:5432/sos, a read replica of
                       DATABASE_URL: the dashboards' figures are computed there (default none).
     SOS_RETENTION_YEARS  years after closure before apply_retention anonymises a client (6).
+    SOS_BACKUP_KEY    the passphrase manage.py backup encrypts with and restore decrypts
+                      with (unset: backups are not encrypted). Keep it apart from them.
     SOS_VETTING_RENEWAL_YEARS  years after a mentor's vetting check before its renewal (3).
     SOS_FIGURES_CACHE  a Redis address (redis://host:6379/0) for the dashboards' figures
                       cache, shared by every worker and server (default: per-process memory).

@@ -54,7 +54,16 @@ class Command(BaseCommand):
                 "manage.py summaries --rebuild."
             )
         self.stdout.write("Session summaries match the sessions.")
-        anonymised = [ref for ref, result in retention.apply(timezone.localdate()) if result]
+        today = timezone.localdate()
+        due = retention.due(today).count()
+        # Many records due (a backup from long ago) take a while: say so first, and what
+        # to do if it is stopped.
+        self.stdout.write(
+            f"Applying retention again: {due} client record(s) past the retention period to "
+            "anonymise. If this is stopped, the restore is done: run manage.py "
+            "apply_retention to finish."
+        )
+        anonymised = [ref for ref, result in retention.apply(today) if result]
         self.stdout.write(
             f"Retention applied again: {len(anonymised)} client record(s) past the retention "
             "period anonymised."
