@@ -1746,6 +1746,9 @@ class SafeguardingAlert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveSmallIntegerField(default=0)
+    # Who has it, one address a line: a send that fails part way is taken up again with
+    # the others only.
+    sent_to = models.TextField(blank=True, editable=False)
     error = models.TextField(blank=True, help_text="Why the last try to send failed.")
 
     class Meta:

@@ -12,10 +12,11 @@ never touches the session.
 """
 
 import logging
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -62,27 +63,55 @@ def _message(session, kind):
     return subject, body
 
 
+def _mailer():
+    return mailers.default
+
+
 def _send(alert, role):
-    """Send ``alert`` to the staff of ``role`` in the session's area; record the outcome."""
+    """
+    Send ``alert`` to the staff of ``role`` in the session's area who do not have it yet,
+    one message each; record who has it, and the error if a send fails. True when everyone
+    to be told has been.
+    """
     session = alert.session
     addresses = _addresses(role, session.client.borough)
+    if not addresses:
+        # Tried again by the reminders, once someone with an address works there.
+        alert.error = "Nobody to e-mail: no active staff of the area with an e-mail address."
+        alert.save(update_fields=["error"])
+        return False
     subject, body = _message(session, alert.kind)
+    reached = set(alert.sent_to.split())
+    connection = None
     try:
-        connection = get_connection()
-        # One message each: nobody learns who else was told.
-        sent = connection.send_messages(
-            [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in addresses]
-        )
+        connection = _mailer()
+        connection.open()
+        for to in addresses:
+            if to in reached:
+                continue
+            # One message each: nobody learns who else was told.
+            if connection.send_messages(
+                [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])]
+            ):
+                reached.add(to)
     except Exception as error:  # any failure of the mail server: logged, kept, retried
         logger.exception("Safeguarding alert %s for session %s not sent", alert.kind, session.pk)
         alert.error = f"{type(error).__name__}: {error}"[:2000]
-        alert.save(update_fields=["error"])
-        return False
-    alert.sent_at = timezone.now()
-    alert.recipients = sent or 0
-    alert.error = "" if addresses else "Nobody to e-mail: no active staff with an address."
-    alert.save(update_fields=["sent_at", "recipients", "error"])
-    return True
+    else:
+        alert.error = ""
+    finally:
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
+    alert.sent_to = "\n".join(sorted(reached))
+    alert.recipients = len(reached)
+    done = reached >= set(addresses)
+    if done:
+        alert.sent_at = timezone.now()
+    elif not alert.error:
+        alert.error = "Not every message was accepted by the mail server."
+    alert.save(update_fields=["sent_at", "recipients", "sent_to", "error"])
+    return done
 
 
 def _claim(session, kind):

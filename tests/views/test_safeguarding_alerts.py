@@ -367,8 +367,8 @@ def server_down(*args, **kwargs):
 
 FAILURES = {
     "send_messages": lambda: mock.patch.object(EmailBackend, "send_messages", server_down),
-    "get_connection": lambda: mock.patch(
-        "mentoring.safeguarding.get_connection", side_effect=ConnectionRefusedError(111, "refused")
+    "mailer": lambda: mock.patch(
+        "mentoring.safeguarding._mailer", side_effect=ConnectionRefusedError(111, "refused")
     ),
 }
 
@@ -490,17 +490,18 @@ def test_an_alert_partly_sent_before_the_server_failed_is_not_sent_twice(
     client, cast, person, coordinator_a, mailoutbox, django_capture_on_commit_callbacks
 ):
     """
-    BUG (mentoring/safeguarding.py, ``_send``): Django's SMTP backend sends the messages
-    one by one and raises at the first that fails, after the earlier ones went out. The
-    whole alert is then recorded as failed, and ``safeguarding_reminders`` sends it again
-    to everyone: the coordinators the first try reached get the same alert twice.
-    Expected: each coordinator e-mailed once for one concern (keep who was sent to and
-    retry only the others, or send and record one message at a time).
+    The mail server takes the first coordinator's message, then fails: the alert keeps
+    who has it, and the reminders send to the others only, so each coordinator is
+    e-mailed once for one concern.
     """
+    calls = []
 
     def first_then_fail(backend, messages):
-        mail.outbox.append(messages[0])
-        raise smtplib.SMTPRecipientsRefused({messages[1].to[0]: (550, b"mailbox full")})
+        calls.append(messages)
+        if len(calls) == 1:
+            mail.outbox.extend(messages)
+            return len(messages)
+        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (550, b"mailbox full")})
 
     client.force_login(coordinator_a)
     with (
