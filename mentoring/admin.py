@@ -57,6 +57,7 @@ from .models import (
     Milestone,
     Offence,
     Placement,
+    SafeguardingAlert,
     StaffProfile,
     SupportArea,
     SupportSession,
@@ -1206,6 +1207,19 @@ class ImpactReportLogAdmin(RecordChoices, ReadOnlyAdmin):
     list_filter = ["scope", "format", "by_command"]
     search_fields = ["username", "scope_name"]
     date_hierarchy = "made_at"
+
+
+@admin.register(SafeguardingAlert)
+class SafeguardingAlertAdmin(RecordChoices, ReadOnlyAdmin):
+    """
+    The safeguarding e-mails sent, and those that failed (no "sent" time, the error kept):
+    the next ``safeguarding_reminders`` tries those again.
+    """
+
+    list_display = ["created_at", "kind", "session", "sent_at", "recipients", "error"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["session__client", "session__mentor"]
+    date_hierarchy = "created_at"
 
 
 # Two-factor devices. django-otp's own admin shows TOTP keys and recovery codes; here an

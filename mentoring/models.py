@@ -1724,3 +1724,40 @@ class ImpactReportLog(models.Model):
 
     def __str__(self):
         return f"{self.username}: {self.scope_name}, {self.period_start} to {self.period_end}"
+
+
+class SafeguardingAlert(models.Model):
+    """
+    An e-mail about a session's safeguarding concern: to the area's coordinators when it
+    is saved (ALERT), to its managers when it is still not followed up a day later
+    (ESCALATION). One of each per session at most, so that nobody is e-mailed twice for
+    one concern; a send that failed keeps its error here, for admins, and is tried again
+    by the next ``safeguarding_reminders``.
+    """
+
+    class Kind(models.TextChoices):
+        ALERT = "ALERT", "To the area's coordinators"
+        ESCALATION = "ESCALATION", "To the area's managers, a day later"
+
+    session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, related_name="safeguarding_alerts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+    # Who has it, one address a line: a send that fails part way is taken up again with
+    # the others only.
+    sent_to = models.TextField(blank=True, editable=False)
+    error = models.TextField(blank=True, help_text="Why the last try to send failed.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "kind"], name="mentoring_safeguardingalert_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: session {self.session_id}"

@@ -27,7 +27,11 @@ Variables:
     SOS_REQUIRE_2FA   1/0; two-factor sign-in. Always 1 outside development mode; in
                       development mode it defaults to 0 and may be set to 1 to try it.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
-    DEFAULT_FROM_EMAIL  SMTP for password reset e-mails (console output in development).
+    DEFAULT_FROM_EMAIL  SMTP for password reset e-mails and safeguarding alerts (console
+                      output in development).
+    SOS_SITE_URL      the address e-mails link to, e.g. https://sos.example.org (default:
+                      http://127.0.0.1:8000 in development, else https:// and the first
+                      ALLOWED_HOSTS name).
 """
 
 import hashlib
@@ -371,6 +375,10 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SOS <no-reply@localhost>")
+# The address e-mails link back to (safeguarding alerts), without a trailing slash.
+SOS_SITE_URL = os.environ.get("SOS_SITE_URL", "").rstrip("/") or (
+    "http://127.0.0.1:8000" if DEV_MODE else f"https://{ALLOWED_HOSTS[0]}"
+)
 # A reset link lasts 2 hours, not Django's default 3 days.
 PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
 

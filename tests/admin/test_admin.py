@@ -24,6 +24,7 @@ from mentoring.models import (
     ImpactReportLog,
     Mentor,
     Offence,
+    SafeguardingAlert,
     SupportSession,
 )
 
@@ -33,7 +34,8 @@ from .. import factories
 MODELS = [
     m
     for m in admin.site._registry
-    if m._meta.app_label in ("mentoring", "auth") and m not in (AccessLog, ImpactReportLog)
+    if m._meta.app_label in ("mentoring", "auth")
+    and m not in (AccessLog, ImpactReportLog, SafeguardingAlert)
 ]
 # django-axes' sign-in records: empty until someone fails to sign in.
 SIGN_IN_RECORDS = [m for m in admin.site._registry if m._meta.app_label == "axes"]
@@ -555,6 +557,36 @@ class TestImpactReportLogAdmin:
         self.entry.refresh_from_db()
         assert (self.entry.username, self.entry.format) == ("manager", "HTML")
         assert ImpactReportLog.objects.count() == 1
+
+
+class TestSafeguardingAlertAdmin:
+    """Admins read which safeguarding e-mails went and which failed; nobody edits them."""
+
+    @pytest.fixture(autouse=True)
+    def alert(self, client, admin_user, borough_a):
+        session = factories.SupportSessionFactory(
+            client=factories.ClientFactory(borough=borough_a), safeguarding_concern=True
+        )
+        self.alert = SafeguardingAlert.objects.create(
+            session=session, kind=SafeguardingAlert.Kind.ALERT, error="SMTPException: down"
+        )
+        client.force_login(admin_user)
+        self.client = client
+
+    def test_admin_sees_a_failed_alert(self):
+        response = self.client.get(admin_url(SafeguardingAlert, "changelist"))
+        assert response.status_code == 200
+        assert "SMTPException: down" in response.content.decode()
+        failed = self.client.get(
+            admin_url(SafeguardingAlert, "changelist"), {"sent_at__isempty": "1"}
+        )
+        assert self.alert in failed.context["cl"].result_list
+
+    def test_nobody_adds_changes_or_deletes_alerts(self):
+        assert self.client.get(admin_url(SafeguardingAlert, "add")).status_code == 403
+        delete = admin_url(SafeguardingAlert, "delete", self.alert.pk)
+        assert self.client.post(delete).status_code == 403
+        assert SafeguardingAlert.objects.count() == 1
 
 
 # Change pages with many rows --------------------------------------------------------

@@ -51,6 +51,7 @@ from mentoring.models import (
     ImpactReportLog,
     JusticeDataLabResult,
     Offence,
+    SafeguardingAlert,
     StaffProfile,
     SupportArea,
 )
@@ -237,6 +238,7 @@ ADMIN_MODELS = {
     "mentoring.placement": set(),
     "mentoring.accesslog": {"add", "change", "delete"},
     "mentoring.impactreportlog": {"add", "change", "delete"},
+    "mentoring.safeguardingalert": {"add", "change", "delete"},
     "axes.accessattempt": {"add"},
     "axes.accesslog": {"add"},
     "axes.accessfailurelog": {"add"},
@@ -542,6 +544,9 @@ def _side(side, borough, code, today):
             comparison_rate=Decimal("0.33"),
             p_value=Decimal("0.012"),
             published_on=today - timedelta(days=30),
+        ),
+        safeguarding_alert=SafeguardingAlert.objects.create(
+            session=session, kind=SafeguardingAlert.Kind.ALERT, sent_at=timezone.now()
         ),
         impact_report_log=ImpactReportLog.objects.create(
             user=coordinator.user,
