@@ -2,8 +2,9 @@
 Manager dashboards: the network overview and one borough, as of any date, with SVG charts
 drawn on the server and every table downloadable as CSV.
 
-All figures come from ``metrics.dashboard`` (and ``metrics.with_sustained_employment``) for the boroughs the user may see
-(``Borough.objects.for_user``); nothing is computed here. Dashboards show no client names.
+All figures come from ``metrics.dashboard`` and ``metrics.with_sustained_employment`` for
+the boroughs the user may see (``Borough.objects.for_user``); nothing is computed here.
+Dashboards show no client names.
 """
 
 from datetime import date, timedelta
