@@ -24,7 +24,8 @@ Pages, exports and management commands all read their figures from here
 ``sustained_employment(scope, as_of)`` / ``with_sustained_employment(report, scope,
 as_of)`` (``employment``)
     Clients who held a job or apprenticeship for 13 and 26 weeks (``SUSTAINED_FIGURES``),
-    per borough and for the scope, read fresh rather than from the figures cache. 1 query.
+    per borough and for the scope, read fresh rather than from the figures cache: 2
+    queries alone, 1 added to a report.
 ``outcomes(clients, as_of)`` / ``outcomes_by_borough(clients, as_of)`` (``definitions``)
     The same figures for any client queryset (whole, or keyed by borough id).
 ``kaplan_meier``, ``survival_curve``, ``survival_at``, ``wilson_interval`` (``statistics``),

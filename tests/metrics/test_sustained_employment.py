@@ -173,20 +173,33 @@ def test_boroughs_add_up_to_the_network_and_scope_is_kept(borough_a, borough_b):
         "sustained_job_26w_of": 2,
     }
     assert boroughs[empty.slug] == dict.fromkeys(metrics.SUSTAINED_FIGURES, 0)
-    for key in metrics.SUSTAINED_FIGURES:
-        assert result["network"][key] == sum(b[key] for b in boroughs.values())
+    assert result["network"] == {
+        "sustained_job_13w": 3,
+        "sustained_job_13w_of": 5,
+        "sustained_job_26w": 1,
+        "sustained_job_26w_of": 4,
+    }
     only_b = metrics.sustained_employment(borough_b, AS_OF)
     assert list(only_b["boroughs"]) == [borough_b.slug]
     assert only_b["network"] == boroughs[borough_b.slug]
 
 
-def test_one_query_whatever_the_data(borough_a, borough_b):
+def test_a_fixed_number_of_queries_whatever_the_data(borough_a, borough_b):
+    """2 queries for the figures alone (the boroughs, the counts); 1 beside a report."""
+    report = metrics.report(None, AS_OF)
+
+    def queries():
+        with CaptureQueriesContext(connection) as alone:
+            metrics.sustained_employment(None, AS_OF)
+        with CaptureQueriesContext(connection) as beside:
+            metrics.with_sustained_employment(report, None, AS_OF)
+        return len(alone), len(beside)
+
+    assert queries() == (2, 1)
     for borough in (borough_a, borough_b):
         for n in range(3):
             placement(client_of(borough), AS_OF - days(100 + 50 * n))
-    with CaptureQueriesContext(connection) as queries:
-        metrics.sustained_employment(None, AS_OF)
-    assert len(queries) == 1
+    assert queries() == (2, 1)
 
 
 def test_with_sustained_employment_adds_the_figures_to_a_report(borough_a, borough_b):
