@@ -2,8 +2,9 @@
 Manager dashboards: the network overview and one borough, as of any date, with SVG charts
 drawn on the server and every table downloadable as CSV.
 
-All figures come from ``metrics.dashboard`` for the boroughs the user may see
-(``Borough.objects.for_user``); nothing is computed here. Dashboards show no client names.
+All figures come from ``metrics.dashboard`` and ``metrics.with_sustained_employment`` for
+the boroughs the user may see (``Borough.objects.for_user``); nothing is computed here.
+Dashboards show no client names.
 """
 
 from datetime import date, timedelta
@@ -185,6 +186,14 @@ def _as_of_context(request, as_of, as_of_error):
     }
 
 
+def dashboard_figures(scope, as_of):
+    """
+    ``metrics.dashboard`` with sustained employment beside the figures, which the figures
+    cache does not hold: read together, from the same database.
+    """
+    return metrics.with_sustained_employment(metrics.dashboard(scope, as_of), scope, as_of)
+
+
 def _dashboard_page(request, scope, template, filename, extra, total_name):
     download = request.GET.get("download")
     # On a bad date a download fails; the page still shows the figures, as of today, with
@@ -192,7 +201,7 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
     as_of, as_of_error = _requested_as_of(request)
     if as_of_error and download:
         return _error_page(request, as_of_error)
-    data = replica.on_replica(metrics.dashboard, scope, as_of)
+    data = replica.on_replica(dashboard_figures, scope, as_of)
     if download == "figures":
         return _report_csv(
             f"{filename}-{as_of}.csv", data, total_name(data) if total_name else None

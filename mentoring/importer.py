@@ -3,7 +3,8 @@ Load programme records from a folder of CSV files, all or nothing.
 
 The files, each optional, are read in this order so that later ones can refer to rows of
 earlier ones: ``boroughs.csv`` (by slug), ``mentors.csv`` and ``clients.csv`` (by
-reference), ``sessions.csv`` and ``offences.csv``. The columns are listed in ``FILES``.
+reference), ``sessions.csv``, ``offences.csv``, ``employers.csv`` (by name; a borough, or
+none for the whole network) and ``placements.csv``. The columns are listed in ``FILES``.
 Enums are given by their codes (e.g. ``PROBATION``), dates as YYYY-MM-DD or DD/MM/YYYY,
 and an empty cell means no value: empty for an optional field, the model's default where
 it has one (cost per client 2000.00, maximum caseload 8, medium risk, a session attended
@@ -19,7 +20,8 @@ offences have no reference, so a row counts as already imported when the databas
 an identical record (same client, mentor, date, duration, kind, mode, attendance and
 notes; same client, dates, disposal, type and source); two identical rows in a file are
 two records. A client's ``mentor`` is an assignment over started_on..ended_on, matched by
-(client, mentor, start).
+(client, mentor, start). Employers are matched by name. A placement is matched by client,
+employer, kind and start date: a row that matches changes nothing, or sets the end date.
 """
 
 import csv
@@ -47,9 +49,11 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    Employer,
     FormerReference,
     Mentor,
     Offence,
+    Placement,
     SupportArea,
     SupportSession,
     age_on,
@@ -86,6 +90,8 @@ FILES = {
         ("client", "offence_date", "disposal", "offence_type", "source"),
         ("outcome_date",),
     ),
+    "employers.csv": (("name",), ("sector", "borough")),
+    "placements.csv": (("client", "employer", "kind", "started_on"), ("ended_on",)),
 }
 # referred_on is a required value; it sits with the optional columns only to keep the
 # columns in the order the files list them.
@@ -286,6 +292,10 @@ class Plan:
     assignments_changed: list = field(default_factory=list)
     sessions_new: list = field(default_factory=list)  # (session, [support area ids])
     offences_new: list = field(default_factory=list)
+    employers_new: list = field(default_factory=list)
+    employers_changed: list = field(default_factory=list)
+    placements_new: list = field(default_factory=list)
+    placements_changed: list = field(default_factory=list)
 
 
 def _changed(instance, values):
@@ -327,6 +337,8 @@ class RecordImport:
                 "clients.csv": self._check_clients,
                 "sessions.csv": self._check_sessions,
                 "offences.csv": self._check_offences,
+                "employers.csv": self._check_employers,
+                "placements.csv": self._check_placements,
             }
             for name in present:
                 self.results[name] = FileResult(name)
@@ -448,10 +460,20 @@ class RecordImport:
         for area in SupportArea.objects.all():
             self.support_areas[area.slug.lower()] = area
             self.support_areas[area.name.lower()] = area
+        self.employers = {e.name: e for e in Employer.objects.all()}
+        employers_by_id = {e.pk: e for e in self.employers.values()}
+        for employer in employers_by_id.values():
+            employer.borough = boroughs_by_id.get(employer.borough_id)
+        # (client ref, employer name, kind, started_on) -> Placement: the key a row matches.
+        self.placements = {}
+        for p in Placement.objects.order_by("pk"):
+            p.client, p.employer = clients_by_id[p.client_id], employers_by_id[p.employer_id]
+            key = (p.client.reference, p.employer.name, p.kind, p.started_on)
+            self.placements.setdefault(key, p)
         self.references = {"clients": clients_by_id, "mentors": mentors_by_id}
         # Keys of rows rejected earlier in this import: rows referring to them are skipped
         # without a second report, since the first one says what to fix.
-        self.rejected = {"boroughs": set(), "mentors": set(), "clients": set()}
+        self.rejected = {"boroughs": set(), "mentors": set(), "clients": set(), "employers": set()}
 
     # Boroughs --------------------------------------------------------------------------
 
@@ -912,6 +934,83 @@ class RecordImport:
                 )
                 result.created += 1
 
+    # Employers and placements -----------------------------------------------------------
+
+    def _check_employers(self, name):
+        result = self.results[name]
+        seen = {}
+        for row in self._rows(name):
+            employer_name = row.text("name", max_length=200)
+            if employer_name in seen:
+                row.error("name", f"duplicate of line {seen[employer_name]}")
+            seen.setdefault(employer_name, row.line)
+            values = {
+                "sector": row.text("sector", required=False, max_length=100),
+                "borough": (self._borough(row) if row.text("borough", required=False) else None),
+            }
+            self._reject("employers", employer_name, row)
+            if not row.ok:
+                continue
+            employer = self.employers.get(employer_name)
+            if employer is None:
+                employer = Employer(name=employer_name, **values)
+                self.employers[employer_name] = employer
+                self.plan.employers_new.append(employer)
+                result.created += 1
+            elif _changed(employer, row.present(values)):
+                self.plan.employers_changed.append(employer)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+
+    def _check_placements(self, name):
+        result = self.results[name]
+        seen = {}
+        for row in self._rows(name):
+            client = self._client(row)
+            employer = self._lookup(row, "employers", "employer", "employer named")
+            kind = row.choice("kind", Placement.Kind)
+            started_on = row.date("started_on", required=True)
+            ended_on = row.date("ended_on")
+            row.after("ended_on", ended_on, earlier_column="started_on", earlier=started_on)
+            if client is not None and started_on and started_on < client.referred_on:
+                row.error(
+                    "started_on",
+                    f"is before {client.reference} was referred ({client.referred_on})",
+                )
+            if not row.ok:
+                continue
+            key = (client.reference, employer.name, kind, started_on)
+            if key in seen:
+                row.error("started_on", f"the same placement as line {seen[key]}")
+                continue
+            seen[key] = row.line
+            placement = self.placements.get(key)
+            if placement is not None:
+                if _changed(placement, {"ended_on": ended_on}):
+                    self.plan.placements_changed.append(placement)
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+                continue
+            if employer.borough is not None and employer.borough.slug != client.borough.slug:
+                row.error(
+                    "employer",
+                    f"{employer.name} serves {employer.borough.slug!r}, not "
+                    f"{client.reference}'s borough {client.borough.slug!r}",
+                )
+                continue
+            placement = Placement(
+                client=client,
+                employer=employer,
+                kind=kind,
+                started_on=started_on,
+                ended_on=ended_on,
+            )
+            self.placements[key] = placement
+            self.plan.placements_new.append(placement)
+            result.created += 1
+
     # Writing ---------------------------------------------------------------------------
 
     def _bulk_create(self, model, objects, label):
@@ -1013,6 +1112,18 @@ class RecordImport:
         self._bulk_create(Assignment, plan.assignments_new, "assignments")
         self._create_sessions(plan.sessions_new)
         self._bulk_create(Offence, plan.offences_new, "offences")
+        self._bulk_create(Employer, plan.employers_new, "employers")
+        Employer.objects.bulk_update(plan.employers_changed, ["sector", "borough"])
+        for placement in plan.placements_changed:
+            placement.version = F("version") + 1
+        bulk_update_with_history(
+            plan.placements_changed,
+            Placement,
+            ["ended_on", "version"],
+            batch_size=BATCH_SIZE,
+            default_change_reason=self.change_reason,
+        )
+        self._bulk_create(Placement, plan.placements_new, "placements")
         self._advance_reference_counters(plan.clients_new, plan.mentors_new)
 
     @staticmethod

@@ -108,3 +108,8 @@ def fresh_dashboard(scope, as_of):
     }
     with override_settings(CACHES=caches_now):
         return metrics.dashboard(scope, as_of)
+
+
+def fresh_dashboard_page(scope, as_of):
+    """What a dashboard page shows, uncached: the dashboard with sustained employment."""
+    return metrics.with_sustained_employment(fresh_dashboard(scope, as_of), scope, as_of)

@@ -21,6 +21,11 @@ Pages, exports and management commands all read their figures from here
 ``milestones_achieved``, ``reoffending_curve``, ``programme_length`` ``(scope, as_of)``
 (``pieces``)
     One piece each, a fixed number of queries each.
+``sustained_employment(scope, as_of)`` / ``with_sustained_employment(report, scope,
+as_of)`` (``employment``)
+    Clients who held a job or apprenticeship for 13 and 26 weeks (``SUSTAINED_FIGURES``),
+    per borough and for the scope, read fresh rather than from the figures cache: 2
+    queries alone, 1 added to a report.
 ``outcomes(clients, as_of)`` / ``outcomes_by_borough(clients, as_of)`` (``definitions``)
     The same figures for any client queryset (whole, or keyed by borough id).
 ``kaplan_meier``, ``survival_curve``, ``survival_at``, ``wilson_interval`` (``statistics``),
@@ -57,6 +62,8 @@ The modules, each with one job, each importing only those listed above it:
 ``pieces``
     The rest of a dashboard: activity per month, closures, mentor load, support areas,
     milestones, the Kaplan-Meier curves.
+``employment``
+    Sustained employment, from ``sql`` and ``windows`` alone.
 ``cache``
     The figures cache. The names it looks up when called (``BLOCK``, ``borough_parts``,
     ``_case_parts``...) are read there: a test replaces them in ``metrics.cache``.
@@ -101,6 +108,7 @@ from .definitions import (
 # Read by the tests of how reoffending is counted (tests/test_reoffending.py).
 from .definitions import _awaiting_counts as _awaiting_counts
 from .definitions import _reoffending as _reoffending
+from .employment import SUSTAINED_FIGURES, sustained_employment, with_sustained_employment
 from .export import (
     NETWORK_NAME,
     REPORT_COLUMNS,
@@ -181,6 +189,7 @@ __all__ = [
     "SHARD",
     "SIX_MONTHS_DAYS",
     "SMALL_COHORT",
+    "SUSTAINED_FIGURES",
     "TWELVE_MONTHS_DAYS",
     "WAITING_DAYS",
     "WILSON_Z",
@@ -228,8 +237,10 @@ __all__ = [
     "support_areas_covered",
     "survival_at",
     "survival_curve",
+    "sustained_employment",
     "wilson_interval",
     "with_outcome_flags",
+    "with_sustained_employment",
     "write_csv",
     "write_replication_csv",
     "write_report_csv",

@@ -11,8 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 from .definitions import CENTS, FIGURES
+from .employment import SUSTAINED_FIGURES
 
-REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES)
+# Sustained employment is read beside the cached figures (``with_sustained_employment``),
+# and its columns come last, so that files read by column position keep their meaning.
+REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES)
 NETWORK_NAME = "All boroughs"
 
 

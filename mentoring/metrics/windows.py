@@ -23,3 +23,7 @@ MONTHS = 24  # monthly series: the last 24 calendar months, the last one ending 
 # The home page lists the sessions logged and the safeguarding concerns followed up lately.
 HOME_RECENT_DAYS = 14
 YEAR_EARLIER_DAYS = 365  # the dashboards' "A year earlier" link
+# Sustained employment, as payment-by-results contracts count it: a job or apprenticeship
+# held for 13 weeks, and for 26.
+SUSTAINED_13W_DAYS = 91
+SUSTAINED_26W_DAYS = 182

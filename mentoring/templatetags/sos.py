@@ -123,6 +123,26 @@ def intake_reoffending(year):
     }
 
 
+@register.inclusion_tag("mentoring/_sustained.html")
+def sustained_job(figures, weeks):
+    """
+    Clients who sustained a job for ``weeks`` (13 or 26) as "x of y": with the share when
+    y is 10 or more, else with the 95% interval and the small-number marker, as the
+    reoffending rates are read.
+    """
+    held = figures[f"sustained_job_{weeks}w"]
+    of = figures[f"sustained_job_{weeks}w_of"]
+    low, high = metrics.wilson_interval(held, of)
+    return {
+        "held": held,
+        "of": of,
+        "share": held / of if of else None,
+        "low": low,
+        "high": high,
+        "small": of < metrics.SMALL_COHORT,
+    }
+
+
 @register.filter
 def hours(minutes):
     """Minutes as hours to one decimal place: 150 -> "2.5"."""

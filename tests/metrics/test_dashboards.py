@@ -335,3 +335,77 @@ class TestQueryCounts:
         large = self.queries(client, manager, url)
         assert small == large
         assert Borough.objects.count() == 1
+
+
+class TestSustainedEmployment:
+    @pytest.fixture
+    def jobs(self, borough_a, borough_b):
+        """
+        Southwark: 12 clients in jobs started 200 days before A; 3 ended on day 30, 2 on day
+        100, 7 go on. Croydon: 2 clients, one held a job and one left it on day 30.
+        """
+        start = AS_OF - timedelta(days=200)
+        ends = [30] * 3 + [100] * 2 + [None] * 7
+        for borough, held in ((borough_a, ends), (borough_b, [None, 30])):
+            for days_held in held:
+                factories.PlacementFactory(
+                    client=factories.ClientFactory(
+                        borough=borough, active=True, referred_on=date(2025, 1, 6)
+                    ),
+                    kind="JOB",
+                    started_on=start,
+                    ended_on=days_held and start + timedelta(days=days_held),
+                )
+        return borough_a, borough_b
+
+    def test_a_borough_page_shows_x_of_y_with_the_share(self, client, manager, jobs):
+        url = reverse("borough_dashboard", args=[jobs[0].slug])
+        response = get(client, manager, url, as_of=AS_OF)
+        assert response.context["figures"]["sustained_job_13w"] == 9
+        html = re.sub(r"\s+", " ", response.content.decode())
+        assert "Job held 13 weeks" in html
+        assert '75% <span class="text-body-secondary small">(9 of 12)</span>' in html
+        assert '58% <span class="text-body-secondary small">(7 of 12)</span>' in html
+        assert "small number" not in html
+
+    def test_fewer_than_10_people_read_x_of_y_with_a_marker(self, client, manager, jobs):
+        url = reverse("borough_dashboard", args=[jobs[1].slug])
+        html = get(client, manager, url, as_of=AS_OF).content.decode()
+        assert html.count("1 of 2 <span") == 2
+        assert html.count("small number") == 2
+        assert "50% <span" not in html  # no bare share of 2 people
+
+    def test_network_page_lists_each_borough_and_the_total(self, client, manager, jobs):
+        response = get(client, manager, reverse("network_dashboard"), as_of=AS_OF)
+        network = response.context["data"]["network"]
+        assert (network["sustained_job_13w"], network["sustained_job_13w_of"]) == (10, 14)
+        assert (network["sustained_job_26w"], network["sustained_job_26w_of"]) == (8, 14)
+        html = response.content.decode()
+        assert "Sustained employment" in html
+        assert "(10 of 14)" in html and "(9 of 12)" in html and "1 of 2 <span" in html
+
+    def test_figures_download_ends_with_the_sustained_columns(self, client, manager, jobs):
+        response = get(
+            client, manager, reverse("network_dashboard"), as_of=AS_OF, download="figures"
+        )
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert list(rows[0])[-4:] == list(metrics.SUSTAINED_FIGURES)
+        assert [(r["slug"], r["sustained_job_13w"], r["sustained_job_13w_of"]) for r in rows] == [
+            ("", "10", "14"),
+            ("croydon", "1", "2"),
+            ("southwark", "9", "12"),
+        ]
+
+    def test_the_figures_take_one_query_beside_the_cached_dashboard(self, jobs):
+        """
+        Sustained employment is read fresh on every page: one grouped query more than the
+        dashboard's 5 when everything is cached.
+        """
+        from mentoring.dashboards import dashboard_figures
+
+        dashboard_figures(None, AS_OF)
+        with CaptureQueriesContext(connection) as dashboard:
+            metrics.dashboard(None, AS_OF)
+        with CaptureQueriesContext(connection) as both:
+            dashboard_figures(None, AS_OF)
+        assert (len(dashboard), len(both)) == (5, 6)

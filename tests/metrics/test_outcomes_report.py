@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from mentoring import metrics
 from mentoring.models import Client
 
-from ..factories import ClientFactory, GrantFactory, OffenceFactory
+from ..factories import ClientFactory, GrantFactory, OffenceFactory, PlacementFactory
 
 AS_OF = date(2026, 11, 26)
 
@@ -44,6 +44,10 @@ REQUIRED_KEYS = {
     "cost_of_clients_started",
     "grants_total",
     "small_cohort",
+    "sustained_job_13w",
+    "sustained_job_13w_of",
+    "sustained_job_26w",
+    "sustained_job_26w_of",
 }
 RATES = {
     "reoffending_rate",
@@ -62,6 +66,11 @@ def report(*args):
     out = io.StringIO()
     call_command("outcomes_report", *args, stdout=out)
     return out.getvalue()
+
+
+def expected_report(as_of=AS_OF):
+    """What the command prints: the report with sustained employment beside it."""
+    return metrics.with_sustained_employment(metrics.report(None, as_of), None, as_of)
 
 
 def plain(figures):
@@ -92,6 +101,14 @@ def data_set(borough_a, borough_b):
             )
     ClientFactory(borough=borough_b, active=True, referred_on=AS_OF - timedelta(days=40))
     GrantFactory(borough=borough_a, amount="12345.67")
+    # Two Southwark clients in jobs: one held 100 days, one 30.
+    for client, held in zip(Client.objects.filter(borough=borough_a)[:2], (100, 30), strict=True):
+        PlacementFactory(
+            client=client,
+            kind="JOB",
+            started_on=AS_OF - timedelta(days=300),
+            ended_on=AS_OF - timedelta(days=300 - held),
+        )
 
 
 @pytest.mark.django_db
@@ -114,14 +131,19 @@ def test_json_has_network_and_every_borough_with_every_key(data_set):
 @pytest.mark.django_db
 def test_json_agrees_with_the_metrics_functions(data_set):
     data = json.loads(report("--as-of", AS_OF.isoformat()))
-    expected = metrics.report(None, AS_OF)
+    expected = expected_report()
     assert data["network"] == plain(expected["network"])
-    assert data["network"] == plain(metrics.outcomes(Client.objects.all(), AS_OF))
+    outcomes = plain(metrics.outcomes(Client.objects.all(), AS_OF))
+    assert {key: data["network"][key] for key in outcomes} == outcomes
     assert data["boroughs"] == [plain(b) for b in expected["boroughs"]]
     southwark = data["boroughs"][1]
     assert (southwark["cohort"], southwark["reoffenders"]) == (12, 3)
     assert southwark["reoffending_rate"] == 0.25
     assert southwark["completion_rate"] == 1.0
+    assert (southwark["sustained_job_13w"], southwark["sustained_job_13w_of"]) == (1, 2)
+    assert (southwark["sustained_job_26w"], southwark["sustained_job_26w_of"]) == (0, 2)
+    assert data["boroughs"][0]["sustained_job_13w_of"] == 0
+    assert data["network"]["sustained_job_13w"] == 1
 
 
 @pytest.mark.django_db
@@ -139,6 +161,7 @@ def test_borough_option_lists_one_borough_and_keeps_the_network(data_set):
     data = json.loads(report("--as-of", AS_OF.isoformat(), "--borough", "croydon"))
     assert [b["slug"] for b in data["boroughs"]] == ["croydon"]
     assert data["network"]["clients_referred"] == 13
+    assert data["network"]["sustained_job_13w_of"] == 2
 
 
 @pytest.mark.django_db
@@ -157,6 +180,14 @@ def test_bad_as_of_is_a_clear_error():
 def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     rows = list(csv.DictReader(io.StringIO(report("--as-of", "2026-11-26", "--format", "csv"))))
     assert list(rows[0]) == list(metrics.REPORT_COLUMNS)
+    # New figures come after every older column, which keep their places.
+    assert list(rows[0])[-4:] == [
+        "sustained_job_13w",
+        "sustained_job_13w_of",
+        "sustained_job_26w",
+        "sustained_job_26w_of",
+    ]
+    assert list(rows[0])[3:-4] == list(metrics.FIGURES)
     assert set(rows[0]) >= REQUIRED_KEYS
     assert [(r["scope"], r["slug"]) for r in rows] == [
         ("network", ""),
@@ -171,6 +202,8 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     assert southwark["small_cohort"] == "false"
     assert croydon["reoffending_rate"] == ""  # null: no cohort
     assert croydon["small_cohort"] == "true"
+    assert (southwark["sustained_job_13w"], southwark["sustained_job_13w_of"]) == ("1", "2")
+    assert (network["sustained_job_26w"], network["sustained_job_26w_of"]) == ("0", "2")
 
 
 @pytest.mark.django_db
@@ -178,6 +211,7 @@ def test_as_of_in_the_past_ignores_later_records(data_set):
     data = json.loads(report("--as-of", "2020-01-01"))
     assert data["network"]["clients_referred"] == 0
     assert data["network"]["grants_total"] == 0
+    assert data["network"]["sustained_job_13w_of"] == 0
 
 
 @pytest.mark.django_db
@@ -188,7 +222,7 @@ class TestDemoData:
 
     def test_demo_report_agrees_with_metrics_and_the_case_study(self):
         data = json.loads(report("--as-of", AS_OF.isoformat()))
-        expected = metrics.report(None, AS_OF)
+        expected = expected_report()
         assert data["network"] == plain(expected["network"])
         assert data["boroughs"] == [plain(b) for b in expected["boroughs"]]
         assert len(data["boroughs"]) == 7

@@ -21,7 +21,7 @@ from mentoring import metrics, replica
 from mentoring.models import Borough, SupportSession
 
 from .. import factories
-from ..helpers import fresh_dashboard
+from ..helpers import fresh_dashboard_page
 from .test_summaries import TODAY, make_world, new_session
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", replica.REPLICA])
@@ -105,7 +105,7 @@ def test_a_dashboards_figures_come_from_the_replica_and_the_rest_from_the_primar
     for versions in ("mentoring_boroughversion", "mentoring_caseshardversion"):
         assert any(versions in sql for sql in on_replica[:first_aggregate]), versions
     data = response.context["data"]
-    assert data == fresh_dashboard(borough, TODAY)
+    assert data == fresh_dashboard_page(borough, TODAY)
     assert sum(area["sessions"] for area in data["support_areas"]) == 2  # one session, two areas
 
 
@@ -174,7 +174,7 @@ def test_an_unreachable_replica_costs_time_not_the_page(
         first = client.get(url)
         second = client.get(url)
     assert first.status_code == second.status_code == 200
-    assert first.context["data"] == fresh_dashboard(borough, TODAY)
+    assert first.context["data"] == fresh_dashboard_page(borough, TODAY)
     failures = [r for r in caplog.records if "Read replica failed" in r.getMessage()]
     assert len(failures) == 1  # the second view did not try the replica again
 
@@ -237,10 +237,10 @@ def test_a_query_failing_on_the_replica_is_run_again_on_the_primary(
     ):
         response = client.get(url)
     assert response.status_code == 200
-    assert response.context["data"] == fresh_dashboard(borough, TODAY)
+    assert response.context["data"] == fresh_dashboard_page(borough, TODAY)
     assert reads_figures(primary.captured_queries)
     assert str(error) in caplog.text
-    assert client.get(url).context["data"] == fresh_dashboard(borough, TODAY)
+    assert client.get(url).context["data"] == fresh_dashboard_page(borough, TODAY)
 
 
 def test_a_query_that_fails_on_the_primary_too_raises_its_error(world, add_replica):

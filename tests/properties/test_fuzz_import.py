@@ -167,6 +167,9 @@ TEXT_COLUMNS = {
     "clients.csv": ("first_name", "last_name"),
     "sessions.csv": ("notes",),
     "offences.csv": (),
+    # An employer's name is how placements refer to it: a payload there is a new employer.
+    "employers.csv": ("sector",),
+    "placements.csv": (),
 }
 
 

@@ -71,6 +71,10 @@ def grow(world, times=6):
         factories.OffenceFactory(client=world["active"])
         factories.MilestoneFactory(client=world["active"])
         factories.GoalFactory(client=world["active"])
+        # Jobs for sustained employment on the dashboards, and for the client's page.
+        factories.PlacementFactory(
+            client=world["active"], kind="JOB", started_on=today() - datetime.timedelta(days=n)
+        )
     world["active"].needs.set(areas)
 
 
