@@ -8,6 +8,7 @@ and the test data are. Records are made by ``factories``; the cast of users is i
 import datetime
 import html
 import re
+import uuid
 from pathlib import Path
 
 from django.apps import apps
@@ -113,3 +114,42 @@ def fresh_dashboard(scope, as_of):
 def fresh_dashboard_page(scope, as_of):
     """What a dashboard page shows, uncached: the dashboard with sustained employment."""
     return metrics.with_sustained_employment(fresh_dashboard(scope, as_of), scope, as_of)
+
+
+def session_form(**overrides):
+    """A new session as its form posts it, with a fresh submission token; None leaves a
+    field out."""
+    from mentoring.models import SupportArea, SupportSession
+
+    data = {
+        "date": dmy(days_ago(2)),
+        "start_time": "14:30",
+        "duration_minutes": "90",
+        "kind": SupportSession.Kind.PRACTICAL,
+        "mode": SupportSession.Mode.PHONE,
+        "attendance": SupportSession.Attendance.ATTENDED,
+        "support_areas": [SupportArea.objects.order_by("pk").first().pk],
+        "notes": "Talked about the housing appointment.",
+        "submission_token": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def session_correction(session, **overrides):
+    """An edit of ``session`` as its form posts it, unchanged but for ``overrides``."""
+    data = {
+        "mentor": session.mentor_id,
+        "date": dmy(session.date),
+        "duration_minutes": str(session.duration_minutes),
+        "kind": session.kind,
+        "mode": session.mode,
+        "attendance": session.attendance,
+        "notes": session.notes,
+        "version": session.version,
+        "submission_token": str(session.submission_token),
+    }
+    if session.safeguarding_concern:
+        data["safeguarding_concern"] = "on"
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -10,7 +10,6 @@ import contextlib
 import datetime
 import logging
 import smtplib
-import uuid
 from io import StringIO
 from unittest import mock
 
@@ -24,10 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring import services
-from mentoring.models import SafeguardingAlert, StaffProfile, SupportArea, SupportSession
+from mentoring.models import SafeguardingAlert, StaffProfile, SupportSession
 
 from .. import factories
-from ..helpers import days_ago, dmy
+from ..helpers import days_ago, dmy, session_form
+from ..helpers import session_correction as correction_data
 
 pytestmark = pytest.mark.django_db
 
@@ -88,38 +88,18 @@ def person(borough_a, mentor_a):
 
 
 def session_data(**overrides):
-    data = {
-        "date": dmy(days_ago(1)),
-        "start_time": "14:30",
-        "duration_minutes": "60",
-        "kind": SupportSession.Kind.EMOTIONAL,
-        "mode": SupportSession.Mode.IN_PERSON,
-        "attendance": SupportSession.Attendance.ATTENDED,
-        "support_areas": [SupportArea.objects.order_by("pk").first().pk],
-        "notes": NOTES,
-        "safeguarding_concern": "on",
-        "submission_token": str(uuid.uuid4()),
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def correction_data(session, **overrides):
-    data = {
-        "mentor": session.mentor_id,
-        "date": dmy(session.date),
-        "duration_minutes": str(session.duration_minutes),
-        "kind": session.kind,
-        "mode": session.mode,
-        "attendance": session.attendance,
-        "notes": session.notes,
-        "version": session.version,
-        "submission_token": str(session.submission_token),
-    }
-    if session.safeguarding_concern:
-        data["safeguarding_concern"] = "on"
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    """A session with a safeguarding concern as its form posts it."""
+    return session_form(
+        **{
+            "date": dmy(days_ago(1)),
+            "duration_minutes": "60",
+            "kind": SupportSession.Kind.EMOTIONAL,
+            "mode": SupportSession.Mode.IN_PERSON,
+            "notes": NOTES,
+            "safeguarding_concern": "on",
+            **overrides,
+        }
+    )
 
 
 def log_session(browser, person, **overrides):

@@ -4,7 +4,6 @@ by coordinators and by mentors for their own clients; one row per submitted form
 """
 
 import datetime
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +14,8 @@ from mentoring.models import Client, SupportArea, SupportSession
 
 from .. import factories
 from ..helpers import days_ago, dmy, inline_errors, messages_of, today
+from ..helpers import session_correction as correction_data
+from ..helpers import session_form as session_data
 
 pytestmark = pytest.mark.django_db
 
@@ -70,38 +71,6 @@ def case(borough_a, borough_b, mentor_a, coordinator_a):
             client=other, mentor=mentor_b, date=days_ago(1)
         ),
     )
-
-
-def session_data(**overrides):
-    """A session as the form posts it, with a fresh submission token."""
-    data = {
-        "date": dmy(days_ago(2)),
-        "start_time": "14:30",
-        "duration_minutes": "90",
-        "kind": SupportSession.Kind.PRACTICAL,
-        "mode": SupportSession.Mode.PHONE,
-        "attendance": SupportSession.Attendance.ATTENDED,
-        "support_areas": [SupportArea.objects.order_by("pk").first().pk],
-        "notes": "Talked about the housing appointment.",
-        "submission_token": str(uuid.uuid4()),
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def correction_data(session, **overrides):
-    data = {
-        "mentor": session.mentor_id,
-        "date": dmy(session.date),
-        "duration_minutes": str(session.duration_minutes),
-        "kind": session.kind,
-        "mode": session.mode,
-        "attendance": session.attendance,
-        "notes": session.notes,
-        "version": session.version,
-    }
-    data.update(overrides)
-    return data
 
 
 def new_sessions(before_pks):
