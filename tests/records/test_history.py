@@ -25,8 +25,9 @@ from mentoring.models import Client, Offence, SupportArea, SupportSession
 from .. import factories
 from ..admin.test_admin import client_post_data
 from ..helpers import CLEAN_IMPORT, dmy, today
+from ..helpers import session_correction as correction_data
+from ..helpers import session_form as session_data
 from ..views.test_clients import case, client_form_data  # noqa: F401
-from ..views.test_support_sessions import correction_data, session_data
 
 pytestmark = pytest.mark.django_db
 
