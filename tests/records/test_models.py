@@ -23,6 +23,7 @@ from mentoring.models import (
     Goal,
     Mentor,
     Offence,
+    SafeguardingAlert,
     SessionAreaDay,
     SessionDay,
     StaffProfile,
@@ -343,6 +344,7 @@ UNIQUE_CONSTRAINTS_TESTED = {
     "mentoring_sessionday_key",
     "mentoring_sessionareaday_key",
     "mentoring_caseshardversion_key",
+    "mentoring_safeguardingalert_once",
 }
 
 
@@ -405,6 +407,22 @@ def test_database_rejects_second_open_assignment_for_a_client():
         postgres_name="mentoring_assignment_one_open_per_client",
         sqlite_columns="mentoring_assignment.client_id",
     )
+
+
+@pytest.mark.django_db
+def test_database_rejects_a_second_alert_of_one_kind_for_a_session():
+    """mentoring_safeguardingalert_once: what keeps anyone from being e-mailed twice."""
+    session = factories.SupportSessionFactory(safeguarding_concern=True)
+    SafeguardingAlert.objects.create(session=session, kind=SafeguardingAlert.Kind.ALERT)
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        SafeguardingAlert.objects.create(session=session, kind=SafeguardingAlert.Kind.ALERT)
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_safeguardingalert_once",
+        sqlite_columns="mentoring_safeguardingalert.session_id, mentoring_safeguardingalert.kind",
+    )
+    # The other kind is a second e-mail, to other people: allowed.
+    SafeguardingAlert.objects.create(session=session, kind=SafeguardingAlert.Kind.ESCALATION)
 
 
 @pytest.mark.django_db
