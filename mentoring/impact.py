@@ -7,6 +7,7 @@ The figures come from ``metrics.impact``, already published by the rules for fig
 that leave the programme; nothing here counts people.
 """
 
+import base64
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,13 +19,12 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import access, charts, metrics, replica
-from .dashboards import lab_result
+from . import access, metrics, replica
+from .dashboards import EARLIEST_AS_OF as EARLIEST
+from .dashboards import km_chart, lab_result
 from .dates import DayField
-from .metrics.windows import FOLLOW_UP_DAYS
 from .models import Borough, Grant, ImpactReportLog, borough_ids_for
 
-EARLIEST = date(2000, 1, 1)
 STYLESHEET = "css/report.css"  # the report's own styles: screen, print and PDF
 FORMATS = {"html", "pdf", "json"}
 # Up to this many grants are listed one by one; more (a network over years) by funder.
@@ -176,20 +176,9 @@ class ImpactReportForm(forms.Form):
 def report_context(scope, start, end, as_of):
     """Everything the report's HTML shows: the figures and the curve drawn from them."""
     report = metrics.impact(scope.boroughs, start, end, as_of)
-    curve = report["outcomes"]["km_curve"]
-    last = curve[-1]["day"] if curve else -1
-    km_chart = charts.step_chart(
-        [(p["day"], p["survival"]) for p in curve],
-        [
-            (day, metrics.at_risk_on(curve, day) if day <= last else None)
-            for day in (FOLLOW_UP_DAYS * quarter // 4 for quarter in range(5))
-        ],
-        x_max=FOLLOW_UP_DAYS,
-        title="No proven reoffence, by days since the index date (Kaplan-Meier)",
-        description=(
-            "Share of the period's clients not yet proven to have reoffended, by days since "
-            "the index date; the curve stops where fewer than 10 remain at risk."
-        ),
+    chart = km_chart(
+        {"points": report["outcomes"]["km_curve"]},
+        "No proven reoffence, by days since the index date (Kaplan-Meier)",
     )
     # The Lab's answers are for the whole programme or for one area.
     lab = None
@@ -202,7 +191,7 @@ def report_context(scope, start, end, as_of):
             for key, title in metrics.BREAKDOWNS.items()
         ],
         "scope": scope,
-        "km_chart": km_chart,
+        "km_chart": chart,
         "lab_result": lab,
         "until": min(end, as_of),
         "grants_listed": GRANTS_LISTED,
@@ -233,8 +222,13 @@ def report_json(context):
 
 
 def stylesheet():
-    with open(finders.find(STYLESHEET), encoding="utf-8") as css:
-        return css.read()
+    """
+    The report's stylesheet as a data: address, so that the file and the PDF stand alone
+    and the template escapes it like any value (base64 holds no character HTML treats
+    specially): no escaping is switched off.
+    """
+    with open(finders.find(STYLESHEET), "rb") as css:
+        return "data:text/css;base64," + base64.b64encode(css.read()).decode("ascii")
 
 
 def document(context):

@@ -189,9 +189,11 @@ class TestDocuments:
         assert html.rstrip().endswith("</html>")
         assert "<title>SOS impact report: Southwark, 01/01/2024 to 31/12/2024</title>" in html
         assert 'class="impact-title">Southwark</h1>' in html
-        # Its styles are inside it; it fetches nothing.
-        assert impact.stylesheet().strip()[:200] in html
-        assert "<link" not in html
+        # Its styles are inside it, as a data: address; it fetches nothing.
+        assert impact.stylesheet().startswith("data:text/css;base64,")
+        assert re.findall(r"<link[^>]*>", html) == [
+            f'<link rel="stylesheet" href="{impact.stylesheet()}">'
+        ]
         assert "<script" not in html
         assert "/static/" not in html
         assert "fewer than 10" in html

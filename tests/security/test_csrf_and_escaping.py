@@ -275,12 +275,7 @@ FORMAT_HTML = {"format_html", "format_html_join"}
 
 # Each reviewed use: (path, what) -> why it is harmless. None: even the plain-text
 # password-reset e-mail keeps escaping on (test_password_reset_email_is_plain_text).
-ALLOWED = {
-    ("templates/mentoring/impact_document.html", "|safe"): (
-        "static/css/report.css, our own file read from disk, inside <style>, where HTML "
-        "escaping would break the CSS (> and quotes) and entities are not decoded"
-    ),
-}
+ALLOWED = {}
 
 
 def _call_name(node):
