@@ -203,8 +203,7 @@ def engine():
 
 def _tables(cursor=None):
     """Every table of the database (Django's, the history, the summaries, the sign-in logs)."""
-    with connection.cursor() as own:
-        names = connection.introspection.table_names(cursor or own)
+    names = connection.introspection.table_names(cursor)
     return sorted(name for name in names if not name.startswith("sqlite_"))
 
 

@@ -130,7 +130,7 @@ def _monthly_charts(monthly):
     return flow, activity
 
 
-def _km_chart(curve, title):
+def km_chart(curve, title):
     points = [(p["day"], p["survival"]) for p in curve["points"]]
     last = points[-1][0] if points else -1
     # Past the curve's end (fewer than 10 at risk) the number is not shown.
@@ -218,7 +218,7 @@ def _dashboard_page(request, scope, template, filename, extra, total_name):
         **_as_of_context(request, as_of, as_of_error),
         "flow_chart": flow,
         "activity_chart": activity,
-        "km_chart": _km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),
+        "km_chart": km_chart(data["reoffending_curve"], "Kaplan-Meier: no proven reoffence"),
         "benchmark_cost": BENCHMARK_COST,
         **extra(data),
     }
