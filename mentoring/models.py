@@ -289,6 +289,27 @@ class Mentor(PersonName):
     max_caseload = models.PositiveSmallIntegerField(
         default=8, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
+    # The peer pathway: a mentor who was once an SOS client. The link is cut when the
+    # client record is anonymised (a named mentor would name it again); ``was_client`` and
+    # the start of their support stay, for the pathway's figures.
+    former_client = models.OneToOneField(
+        "Client",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="became_mentor",
+        editable=False,
+        help_text="The client record this mentor grew from.",
+    )
+    was_client = models.BooleanField(
+        "former SOS client", default=False, editable=False, help_text="Once an SOS client."
+    )
+    client_support_started_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When their own support as a client started.",
+    )
 
     objects = MentorQuerySet.as_manager()
 
@@ -304,6 +325,11 @@ class Mentor(PersonName):
                 condition=Q(max_caseload__gte=1) & Q(max_caseload__lte=30),
                 name="mentoring_mentor_max_caseload_range",
                 violation_error_message="A mentor's maximum caseload is between 1 and 30 clients.",
+            ),
+            models.CheckConstraint(
+                condition=Q(former_client__isnull=True) | Q(was_client=True),
+                name="mentoring_mentor_former_client_was_client",
+                violation_error_message="A mentor linked to a client record was a client.",
             ),
         ]
 
@@ -1639,6 +1665,161 @@ class Placement(models.Model):
     @property
     def is_current(self):
         return self.ended_on is None
+
+
+class FollowUp(models.Model):
+    """
+    A check-in with a young person after their case closed as COMPLETED, at 3, 6 or 12
+    months (due ``FOLLOWUP_DUE_DAYS`` after it ended): whether they were reached and, if
+    so, how they are doing. What they tell of a new offence is their own word, never a
+    proven reoffence: the figures do not read it as one.
+    """
+
+    class Point(models.IntegerChoices):
+        THREE_MONTHS = 3, "3 months"
+        SIX_MONTHS = 6, "6 months"
+        TWELVE_MONTHS = 12, "12 months"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="followups")
+    point = models.PositiveSmallIntegerField(choices=Point.choices)
+    done_on = models.DateField("done on", help_text="When they were reached, or last tried.")
+    reached = models.BooleanField(help_text="Whether the young person was reached.")
+    # The answers, known only when they were reached: empty (NULL) otherwise.
+    in_ete = models.BooleanField("in education, training or employment", null=True, blank=True)
+    stable_accommodation = models.BooleanField("in stable accommodation", null=True, blank=True)
+    new_offence_told = models.BooleanField(
+        "tells of a new offence",
+        null=True,
+        blank=True,
+        help_text="Their own word only: never counted as a proven reoffence.",
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Raised by each correction, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["client", "point"]
+        verbose_name = "follow-up check-in"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "point"], name="mentoring_followup_once"),
+            models.CheckConstraint(
+                condition=Q(
+                    reached=True,
+                    in_ete__isnull=False,
+                    stable_accommodation__isnull=False,
+                    new_offence_told__isnull=False,
+                )
+                | Q(
+                    reached=False,
+                    in_ete__isnull=True,
+                    stable_accommodation__isnull=True,
+                    new_offence_told__isnull=True,
+                ),
+                name="mentoring_followup_answers_when_reached",
+                violation_error_message=(
+                    "A check-in that reached the young person answers every question; one "
+                    "that did not reach them answers none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client.reference}: {self.get_point_display()} check-in"
+
+    @staticmethod
+    def due_on_for(ended_on, point):
+        from .metrics.windows import FOLLOWUP_DUE_DAYS  # late: the metrics import the models
+
+        return ended_on + timedelta(days=FOLLOWUP_DUE_DAYS[point])
+
+    @property
+    def due_on(self):
+        return self.due_on_for(self.client.ended_on, self.point) if self.client.ended_on else None
+
+    def clean(self):
+        errors = {}
+        client = self.client if self.client_id else None
+        if client and not (
+            client.status == Client.Status.CLOSED
+            and client.closure_reason == Client.ClosureReason.COMPLETED
+        ):
+            errors["__all__"] = "Check-ins follow a case closed as completed."
+        if self.done_on:
+            if self.done_on > timezone.localdate():
+                errors["done_on"] = "This date is in the future."
+            elif client and client.ended_on and self.done_on <= client.ended_on:
+                errors["done_on"] = (
+                    f"A check-in comes after the case closed on {client.ended_on:%d/%m/%Y}."
+                )
+        if self.reached is False and any(
+            value is not None
+            for value in (self.in_ete, self.stable_accommodation, self.new_offence_told)
+        ):
+            errors.setdefault(
+                "reached", "Answers are recorded only for a young person who was reached."
+            )
+        if self.reached:
+            for field in ("in_ete", "stable_accommodation", "new_offence_told"):
+                if getattr(self, field) is None:
+                    errors.setdefault(field, "Answer yes or no: they were reached.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PathwayStep(models.Model):
+    """
+    A dated step of a former client on the peer pathway (the St Giles model): volunteering,
+    a Level 2 "learning to advise" course, Level 3 Advice and Guidance, peer mentor, paid
+    staff. One of each per client.
+    """
+
+    class Step(models.TextChoices):
+        VOLUNTEERING = "VOLUNTEERING", "Volunteering"
+        LEVEL_2 = "LEVEL_2", "Level 2 training (learning to advise)"
+        LEVEL_3 = "LEVEL_3", "Level 3 Advice and Guidance"
+        PEER_MENTOR = "PEER_MENTOR", "Peer mentor"
+        PAID_STAFF = "PAID_STAFF", "Paid staff"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="pathway_steps")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    reached_on = models.DateField("reached on")
+    note = models.TextField(blank=True)
+    # Raised by each correction, so that two coordinators' crossed edits are detected.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ClientRecordQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["client", "reached_on", "pk"]
+        verbose_name = "peer pathway step"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "step"], name="mentoring_pathwaystep_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.client.reference}: {self.get_step_display()} ({self.reached_on:%d/%m/%Y})"
+
+    def clean(self):
+        if self.reached_on:
+            if self.reached_on > timezone.localdate():
+                raise ValidationError({"reached_on": "This date is in the future."})
+            if self.client_id and self.reached_on < self.client.referred_on:
+                raise ValidationError(
+                    {"reached_on": "Pathway steps count from the referral date onwards."}
+                )
 
 
 class AccessLog(models.Model):

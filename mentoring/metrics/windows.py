@@ -27,3 +27,9 @@ YEAR_EARLIER_DAYS = 365  # the dashboards' "A year earlier" link
 # held for 13 weeks, and for 26.
 SUSTAINED_13W_DAYS = 91
 SUSTAINED_26W_DAYS = 182
+# Follow-up check-ins after a case closes as COMPLETED: at 3, 6 and 12 months, due this
+# many days after it ended. The coordinator's queue shows those due in the last 30 days or
+# the next 7 that are not yet recorded.
+FOLLOWUP_DUE_DAYS = {3: 91, 6: 182, 12: 365}
+FOLLOWUP_QUEUE_PAST_DAYS = 30
+FOLLOWUP_QUEUE_AHEAD_DAYS = 7
