@@ -48,6 +48,7 @@ from .models import (
     Borough,
     Client,
     Employer,
+    FollowUp,
     Funder,
     Goal,
     Grant,
@@ -509,7 +510,7 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
 
 # Records that coordinators edit on their own pages, where a version detects an edit
 # crossed by another save: the admin's saves raise it too (``services.versioned_save``).
-VERSIONED = (Client, SupportSession, Offence, Milestone, Placement, Goal)
+VERSIONED = (Client, SupportSession, Offence, Milestone, Placement, Goal, FollowUp)
 
 
 class VersionedAdmin:
@@ -1165,6 +1166,17 @@ class PlacementAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, Hist
     autocomplete_fields = ["client", "employer"]
     date_hierarchy = "started_on"
     list_select_related = ["client", "employer"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
+    list_display = ["client", "point", "done_on", "reached", "in_ete", "stable_accommodation"]
+    list_filter = ["point", "reached", "in_ete", "stable_accommodation", "new_offence_told"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
+    autocomplete_fields = ["client"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+    date_hierarchy = "done_on"
+    list_select_related = ["client"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

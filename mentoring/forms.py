@@ -28,6 +28,7 @@ from .models import (
     Borough,
     Client,
     Employer,
+    FollowUp,
     Goal,
     Mentor,
     Milestone,
@@ -873,6 +874,62 @@ class OffenceForm(VersionedRecordMixin, forms.ModelForm):
             **date_widgets("offence_date", "outcome_date"),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+def yes_no(label, help_text=""):
+    """A yes-or-no question as two radio buttons, with nothing chosen until answered."""
+    return forms.NullBooleanField(
+        label=label, help_text=help_text, widget=forms.RadioSelect(choices=YES_NO)
+    )
+
+
+class FollowUpForm(VersionedRecordMixin, forms.ModelForm):
+    """
+    A check-in after a completed case: when, whether the young person was reached, and if
+    so three yes-or-no answers and a note. The answers of one not reached are not kept.
+    """
+
+    reached = yes_no("Were they reached?")
+    in_ete = yes_no("In education, training or employment?", help_text="If reached.")
+    stable_accommodation = yes_no("In stable accommodation?", help_text="If reached.")
+    new_offence_told = yes_no(
+        "Do they tell of a new offence?",
+        help_text="If reached. Their own word only: it is never counted as a proven "
+        "reoffence. Record a conviction as an offence on their page.",
+    )
+
+    class Meta:
+        model = FollowUp
+        formfield_callback = formfield_for
+        fields = [
+            "done_on",
+            "reached",
+            "in_ete",
+            "stable_accommodation",
+            "new_offence_told",
+            "note",
+        ]
+        widgets = {"done_on": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
+        labels = {"done_on": "Done on"}
+        help_texts = {"done_on": "When they were reached, or when you last tried."}
+
+    def clean_reached(self):
+        reached = self.cleaned_data.get("reached")
+        if reached is None:
+            raise forms.ValidationError("Answer yes or no.")
+        return reached
+
+    def clean(self):
+        cleaned = super().clean()
+        answers = ("in_ete", "stable_accommodation", "new_offence_told")
+        # The model's own rules then ask every answer of a young person reached.
+        if cleaned.get("reached") is False:
+            for name in answers:
+                cleaned[name] = None
+        return cleaned
 
 
 class MilestoneForm(VersionedRecordMixin, forms.ModelForm):

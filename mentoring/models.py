@@ -423,6 +423,12 @@ class ClientQuerySet(models.QuerySet):
     def active_on(self, day):
         return self.filter(Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
+    def completed(self):
+        """Cases closed as completed: those followed up at 3, 6 and 12 months."""
+        return self.filter(
+            status=Client.Status.CLOSED, closure_reason=Client.ClosureReason.COMPLETED
+        )
+
     def with_last_attended(self):
         """Annotate ``last_attended_on``: the date of the latest attended session."""
         latest = (
@@ -785,6 +791,14 @@ class Client(PersonName):
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def is_completed(self):
+        """Closed as completed: the case is followed up at 3, 6 and 12 months."""
+        return (
+            self.status == self.Status.CLOSED
+            and self.closure_reason == self.ClosureReason.COMPLETED
+        )
 
     @property
     def release_is_future(self):
@@ -1751,10 +1765,7 @@ class FollowUp(models.Model):
     def clean(self):
         errors = {}
         client = self.client if self.client_id else None
-        if client and not (
-            client.status == Client.Status.CLOSED
-            and client.closure_reason == Client.ClosureReason.COMPLETED
-        ):
+        if client and not client.is_completed:
             errors["__all__"] = "Check-ins follow a case closed as completed."
         if self.done_on:
             if self.done_on > timezone.localdate():

@@ -22,6 +22,7 @@ from django.utils import timezone
 from .models import (
     Assignment,
     Client,
+    FollowUp,
     Goal,
     Milestone,
     Offence,
@@ -50,6 +51,7 @@ RELATED_FIELDS = [
     (Milestone, {"evidence": ""}),
     (Goal, {"description": REMOVED_TEXT}),
     (Placement, {"notes": ""}),
+    (FollowUp, {"note": ""}),
 ]
 
 
@@ -107,7 +109,7 @@ def anonymise(client_pk, *, on):
 def _scrub_admin_log(client):
     """The admin's change log keeps each object's name as it was: replace it."""
     objects = {Client: [client.pk]}
-    for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement):
+    for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement, FollowUp):
         objects[model] = list(model.objects.filter(client=client).values_list("pk", flat=True))
     rows = 0
     for model, pks in objects.items():

@@ -15,6 +15,7 @@ from .models import (
     Assignment,
     Borough,
     Client,
+    FollowUp,
     FormerReference,
     Goal,
     Milestone,
@@ -526,6 +527,32 @@ def record_update(*, record, expected_version):
     """
     _check_version(type(record), record.pk, expected_version)
     return versioned_save(record)
+
+
+class AlreadyRecorded(Exception):
+    """Someone recorded this check-in first."""
+
+    def __init__(self, record):
+        super().__init__(record)
+        self.record = record
+
+
+def followup_record(*, followup, by):
+    """
+    Save a new check-in after a completed case, by ``by``. Two people recording the same
+    one at once: the second gets ``AlreadyRecorded`` with the first's, and writes nothing.
+    """
+    if by is not None and by.is_authenticated:
+        followup.recorded_by = by
+    try:
+        with transaction.atomic():
+            followup.save()
+    except IntegrityError:
+        first = FollowUp.objects.filter(client=followup.client_id, point=followup.point).first()
+        if first is None:
+            raise
+        raise AlreadyRecorded(first) from None
+    return followup
 
 
 class AlreadyHandled(Exception):

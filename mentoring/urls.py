@@ -22,6 +22,12 @@ urlpatterns = [
     path("clients/<str:reference>/milestones/new/", views.milestone_new, name="milestone_new"),
     path("clients/<str:reference>/goals/new/", views.goal_new, name="goal_new"),
     path("clients/<str:reference>/placements/new/", views.placement_new, name="placement_new"),
+    path(
+        "clients/<str:reference>/followups/<int:point>/",
+        views.followup_record,
+        name="followup_record",
+    ),
+    path("followups/<int:pk>/edit/", views.followup_edit, name="followup_edit"),
     path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
     path("goals/<int:pk>/edit/", views.goal_edit, name="goal_edit"),
     path("offences/<int:pk>/edit/", views.offence_edit, name="offence_edit"),

@@ -43,6 +43,7 @@ from .forms import (
     ClientEditForm,
     CloseCaseForm,
     EndAssignmentForm,
+    FollowUpForm,
     GoalForm,
     GoalStatusForm,
     MilestoneForm,
@@ -54,13 +55,22 @@ from .forms import (
     SupportSessionForm,
     TransferForm,
 )
-from .metrics.windows import ACTIVITY_DAYS, HOME_RECENT_DAYS, NEEDS_CONTACT_DAYS
+from .metrics.sql import EpochDay
+from .metrics.windows import (
+    ACTIVITY_DAYS,
+    FOLLOWUP_DUE_DAYS,
+    FOLLOWUP_QUEUE_AHEAD_DAYS,
+    FOLLOWUP_QUEUE_PAST_DAYS,
+    HOME_RECENT_DAYS,
+    NEEDS_CONTACT_DAYS,
+)
 from .models import (
     AccessLog,
     Assignment,
     Borough,
     Client,
     Employer,
+    FollowUp,
     FormerReference,
     Goal,
     Mentor,
@@ -168,6 +178,7 @@ def home(request):
     }
     if context["can_follow_up"]:
         context.update(_queues(clients))
+        context.update(_followups_due(clients, today))
     if access.sees_own_clients_only(request.user):
         context["my_clients"] = (
             clients.filter(status=Client.Status.ACTIVE)
@@ -226,6 +237,65 @@ def _queues(clients):
         context[name] = shown
         context[f"{name}_total"] = shown[0].waiting_total if shown else 0
     return context
+
+
+def _followups_due(clients, today):
+    """
+    The check-ins after completed cases that are due in the last 30 days or the next 7 and
+    not yet recorded, the oldest due first, up to QUEUE_SHOWN, with their full count. One
+    query: a client's three windows of end dates lie months apart, so each client is in
+    one at most, and that window says which check-in is due and when.
+    """
+    windows = {
+        point: Q(
+            ended_on__gte=today - timedelta(days=days + FOLLOWUP_QUEUE_PAST_DAYS),
+            ended_on__lte=today - timedelta(days=days - FOLLOWUP_QUEUE_AHEAD_DAYS),
+        )
+        for point, days in FOLLOWUP_DUE_DAYS.items()
+    }
+    in_any = Q()
+    for window in windows.values():
+        in_any |= window
+    recorded = FollowUp.objects.filter(client=OuterRef("pk"), point=OuterRef("followup_point"))
+    due = list(
+        clients.completed()
+        .filter(in_any)
+        .annotate(
+            followup_point=Case(
+                *(When(window, then=Value(point)) for point, window in windows.items()),
+                output_field=IntegerField(),
+            ),
+            # The due day as a day number, to sort on across the three windows.
+            due_day=Case(
+                *(
+                    When(window, then=EpochDay("ended_on") + FOLLOWUP_DUE_DAYS[point])
+                    for point, window in windows.items()
+                ),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(~Exists(recorded))
+        .select_related("borough")
+        .annotate(due_total=Window(Count("pk")))
+        .order_by("due_day", "reference")[:QUEUE_SHOWN]
+    )
+    entries = []
+    for client in due:
+        due_on = FollowUp.due_on_for(client.ended_on, client.followup_point)
+        entries.append(
+            {
+                "client": client,
+                "point": client.followup_point,
+                "label": FollowUp.Point(client.followup_point).label,
+                "due_on": due_on,
+                "overdue": due_on < today,
+            }
+        )
+    return {
+        "followups_due": entries,
+        "followups_due_total": due[0].due_total if due else 0,
+        "followup_window": (FOLLOWUP_QUEUE_PAST_DAYS, FOLLOWUP_QUEUE_AHEAD_DAYS),
+    }
 
 
 # Clients ------------------------------------------------------------------------------
@@ -511,8 +581,31 @@ def client_detail(request, reference):
             "awaiting_outcome": [
                 o for o in client.offences.all() if o.disposal == Offence.Disposal.PENDING
             ],
+            "followups": _followup_rows(client, today),
         },
     )
+
+
+def _followup_rows(client, today):
+    """A completed case's three check-ins, each recorded or with when it falls due; None
+    for any other case. One query, for a completed case only."""
+    if not client.is_completed:
+        return None
+    recorded = {f.point: f for f in client.followups.all()}
+    rows = []
+    for point in FollowUp.Point:
+        due_on = FollowUp.due_on_for(client.ended_on, point)
+        rows.append(
+            {
+                "point": point,
+                "label": point.label,
+                "due_on": due_on,
+                "record": recorded.get(point),
+                "open": due_on <= today + timedelta(days=FOLLOWUP_QUEUE_AHEAD_DAYS),
+                "overdue": due_on < today,
+            }
+        )
+    return rows
 
 
 @access.case_management
@@ -973,6 +1066,74 @@ def goal_status(request, pk):
     else:
         messages.error(request, "Choose a valid goal status.")
     return redirect("client_detail", reference=goal.client.reference)
+
+
+@access.case_management
+@access.follows_former_reference
+def followup_record(request, reference, point):
+    """
+    Record a check-in after a completed case (3, 6 or 12 months). One per point: a second
+    is refused, and the person is taken to the one already recorded to correct it.
+    """
+    client = access.get_client_or_404(request.user, reference)
+    if point not in FollowUp.Point.values:
+        raise Http404("Check-ins are at 3, 6 and 12 months.")
+    if refused := _refuse_anonymised(request, client):
+        return refused
+    if not client.is_completed:
+        messages.error(request, "Check-ins follow a case closed as completed.")
+        return redirect("client_detail", reference=client.reference)
+    if done := client.followups.filter(point=point).first():
+        return _followup_already_recorded(request, done)
+    back = page_to_return_to(request, reverse("client_detail", args=[client.reference]))
+    followup = FollowUp(client=client, point=point)
+    form = FollowUpForm(_posted(request), instance=followup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.followup_record(followup=form.save(commit=False), by=request.user)
+        except services.AlreadyRecorded as recorded:
+            return _followup_already_recorded(request, recorded.record)
+        messages.success(
+            request, f"{followup.get_point_display()} check-in recorded for {client.reference}."
+        )
+        return redirect(back)
+    due_on = FollowUp.due_on_for(client.ended_on, point)
+    return render(
+        request,
+        "mentoring/form_page.html",
+        {
+            "form": form,
+            "client": client,
+            "title": f"Record the {followup.get_point_display()} check-in",
+            "intro": f"The case closed as completed on {client.ended_on:%d/%m/%Y}; this "
+            f"check-in is due on {due_on:%d/%m/%Y}. If the young person could not be "
+            "reached, say so: that is recorded too.",
+            "submit": "Save check-in",
+        },
+    )
+
+
+def _followup_already_recorded(request, followup):
+    who = followup.recorded_by
+    messages.info(
+        request,
+        f"The {followup.get_point_display()} check-in was already recorded"
+        + (f" by {who.get_username()}" if who else "")
+        + f" on {timezone.localtime(followup.recorded_at):%d/%m/%Y}: correct it here if need be.",
+    )
+    return redirect("followup_edit", pk=followup.pk)
+
+
+@access.case_management
+def followup_edit(request, pk):
+    followup = access.get_client_record_or_404(request.user, FollowUp, pk)
+    return _edit_record(
+        request,
+        followup,
+        FollowUpForm,
+        f"Correct the {followup.get_point_display()} check-in",
+        "Check-in",
+    )
 
 
 # Sessions -----------------------------------------------------------------------------

@@ -196,6 +196,21 @@ class PlacementFactory(factory.django.DjangoModelFactory):
     started_on = datetime.date(2021, 1, 4)
 
 
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    """A 3-month check-in that reached the young person, after a completed case."""
+
+    class Meta:
+        model = models.FollowUp
+
+    client = factory.SubFactory(ClientFactory, closed=True)
+    point = models.FollowUp.Point.THREE_MONTHS
+    done_on = factory.LazyAttribute(lambda f: f.client.ended_on + datetime.timedelta(days=91))
+    reached = True
+    in_ete = True
+    stable_accommodation = True
+    new_offence_told = False
+
+
 def seed_support_areas():
     """The support areas migration 0002 seeds, which each transactional test's flush deletes."""
     migration = importlib.import_module("mentoring.migrations.0002_support_areas")

@@ -118,6 +118,7 @@ from .export import (
     write_csv,
     write_report_csv,
 )
+from .followups import FOLLOWUP_FIGURES, followups, with_followups
 from .impact import AGE_BANDS, BREAKDOWNS, FEWEST_PUBLISHED, breakdown, impact, published
 from .pieces import (
     closures_by_reason,
@@ -176,6 +177,7 @@ __all__ = [
     "EPOCH",
     "FEWEST_PUBLISHED",
     "FIGURES",
+    "FOLLOWUP_FIGURES",
     "FOLLOW_UP_DAYS",
     "HOME_RECENT_DAYS",
     "KM_LAG_DAYS",
@@ -210,6 +212,7 @@ __all__ = [
     "csv_value",
     "dashboard",
     "epoch_day",
+    "followups",
     "histogram_median",
     "impact",
     "in_cohort",
@@ -239,9 +242,20 @@ __all__ = [
     "survival_curve",
     "sustained_employment",
     "wilson_interval",
+    "with_after_support",
+    "with_followups",
     "with_outcome_flags",
     "with_sustained_employment",
     "write_csv",
     "write_replication_csv",
     "write_report_csv",
 ]
+
+
+def with_after_support(report, scope, as_of):
+    """
+    ``report`` (``report`` or ``dashboard`` of the same scope and date) with the figures
+    read beside the cached ones: sustained employment and the follow-up check-ins.
+    """
+    with_sustained_employment(report, scope, as_of)
+    return with_followups(report, scope, as_of)

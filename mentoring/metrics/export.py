@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from .definitions import CENTS, FIGURES
 from .employment import SUSTAINED_FIGURES
+from .followups import FOLLOWUP_FIGURES
 
-# Sustained employment is read beside the cached figures (``with_sustained_employment``),
-# and its columns come last, so that files read by column position keep their meaning.
-REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES)
+# What is read beside the cached figures (``with_after_support``) comes last, each new set
+# after the one before, so that files read by column position keep their meaning.
+REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES, *FOLLOWUP_FIGURES)
 NETWORK_NAME = "All boroughs"
 
 

@@ -72,6 +72,9 @@ class DemoBuilder:
         if scale <= 0:
             raise ValueError("scale must be positive")
         self.rng = random.Random(seed)
+        # The check-ins draw from their own generator: the rest of the data stays the
+        # same for a seed whatever they draw.
+        self.followup_rng = random.Random(f"{seed}-followups")
         self.scale = scale
         self.today = today
         self.stdout = stdout
@@ -95,6 +98,7 @@ class DemoBuilder:
         self._grants(planned)
         self._justice_data_lab()
         self._referred_twice()
+        self._followups(planned)
         self.users = create_demo_logins(self.areas)
         record_creation()
         return self.counts
@@ -587,6 +591,36 @@ class DemoBuilder:
             employers=len(employers),
         )
 
+    def _followups(self, planned):
+        """
+        Check-ins after the completed cases whose due day has come: most recorded a few
+        days after it, some young people not reached; those due in the last month mostly
+        not yet, so that each coordinator's home page has follow-ups due.
+        """
+        rng, today = self.followup_rng, self.today
+        recent = today - timedelta(days=weights.FOLLOWUP_RECENT_DAYS)
+        followups = []
+        for p in planned:
+            c = p.client
+            if c.closure_reason != m.Client.ClosureReason.COMPLETED:
+                continue
+            for point in m.FollowUp.Point:
+                due_on = m.FollowUp.due_on_for(c.ended_on, point)
+                done_on = due_on + timedelta(days=rng.randrange(weights.FOLLOWUP_LATE_DAYS))
+                share = weights.FOLLOWUP_DONE_RECENT if due_on > recent else weights.FOLLOWUP_DONE
+                if done_on > today or rng.random() >= share:
+                    continue
+                reached = rng.random() < weights.FOLLOWUP_REACHED
+                answers = {
+                    name: (rng.random() < share) if reached else None
+                    for name, share in weights.FOLLOWUP_ANSWERS.items()
+                }
+                followups.append(
+                    m.FollowUp(client=c, point=point, done_on=done_on, reached=reached, **answers)
+                )
+        m.FollowUp.objects.bulk_create(followups, batch_size=2000)
+        self.counts["followups"] = len(followups)
+
     def _referred_twice(self):
         """
         One young person on two records: Southwark's latest active client referred again,
@@ -704,6 +738,7 @@ CREATED_ON = {
     m.Milestone: "achieved_on",
     m.Goal: "set_on",
     m.Placement: "started_on",
+    m.FollowUp: "done_on",
 }
 
 

@@ -195,3 +195,14 @@ def cumulative(pairs):
         total += weight
         running.append(total)
     return values, running, total
+
+
+# Check-ins after completed cases: recorded within three weeks of the due day for most,
+# fewer of those due in the last month (they are the coordinators' queue), and of the
+# young people reached, most housed and many in education, training or work.
+FOLLOWUP_LATE_DAYS = 21
+FOLLOWUP_RECENT_DAYS = 30
+FOLLOWUP_DONE = 0.8
+FOLLOWUP_DONE_RECENT = 0.25
+FOLLOWUP_REACHED = 0.7
+FOLLOWUP_ANSWERS = {"in_ete": 0.6, "stable_accommodation": 0.8, "new_offence_told": 0.08}

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from mentoring import access, history, metrics
+from mentoring.models import FollowUp
 
 register = template.Library()
 
@@ -123,24 +124,44 @@ def intake_reoffending(year):
     }
 
 
-@register.inclusion_tag("mentoring/_sustained.html")
-def sustained_job(figures, weeks):
+@register.inclusion_tag("mentoring/_share.html")
+def share_of(part, whole):
     """
-    Clients who sustained a job for ``weeks`` (13 or 26) as "x of y": with the share when
-    y is 10 or more, else with the 95% interval and the small-number marker, as the
-    reoffending rates are read.
+    ``part`` of ``whole`` people as "x of y": with the share when y is 10 or more, else
+    with the 95% interval and the small-number marker, as the reoffending rates are read.
     """
-    held = figures[f"sustained_job_{weeks}w"]
-    of = figures[f"sustained_job_{weeks}w_of"]
-    low, high = metrics.wilson_interval(held, of)
+    low, high = metrics.wilson_interval(part, whole)
     return {
-        "held": held,
-        "of": of,
-        "share": held / of if of else None,
+        "held": part,
+        "of": whole,
+        "share": part / whole if whole else None,
         "low": low,
         "high": high,
-        "small": of < metrics.SMALL_COHORT,
+        "small": whole < metrics.SMALL_COHORT,
     }
+
+
+@register.inclusion_tag("mentoring/_share.html")
+def sustained_job(figures, weeks):
+    """Clients who sustained a job for ``weeks`` (13 or 26), read as ``share_of``."""
+    return share_of(figures[f"sustained_job_{weeks}w"], figures[f"sustained_job_{weeks}w_of"])
+
+
+@register.simple_tag
+def followup_points(figures):
+    """
+    The check-ins of ``figures`` by point (3, 6, 12 months): how many reached, and of them
+    how many in education, training or employment and in stable accommodation.
+    """
+    return [
+        {
+            "label": label,
+            "reached": figures[f"followups_reached_{point}m"],
+            "ete": figures[f"followup_ete_{point}m"],
+            "housed": figures[f"followup_housed_{point}m"],
+        }
+        for point, label in FollowUp.Point.choices
+    ]
 
 
 @register.filter

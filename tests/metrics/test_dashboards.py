@@ -389,17 +389,20 @@ class TestSustainedEmployment:
             client, manager, reverse("network_dashboard"), as_of=AS_OF, download="figures"
         )
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        assert list(rows[0])[-4:] == list(metrics.SUSTAINED_FIGURES)
+        after = len(metrics.FOLLOWUP_FIGURES)
+        assert list(rows[0])[-after - 4 : -after] == list(metrics.SUSTAINED_FIGURES)
+        assert list(rows[0])[-after:] == list(metrics.FOLLOWUP_FIGURES)
         assert [(r["slug"], r["sustained_job_13w"], r["sustained_job_13w_of"]) for r in rows] == [
             ("", "10", "14"),
             ("croydon", "1", "2"),
             ("southwark", "9", "12"),
         ]
 
-    def test_the_figures_take_one_query_beside_the_cached_dashboard(self, jobs):
+    def test_the_figures_take_three_queries_beside_the_cached_dashboard(self, jobs):
         """
-        Sustained employment is read fresh on every page: one grouped query more than the
-        dashboard's 5 when everything is cached.
+        Sustained employment and the check-ins are read fresh on every page: one grouped
+        query for the jobs and two for the check-ins, beside the dashboard's 5 when
+        everything is cached.
         """
         from mentoring.dashboards import dashboard_figures
 
@@ -408,4 +411,4 @@ class TestSustainedEmployment:
             metrics.dashboard(None, AS_OF)
         with CaptureQueriesContext(connection) as both:
             dashboard_figures(None, AS_OF)
-        assert (len(dashboard), len(both)) == (5, 6)
+        assert (len(dashboard), len(both)) == (5, 8)

@@ -48,6 +48,21 @@ REQUIRED_KEYS = {
     "sustained_job_13w_of",
     "sustained_job_26w",
     "sustained_job_26w_of",
+    "followups_due",
+    "followups_done",
+    "followups_reached",
+    "followup_reach_rate",
+    *(
+        f"{name}_{point}m"
+        for point in (3, 6, 12)
+        for name in (
+            "followups_reached",
+            "followup_ete",
+            "followup_housed",
+            "followup_ete_share",
+            "followup_housed_share",
+        )
+    ),
 }
 RATES = {
     "reoffending_rate",
@@ -58,6 +73,9 @@ RATES = {
     "offences_awaiting_outcome",
     "completion_rate",
     "engagement_rate",
+    "followup_reach_rate",
+    "followup_ete_share_3m",
+    "followup_housed_share_12m",
 }
 MONEY = ("cost_per_client", "cost_of_clients_started", "grants_total")
 
@@ -69,8 +87,9 @@ def report(*args):
 
 
 def expected_report(as_of=AS_OF):
-    """What the command prints: the report with sustained employment beside it."""
-    return metrics.with_sustained_employment(metrics.report(None, as_of), None, as_of)
+    """What the command prints: the report with what is read beside it (sustained
+    employment, the follow-up check-ins)."""
+    return metrics.with_after_support(metrics.report(None, as_of), None, as_of)
 
 
 def plain(figures):
@@ -144,6 +163,9 @@ def test_json_agrees_with_the_metrics_functions(data_set):
     assert (southwark["sustained_job_26w"], southwark["sustained_job_26w_of"]) == (0, 2)
     assert data["boroughs"][0]["sustained_job_13w_of"] == 0
     assert data["network"]["sustained_job_13w"] == 1
+    # Six Southwark cases completed 700 days before A: three check-ins due for each.
+    assert (southwark["followups_due"], southwark["followups_done"]) == (18, 0)
+    assert southwark["followup_reach_rate"] is None
 
 
 @pytest.mark.django_db
@@ -181,13 +203,15 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     rows = list(csv.DictReader(io.StringIO(report("--as-of", "2026-11-26", "--format", "csv"))))
     assert list(rows[0]) == list(metrics.REPORT_COLUMNS)
     # New figures come after every older column, which keep their places.
-    assert list(rows[0])[-4:] == [
+    after = len(metrics.FOLLOWUP_FIGURES)
+    assert list(rows[0])[-after:] == list(metrics.FOLLOWUP_FIGURES)
+    assert list(rows[0])[-after - 4 : -after] == [
         "sustained_job_13w",
         "sustained_job_13w_of",
         "sustained_job_26w",
         "sustained_job_26w_of",
     ]
-    assert list(rows[0])[3:-4] == list(metrics.FIGURES)
+    assert list(rows[0])[3 : -after - 4] == list(metrics.FIGURES)
     assert set(rows[0]) >= REQUIRED_KEYS
     assert [(r["scope"], r["slug"]) for r in rows] == [
         ("network", ""),

@@ -250,6 +250,18 @@ CHECK_VIOLATIONS = [
         lambda p: {"ended_on": p.started_on - ONE_DAY},
         id="placement-ended-day-before-start",
     ),
+    pytest.param(
+        "mentoring_followup_answers_when_reached",
+        factories.FollowUpFactory,
+        lambda f: {"in_ete": None},
+        id="followup-reached-without-an-answer",
+    ),
+    pytest.param(
+        "mentoring_followup_answers_when_reached",
+        factories.FollowUpFactory,
+        lambda f: {"reached": False},
+        id="followup-not-reached-with-answers",
+    ),
 ]
 
 CHECK_BOUNDARIES = [
@@ -345,6 +357,7 @@ UNIQUE_CONSTRAINTS_TESTED = {
     "mentoring_sessionareaday_key",
     "mentoring_caseshardversion_key",
     "mentoring_safeguardingalert_once",
+    "mentoring_followup_once",
 }
 
 
@@ -423,6 +436,26 @@ def test_database_rejects_a_second_alert_of_one_kind_for_a_session():
     )
     # The other kind is a second e-mail, to other people: allowed.
     SafeguardingAlert.objects.create(session=session, kind=SafeguardingAlert.Kind.ESCALATION)
+
+
+@pytest.mark.django_db
+def test_database_rejects_a_second_check_in_at_one_point():
+    """mentoring_followup_once: one 3-month check-in per case, however it is written."""
+    first = factories.FollowUpFactory()
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        factories.FollowUpFactory(
+            client=first.client,
+            reached=False,
+            in_ete=None,
+            stable_accommodation=None,
+            new_offence_told=None,
+        )
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_followup_once",
+        sqlite_columns="mentoring_followup.client_id, mentoring_followup.point",
+    )
+    factories.FollowUpFactory(client=first.client, point=6)  # the next point: allowed
 
 
 @pytest.mark.django_db

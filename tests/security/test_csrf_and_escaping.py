@@ -31,7 +31,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .. import factories
-from ..helpers import PROJECT_ROOT, snapshot
+from ..helpers import PROJECT_ROOT, days_ago, snapshot
 
 # (a) CSRF -------------------------------------------------------------------------------
 
@@ -72,7 +72,10 @@ def cast(borough_a, coordinator_a):
     referred = factories.ClientFactory(borough=borough_a)
     active = factories.ClientFactory(borough=borough_a, active=True)
     assignment = factories.AssignmentFactory(client=active)
+    completed = factories.ClientFactory(borough=borough_a, closed=True, referred_on=days_ago(500))
     return {
+        "completed": completed,
+        "followup": factories.FollowUpFactory(client=completed),
         "coordinator": coordinator_a,
         "referred": referred,
         "active": active,
@@ -96,8 +99,13 @@ def url_for(name, route, cast):
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
     values = {
         "reference": (
-            cast["referred"] if name in {"client_start", "client_decline"} else cast["active"]
+            cast["referred"]
+            if name in {"client_start", "client_decline"}
+            else cast["completed"]
+            if name == "followup_record"
+            else cast["active"]
         ).reference,
+        "point": 6,
         "slug": cast["borough"].slug,
         "uidb64": urlsafe_base64_encode(force_bytes(cast["coordinator"].pk)),
         "token": default_token_generator.make_token(cast["coordinator"]),
@@ -110,6 +118,7 @@ def url_for(name, route, cast):
         "goal_edit": cast["goal"].pk,
         "session_edit": cast["session"].pk,
         "safeguarding_follow_up": cast["session"].pk,
+        "followup_edit": cast["followup"].pk,
     }
     pks["mentor_detail"] = cast["mentor"].pk
     if "pk" in params:

@@ -171,6 +171,9 @@ EXPECTED = {
     "placement_new": same(CASE_MANAGEMENT_ON_A),
     "goal_edit": same(CASE_MANAGEMENT_ON_A),
     "placement_edit": same(CASE_MANAGEMENT_ON_A),
+    # Check-ins after a completed case.
+    "followup_record": same(CASE_MANAGEMENT_ON_A),
+    "followup_edit": same(CASE_MANAGEMENT_ON_A),
     # Sessions.
     "client_session_new": same(CASEWORK_ON_A),
     "session_new": same(CASEWORK),
@@ -236,6 +239,7 @@ ADMIN_MODELS = {
     "mentoring.justicedatalabresult": set(),
     "mentoring.employer": set(),
     "mentoring.placement": set(),
+    "mentoring.followup": set(),
     "mentoring.accesslog": {"add", "change", "delete"},
     "mentoring.impactreportlog": {"add", "change", "delete"},
     "mentoring.safeguardingalert": {"add", "change", "delete"},
@@ -376,6 +380,7 @@ A_NAMES = {
     "client": ("Tyrese", "Okafor", "Reesey"),
     "other": ("Callum", "Abernathy", ""),
     "referral": ("Kwame", "Mensah", ""),
+    "completed": ("Jaden", "Oduya", ""),
 }
 
 
@@ -471,6 +476,15 @@ def _side(side, borough, code, today):
     )
     assignment = factories.AssignmentFactory(client=person, mentor=mentor)
     factories.AssignmentFactory(client=other, mentor=other_mentor)
+    ended = today - timedelta(days=200)
+    completed = factories.ClientFactory(
+        reference=f"{code}-00004",
+        borough=borough,
+        closed=True,
+        referred_on=ended - timedelta(days=300),
+        ended_on=ended,
+        **_person(side, "completed"),
+    )
     session = factories.SupportSessionFactory(
         client=person,
         mentor=mentor,
@@ -586,6 +600,8 @@ def _side(side, borough, code, today):
         ),
         totp_device=totp,
         recovery_device=recovery,
+        completed=completed,
+        followup=factories.FollowUpFactory(client=completed, note=marked(side, "followup", "note")),
     )
 
 
@@ -669,7 +685,10 @@ PK_RECORDS = {
     "session_edit": "session",
     "safeguarding_follow_up": "session",  # the world's sessions raise a concern
     "mentor_detail": "mentor",
+    "followup_edit": "followup",
 }
+# Pages about a case closed as completed: its check-ins.
+COMPLETED_PAGES = {"followup_record"}
 # Pages about a referral (not yet started) rather than an active client.
 REFERRAL_PAGES = {"client_start", "client_decline"}
 
@@ -698,7 +717,11 @@ def argument(world, pattern, name, side):
     if key == "mentoring_client_separate":
         return records.client.pk if name == "pk" else records.other.reference
     if name == "reference":
+        if key in COMPLETED_PAGES:
+            return records.completed.reference
         return (records.referral if key in REFERRAL_PAGES else records.client).reference
+    if key == "followup_record" and name == "point":
+        return 6  # the 3-month check-in is recorded already
     if key == "mentoring_client_merge":
         return (records.client if name == "pk" else records.other).pk
     if name == "pk" and key in PK_RECORDS:
@@ -961,6 +984,8 @@ def test_managers_and_mentors_change_no_client_record():
         "placement_new",
         "placement_edit",
         "goal_edit",
+        "followup_record",
+        "followup_edit",
     ]:
         assert EXPECTED[key]["POST"]["manager"] == FORBIDDEN, key
         assert EXPECTED[key]["POST"]["mentor_a"] == FORBIDDEN, key

@@ -22,6 +22,7 @@ from mentoring.models import (
     Assignment,
     Client,
     Employer,
+    FollowUp,
     Goal,
     Mentor,
     Milestone,
@@ -62,7 +63,12 @@ CLIENT_PAGES = {
     "placement_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "goal_edit": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "placement_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    # A case closed as completed: its 6-month check-in to record, its 3-month one to correct.
+    "followup_record": SimpleNamespace(client="completed", roles="manage", get=True, post=True),
+    "followup_edit": SimpleNamespace(client="completed", roles="manage", get=True, post=True),
 }
+# What follows the reference in a page's address.
+MORE_KWARGS = {"followup_record": {"point": 6}}
 # Pages reached by a record's primary key, not a client reference: the record of each
 # borough in the ``case`` fixture.
 RECORD_PAGES = {
@@ -71,6 +77,7 @@ RECORD_PAGES = {
     "offence_edit": ("offence", "other_offence"),
     "milestone_edit": ("milestone", "other_milestone"),
     "placement_edit": ("placement", "other_placement"),
+    "followup_edit": ("followup", "other_followup"),
 }
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
@@ -101,6 +108,9 @@ def snapshot():
             Placement.objects.order_by("pk").values_list("pk", "ended_on", "notes", "version")
         ),
         "sessions": SupportSession.objects.count(),
+        "followups": list(
+            FollowUp.objects.order_by("pk").values_list("pk", "reached", "note", "version")
+        ),
     }
 
 
@@ -185,8 +195,27 @@ def case(borough_a, borough_b, mentor_a):
             client=client, employer=employer, started_on=datetime.date(2020, 9, 1)
         )
 
+    def completed(borough, first_name, last_name):
+        """Closed as completed 200 days ago: the 3-month check-in done, the 6 due."""
+        ended = today() - datetime.timedelta(days=200)
+        person = factories.ClientFactory(
+            borough=borough,
+            closed=True,
+            referred_on=ended - datetime.timedelta(days=300),
+            ended_on=ended,
+            first_name=first_name,
+            last_name=last_name,
+        )
+        return person, factories.FollowUpFactory(client=person, reached=True)
+
+    completed_a, followup = completed(borough_a, "Jaden", "Oduya")
+    completed_b, other_followup = completed(borough_b, "Malik", "Hussein")
     employer = factories.EmployerFactory(name="Builders Ltd", borough=None)
     return SimpleNamespace(
+        completed=completed_a,
+        other_completed=completed_b,
+        followup=followup,
+        other_followup=other_followup,
         employer=employer,
         placement=ongoing_placement(unassigned),
         other_placement=ongoing_placement(other),
@@ -228,8 +257,10 @@ def page_url(name, case, borough="a"):
         ("a", "referred"): case.referred,
         ("b", "active"): case.other,
         ("b", "referred"): case.other_referred,
+        ("a", "completed"): case.completed,
+        ("b", "completed"): case.other_completed,
     }[borough, CLIENT_PAGES[name].client]
-    return reverse(name, kwargs={"reference": client.reference})
+    return reverse(name, kwargs={"reference": client.reference, **MORE_KWARGS.get(name, {})})
 
 
 def valid_post(name, case):
@@ -309,6 +340,20 @@ def valid_post(name, case):
             "started_on": "01/09/2020",
             "ended_on": "31/10/2020",
             "notes": "Finished the first year",
+            "version": 1,
+        },
+        "followup_record": lambda: {
+            "done_on": dmy(today()),
+            "reached": "False",
+            "note": "No answer on the number we have.",
+        },
+        "followup_edit": lambda: {
+            "done_on": dmy(case.followup.done_on),
+            "reached": "True",
+            "in_ete": "True",
+            "stable_accommodation": "True",
+            "new_offence_told": "False",
+            "note": "Still at college.",
             "version": 1,
         },
         "milestone_edit": lambda: {
@@ -1301,7 +1346,8 @@ class TestTransfer:
         """Only pages of transferred records pay for the link; others stay as they were."""
         self.transfer()
         closed = self.case.unassigned
-        services.client_close(client=closed, ended_on=today(), reason="COMPLETED")
+        # Not completed: a completed case reads its check-ins, which a transfer has none of.
+        services.client_close(client=closed, ended_on=today(), reason="DISENGAGED")
         counts = []
         for client in (closed, self.moving):
             with CaptureQueriesContext(connection) as queries:
@@ -2109,6 +2155,7 @@ class TestClientListScope:
             case.active.reference,
             case.referred.reference,
             case.unassigned.reference,
+            case.completed.reference,
         }
         assert case.other.last_name not in response.content.decode()
 
@@ -2122,7 +2169,15 @@ class TestClientListScope:
         client.force_login(admin_user)
         assert set(listed(client.get(reverse("client_list")))) == {
             c.reference
-            for c in (case.active, case.referred, case.unassigned, case.other, case.other_referred)
+            for c in (
+                case.active,
+                case.referred,
+                case.unassigned,
+                case.completed,
+                case.other,
+                case.other_referred,
+                case.other_completed,
+            )
         }
 
 
@@ -2163,6 +2218,7 @@ class TestClientListSearchAndFilters(SignedInOnTheCase):
         assert set(listed(response)) == {
             self.case.other.reference,
             self.case.other_referred.reference,
+            self.case.other_completed.reference,
         }
 
     def test_filter_by_another_borough_shows_nothing(self):
@@ -2183,8 +2239,8 @@ class TestClientListSearchAndFilters(SignedInOnTheCase):
             disposal=Offence.Disposal.ACQUITTED, outcome_date=datetime.date(2020, 12, 1)
         )
         assert self.get(outcome_awaited="1") == []
-        # Not the filter's value: ignored, so borough A's three clients are listed.
-        assert len(self.get(outcome_awaited="yes")) == 3
+        # Not the filter's value: ignored, so borough A's four clients are listed.
+        assert len(self.get(outcome_awaited="yes")) == 4
 
     def test_the_outcome_filter_adds_no_query(self):
         counts = []
