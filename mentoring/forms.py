@@ -882,7 +882,7 @@ YES_NO = [(True, "Yes"), (False, "No")]
 def yes_no(label, help_text=""):
     """A yes-or-no question as two radio buttons, with nothing chosen until answered."""
     return forms.NullBooleanField(
-        label=label, help_text=help_text, widget=forms.RadioSelect(choices=YES_NO)
+        label=label, help_text=help_text, required=False, widget=forms.RadioSelect(choices=YES_NO)
     )
 
 
@@ -892,11 +892,11 @@ class FollowUpForm(VersionedRecordMixin, forms.ModelForm):
     so three yes-or-no answers and a note. The answers of one not reached are not kept.
     """
 
-    reached = yes_no("Were they reached?")
-    in_ete = yes_no("In education, training or employment?", help_text="If reached.")
-    stable_accommodation = yes_no("In stable accommodation?", help_text="If reached.")
+    reached = yes_no("Reached the young person")
+    in_ete = yes_no("In education, training or employment", help_text="If reached.")
+    stable_accommodation = yes_no("In stable accommodation", help_text="If reached.")
     new_offence_told = yes_no(
-        "Do they tell of a new offence?",
+        "Tells of a new offence",
         help_text="If reached. Their own word only: it is never counted as a proven "
         "reoffence. Record a conviction as an offence on their page.",
     )
@@ -915,6 +915,12 @@ class FollowUpForm(VersionedRecordMixin, forms.ModelForm):
         widgets = {"done_on": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
         labels = {"done_on": "Done on"}
         help_texts = {"done_on": "When they were reached, or when you last tried."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reached"].required = True  # shown as required; checked below
+        if self.instance.pk is None and not self.initial.get("done_on"):
+            self.initial["done_on"] = timezone.localdate()
 
     def clean_reached(self):
         reached = self.cleaned_data.get("reached")

@@ -1750,7 +1750,12 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.client.reference}: {self.get_point_display()} check-in"
+        return f"{self.client.reference}: {self.name}"
+
+    @property
+    def name(self):
+        """ "the 3-month check-in", as the pages say it."""
+        return f"{self.point}-month check-in"
 
     @staticmethod
     def due_on_for(ended_on, point):

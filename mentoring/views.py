@@ -1093,9 +1093,7 @@ def followup_record(request, reference, point):
             services.followup_record(followup=form.save(commit=False), by=request.user)
         except services.AlreadyRecorded as recorded:
             return _followup_already_recorded(request, recorded.record)
-        messages.success(
-            request, f"{followup.get_point_display()} check-in recorded for {client.reference}."
-        )
+        messages.success(request, f"The {followup.name} is recorded for {client.reference}.")
         return redirect(back)
     due_on = FollowUp.due_on_for(client.ended_on, point)
     return render(
@@ -1104,7 +1102,7 @@ def followup_record(request, reference, point):
         {
             "form": form,
             "client": client,
-            "title": f"Record the {followup.get_point_display()} check-in",
+            "title": f"Record the {followup.name}",
             "intro": f"The case closed as completed on {client.ended_on:%d/%m/%Y}; this "
             f"check-in is due on {due_on:%d/%m/%Y}. If the young person could not be "
             "reached, say so: that is recorded too.",
@@ -1117,7 +1115,7 @@ def _followup_already_recorded(request, followup):
     who = followup.recorded_by
     messages.info(
         request,
-        f"The {followup.get_point_display()} check-in was already recorded"
+        f"The {followup.name} was already recorded"
         + (f" by {who.get_username()}" if who else "")
         + f" on {timezone.localtime(followup.recorded_at):%d/%m/%Y}: correct it here if need be.",
     )
@@ -1131,7 +1129,7 @@ def followup_edit(request, pk):
         request,
         followup,
         FollowUpForm,
-        f"Correct the {followup.get_point_display()} check-in",
+        f"Correct the {followup.name}",
         "Check-in",
     )
 

@@ -144,7 +144,7 @@ class TestRecord:
         assert response.status_code == 302
         assert response["Location"] == reverse("client_detail", args=[case.reference])
         assert messages_of(response) == [
-            ("success", f"3 months check-in recorded for {case.reference}.")
+            ("success", f"The 3-month check-in is recorded for {case.reference}.")
         ]
         done = FollowUp.objects.get()
         assert (done.client, done.point, done.done_on, done.reached) == (case, 3, today(), True)
