@@ -592,32 +592,13 @@ class DemoBuilder:
         )
 
     def _followups(self, planned):
-        """
-        Check-ins after the completed cases whose due day has come: most recorded a few
-        days after it, some young people not reached; those due in the last month mostly
-        not yet, so that each coordinator's home page has follow-ups due.
-        """
-        rng, today = self.followup_rng, self.today
-        recent = today - timedelta(days=weights.FOLLOWUP_RECENT_DAYS)
-        followups = []
-        for p in planned:
-            c = p.client
-            if c.closure_reason != m.Client.ClosureReason.COMPLETED:
-                continue
-            for point in m.FollowUp.Point:
-                due_on = m.FollowUp.due_on_for(c.ended_on, point)
-                done_on = due_on + timedelta(days=rng.randrange(weights.FOLLOWUP_LATE_DAYS))
-                share = weights.FOLLOWUP_DONE_RECENT if due_on > recent else weights.FOLLOWUP_DONE
-                if done_on > today or rng.random() >= share:
-                    continue
-                reached = rng.random() < weights.FOLLOWUP_REACHED
-                answers = {
-                    name: (rng.random() < share) if reached else None
-                    for name, share in weights.FOLLOWUP_ANSWERS.items()
-                }
-                followups.append(
-                    m.FollowUp(client=c, point=point, done_on=done_on, reached=reached, **answers)
-                )
+        """Check-ins after the completed cases (``weights.check_ins``)."""
+        followups = [
+            m.FollowUp(client=p.client, **check_in)
+            for p in planned
+            if p.client.closure_reason == m.Client.ClosureReason.COMPLETED
+            for check_in in weights.check_ins(p.client.ended_on, self.today, self.followup_rng)
+        ]
         m.FollowUp.objects.bulk_create(followups, batch_size=2000)
         self.counts["followups"] = len(followups)
 

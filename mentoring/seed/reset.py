@@ -42,6 +42,8 @@ def delete_programme():
     with history_off():
         for model in (
             m.SupportSession,
+            m.FollowUp,
+            m.PathwayStep,
             m.Offence,
             m.Milestone,
             m.Goal,
@@ -92,7 +94,10 @@ def check_deferred_constraints(cursor):
 # plain SQL, and the models that may refer to them, which it knows how to handle.
 _LARGE = (
     m.SupportSession.support_areas.through,
+    m.SafeguardingAlert,
     m.SupportSession,
+    m.FollowUp,
+    m.PathwayStep,
     m.Offence,
     m.Milestone,
     m.Goal,
@@ -106,10 +111,19 @@ _KNOWN_REFERRERS = {
     m.Client: {
         *(m.Assignment, m.SupportSession, m.Offence, m.Milestone, m.Goal, m.Placement),
         m.FormerReference,
-        m.AccessLog,  # client set to NULL, as on_delete=SET_NULL does
+        m.FollowUp,
+        m.PathwayStep,
+        # Set to NULL first, as on_delete=SET_NULL does: the access log's client, the
+        # record a transferred client came from, the client record a mentor grew from.
+        m.AccessLog,
+        m.Client,
+        m.Mentor,
     },
     m.Mentor: {m.Assignment, m.SupportSession},
-    m.SupportSession: set(),
+    m.SupportSession: {m.SafeguardingAlert},
+    m.SafeguardingAlert: set(),
+    m.FollowUp: set(),
+    m.PathwayStep: set(),
     m.Offence: set(),
     m.Milestone: set(),
     m.Goal: set(),
@@ -131,8 +145,9 @@ def _fast_reset_possible():
 
 def _delete_large_tables():
     """
-    Empty the large tables with plain SQL (TRUNCATE on PostgreSQL), unlink the access log
-    from the clients as on_delete=SET_NULL would, and delete the clients. What is left is
+    Empty the large tables with plain SQL (TRUNCATE on PostgreSQL), unlink the access log,
+    transfers and mentors from the clients as on_delete=SET_NULL would, and delete the
+    clients. What is left is
     small, and delete_programme() deletes it through the ORM.
     """
     quote = connection.ops.quote_name
@@ -149,7 +164,12 @@ def _delete_large_tables():
         if not truncated:
             for table in tables:
                 cursor.execute(f"DELETE FROM {quote(table)}")
-        log_table = quote(m.AccessLog._meta.db_table)
-        log_client = quote(m.AccessLog._meta.get_field("client").column)
-        cursor.execute(f"UPDATE {log_table} SET {log_client} = NULL WHERE {log_client} IS NOT NULL")
+        for model, field in (
+            (m.AccessLog, "client"),
+            (m.Client, "transferred_from"),
+            (m.Mentor, "former_client"),
+        ):
+            table = quote(model._meta.db_table)
+            column = quote(model._meta.get_field(field).column)
+            cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")
         cursor.execute(f"DELETE FROM {quote(m.Client._meta.db_table)}")

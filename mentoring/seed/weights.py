@@ -10,6 +10,8 @@ Weighted tables are (value, weight) pairs. A range (low, high) is drawn with ``r
 (both ends included) unless its comment says ``randrange`` (high excluded).
 """
 
+from datetime import timedelta
+
 from mentoring import models as m
 
 # Clients -----------------------------------------------------------------------------------
@@ -206,3 +208,29 @@ FOLLOWUP_DONE = 0.8
 FOLLOWUP_DONE_RECENT = 0.25
 FOLLOWUP_REACHED = 0.7
 FOLLOWUP_ANSWERS = {"in_ete": 0.6, "stable_accommodation": 0.8, "new_offence_told": 0.08}
+
+
+def check_ins(ended_on, today, rng):
+    """
+    The check-ins recorded after a case completed on ``ended_on``, as FollowUp fields, for
+    the demo and the scale data alike: of those due by ``today``, most recorded within
+    three weeks of the due day, some young people not reached; of those due in the last
+    month, few yet, so that each coordinator's home page has follow-ups due.
+    """
+    recent = today - timedelta(days=FOLLOWUP_RECENT_DAYS)
+    for point in m.FollowUp.Point:
+        due_on = m.FollowUp.due_on_for(ended_on, point)
+        done_on = due_on + timedelta(days=rng.randrange(FOLLOWUP_LATE_DAYS))
+        share = FOLLOWUP_DONE_RECENT if due_on > recent else FOLLOWUP_DONE
+        if done_on > today or rng.random() >= share:
+            continue
+        reached = rng.random() < FOLLOWUP_REACHED
+        yield {
+            "point": int(point),
+            "done_on": done_on,
+            "reached": reached,
+            **{
+                name: (rng.random() < chance) if reached else None
+                for name, chance in FOLLOWUP_ANSWERS.items()
+            },
+        }

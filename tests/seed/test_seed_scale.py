@@ -7,7 +7,7 @@ determinism, and the reference counters left ready for new records.
 import hashlib
 import random
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -26,6 +26,7 @@ from mentoring.models import (
     Assignment,
     Borough,
     Client,
+    FollowUp,
     Goal,
     Grant,
     Mentor,
@@ -38,7 +39,7 @@ from mentoring.models import (
     SupportArea,
     SupportSession,
 )
-from mentoring.seed import scale
+from mentoring.seed import reset, scale
 from mentoring.seed.logins import DEMO_PASSWORD
 
 from .. import factories
@@ -137,7 +138,7 @@ class TestScaleData:
         assert Client.objects.count() == SIZES["clients"]
         assert SupportSession.objects.count() == SIZES["sessions"]
         assert Offence.objects.count() == SIZES["offences"]
-        for model in (Assignment, Milestone, Goal, Placement, Grant):
+        for model in (Assignment, Milestone, Goal, Placement, Grant, FollowUp):
             assert model.objects.exists(), model
 
     def test_london_boroughs_first_with_unique_codes_and_launches_since_2006(self):
@@ -172,6 +173,7 @@ class TestScaleData:
             Goal,
             Placement,
             Grant,
+            FollowUp,
         ):
             pks = list(model.objects.values_list("pk", flat=True))
             for record in model.objects.filter(pk__in=picker.sample(pks, min(40, len(pks)))):
@@ -399,9 +401,25 @@ def test_refuses_when_programme_data_exists(db):
     assert not Client.objects.exists()
 
 
+def test_the_quick_reset_knows_every_record_that_refers_to_a_client():
+    """A new model referring to clients or sessions would turn the quick reset off."""
+    assert reset._fast_reset_possible()
+
+
 def test_reset_replaces_records_keeps_the_access_log_and_never_reuses_ids(db):
-    old = factories.SupportSessionFactory(client__borough__code="OLD").client
+    old = factories.SupportSessionFactory(
+        client__borough__code="OLD", safeguarding_concern=True
+    ).client
     factories.OffenceFactory(client=old)
+    moved = services.client_transfer(
+        client=factories.ClientFactory(borough=old.borough, active=True),
+        borough=factories.BoroughFactory(code="NEW"),
+        on=factories.ClientFactory.referred_on + timedelta(days=30),
+        note="moved",
+    )
+    factories.FollowUpFactory(client__borough=old.borough)
+    mentor = factories.MentorFactory(home_borough=old.borough)
+    Mentor.objects.filter(pk=mentor.pk).update(former_client=moved, was_client=True)
     factories.AssignmentFactory(client=old, mentor__home_borough=old.borough)
     user = factories.UserFactory()
     services.log_access(user=user, client=old, action=AccessLog.Action.VIEW)

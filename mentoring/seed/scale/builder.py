@@ -163,6 +163,7 @@ class ScaleBuilder:
         m.Milestone,
         m.Goal,
         m.Placement,
+        m.FollowUp,
     )
 
     # Written by the build without COPY: the session summaries (``summaries.rebuild``),
@@ -198,6 +199,7 @@ class ScaleBuilder:
             self._write_sessions()
             self._write_offences()
             self._write_milestones_goals_placements(employers)
+            self._write_followups()
         self._grants()
 
     def _write_boroughs(self):
@@ -383,6 +385,42 @@ class ScaleBuilder:
                 ((first_id + i, *row) for i, row in enumerate(rows)),
                 total=len(rows),
             )
+
+    def _write_followups(self):
+        """Check-ins after the completed cases, drawn as the demo draws them, from their
+        own generator: the rest of the data stays the same for a seed."""
+        rng = random.Random(f"{self.seed}-followups")
+        rows = [
+            (
+                c.id,
+                check_in["point"],
+                check_in["done_on"],
+                check_in["reached"],
+                check_in["in_ete"],
+                check_in["stable_accommodation"],
+                check_in["new_offence_told"],
+                "",
+                self.now,
+                1,
+            )
+            for c in self.plan.clients
+            if c.closure == m.Client.ClosureReason.COMPLETED
+            for check_in in weights.check_ins(c.ended, self.today, rng)
+        ]
+        first_id = self.writer.reserve_ids(m.FollowUp, len(rows))
+        self._write_table(
+            "follow-up check-ins",
+            m.FollowUp,
+            [
+                "id",
+                *_fields(
+                    """client_id point done_on reached in_ete stable_accommodation
+                    new_offence_told note recorded_at version"""
+                ),
+            ],
+            ((first_id + i, *row) for i, row in enumerate(rows)),
+            total=len(rows),
+        )
 
     def _grants(self):
         """A grant per area and year with starts, as in the demo (small: the ORM)."""
