@@ -877,12 +877,16 @@ class OffenceForm(VersionedRecordMixin, forms.ModelForm):
 
 
 YES_NO = [(True, "Yes"), (False, "No")]
+IF_REACHED = {"data-if-reached": ""}
 
 
-def yes_no(label, help_text=""):
+def yes_no(label, help_text="", attrs=None):
     """A yes-or-no question as two radio buttons, with nothing chosen until answered."""
     return forms.NullBooleanField(
-        label=label, help_text=help_text, required=False, widget=forms.RadioSelect(choices=YES_NO)
+        label=label,
+        help_text=help_text,
+        required=False,
+        widget=forms.RadioSelect(choices=YES_NO, attrs=attrs),
     )
 
 
@@ -893,10 +897,16 @@ class FollowUpForm(VersionedRecordMixin, forms.ModelForm):
     """
 
     reached = yes_no("Reached the young person")
-    in_ete = yes_no("In education, training or employment", help_text="If reached.")
-    stable_accommodation = yes_no("In stable accommodation", help_text="If reached.")
+    # sos.js hides the answers while "not reached" is chosen.
+    in_ete = yes_no(
+        "In education, training or employment", help_text="If reached.", attrs=IF_REACHED
+    )
+    stable_accommodation = yes_no(
+        "In stable accommodation", help_text="If reached.", attrs=IF_REACHED
+    )
     new_offence_told = yes_no(
         "Tells of a new offence",
+        attrs=IF_REACHED,
         help_text="If reached. Their own word only: it is never counted as a proven "
         "reoffence. Record a conviction as an offence on their page.",
     )

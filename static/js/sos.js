@@ -53,3 +53,24 @@ window.addEventListener("pageshow", function () {
     });
   });
 })();
+
+// A check-in asks its questions only of a young person who was reached: they are hidden
+// while "No" is chosen (the server keeps no answers then, whatever is sent).
+(function () {
+  var answers = document.querySelectorAll("[data-if-reached]");
+  if (!answers.length) {
+    return;
+  }
+  var form = answers[0].form;
+  function update() {
+    var chosen = form.querySelector("input[name=reached]:checked");
+    var hidden = chosen !== null && chosen.value === "False";
+    answers.forEach(function (input) {
+      input.closest(".mb-3").hidden = hidden;
+    });
+  }
+  form.querySelectorAll("input[name=reached]").forEach(function (input) {
+    input.addEventListener("change", update);
+  });
+  update();
+})();

@@ -274,7 +274,23 @@ def cast(transactional_db, settings):
     tyler = factories.ClientFactory(borough=croydon, first_name="Tyler", active=True)
     factories.AssignmentFactory(client=tyler)
 
+    # A case completed 200 days ago: its 3-month check-in recorded, its 6-month one due.
+    ended = _days_ago(today, 200)
+    finished = factories.ClientFactory(
+        borough=southwark,
+        first_name="Marcus-Anthony",
+        last_name="Oyelaran-Whitfield",
+        referred_on=ended - datetime.timedelta(days=320),
+        ended_on=ended,
+        closed=True,
+    )
+    check_in = factories.FollowUpFactory(
+        client=finished, note="Started a Level 2 plumbing course at Lambeth College."
+    )
+
     return SimpleNamespace(
+        finished=finished,
+        check_in=check_in,
         today=today,
         jordan=jordan,
         kai=kai,
@@ -342,6 +358,14 @@ def _screens(role, cast):
             Screen("review a goal", f"/goals/{cast.goal.pk}/edit/"),
             Screen("add placement", f"/clients/{jordan}/placements/new/"),
             Screen("end a placement", f"/placements/{cast.placement.pk}/edit/"),
+            Screen("client after support", f"/clients/{cast.finished.reference}/"),
+            Screen("record a check-in", f"/clients/{cast.finished.reference}/followups/6/"),
+            Screen(
+                "record a check-in with errors",
+                f"/clients/{cast.finished.reference}/followups/6/",
+                submit="Save check-in",
+            ),
+            Screen("correct a check-in", f"/followups/{cast.check_in.pk}/edit/"),
             Screen("change history", f"/clients/{jordan}/history/"),
             Screen("subject access export", f"/clients/{jordan}/export/"),
             Screen("mentor list", "/mentors/?show=all"),
