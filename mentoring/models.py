@@ -684,6 +684,14 @@ class Client(PersonName):
             # A new referral looks for the same young person already on record, by birth
             # date and name (forms.ReferralForm), without reading every client in scope.
             models.Index(fields=["date_of_birth"], name="mentoring_client_birth"),
+            # The cases closed as completed, by end date within a borough: the check-ins
+            # due on the coordinator's home page and in the figures, read without the
+            # borough's other closed cases.
+            models.Index(
+                fields=["borough", "ended_on"],
+                condition=Q(status="CLOSED", closure_reason="COMPLETED"),
+                name="mentoring_client_completed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

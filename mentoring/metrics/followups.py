@@ -51,20 +51,24 @@ def _due_by(as_of, point, prefix=""):
 
 
 def _counts(boroughs, as_of):
-    """{slug: counts}: 2 grouped queries, over completed cases ended 91+ days before A and
-    over the check-ins recorded by A that were due by A."""
+    """
+    {borough id: counts}: 2 grouped queries, over the completed cases ended 91+ days
+    before A and over the check-ins recorded by A that were due by A. Grouped by borough
+    id and point, with four counts each, not by slug: no join to the boroughs, and few
+    aggregates over the many check-ins.
+    """
     first = min(FOLLOWUP_DUE_DAYS.values())
     due = (
         Client.objects.filter(_completed(), borough__in=boroughs)
         .filter(ended_on__lte=as_of - timedelta(days=first))
         .order_by()
-        .values("borough__slug")
+        .values("borough_id")
         .annotate(**{f"due_{p}": Count("pk", filter=_due_by(as_of, p)) for p in POINTS})
     )
     counts = {}
     for row in due:
-        slug = row.pop("borough__slug")
-        counts[slug] = {"followups_due": sum(row.values())}
+        borough = row.pop("borough_id")
+        counts[borough] = {"followups_due": sum(row.values())}
     due_now = Q()
     for point in POINTS:
         due_now |= Q(point=point) & _due_by(as_of, point, "client__")
@@ -72,23 +76,25 @@ def _counts(boroughs, as_of):
         FollowUp.objects.filter(client__borough__in=boroughs, done_on__lte=as_of)
         .filter(due_now, _completed("client__"))
         .order_by()
-        .values("client__borough__slug")
+        .values("client__borough_id", "point")
         .annotate(
-            followups_done=Count("pk"),
-            followups_reached=Count("pk", filter=Q(reached=True)),
-            **{
-                _key(name, p): Count("pk", filter=Q(point=p, reached=True, **extra))
-                for p in POINTS
-                for name, extra in (
-                    ("followups_reached", {}),
-                    ("followup_ete", {"in_ete": True}),
-                    ("followup_housed", {"stable_accommodation": True}),
-                )
-            },
+            done=Count("pk"),
+            reached=Count("pk", filter=Q(reached=True)),
+            ete=Count("pk", filter=Q(in_ete=True)),
+            housed=Count("pk", filter=Q(stable_accommodation=True)),
         )
     )
     for row in done:
-        counts.setdefault(row.pop("client__borough__slug"), {}).update(row)
+        figures = counts.setdefault(row["client__borough_id"], {})
+        point = row["point"]
+        for name, value in (
+            ("followups_done", row["done"]),
+            ("followups_reached", row["reached"]),
+            (_key("followups_reached", point), row["reached"]),
+            (_key("followup_ete", point), row["ete"]),
+            (_key("followup_housed", point), row["housed"]),
+        ):
+            figures[name] = figures.get(name, 0) + value
     return counts
 
 
@@ -134,10 +140,12 @@ def followups(scope, as_of):
 def with_followups(report, scope, as_of):
     """
     ``report`` (``metrics.report`` or ``metrics.dashboard`` of the same scope and date)
-    with the follow-up figures added to its network and to each borough. 2 queries.
+    with the follow-up figures added to its network and to each borough. 3 queries.
     """
-    counts = _counts(borough_scope(scope), as_of)
+    boroughs = borough_scope(scope)
+    counts = _counts(boroughs, as_of)
+    ids = dict(boroughs.values_list("slug", "pk"))
     for borough in report["boroughs"]:
-        borough.update(_with_rates(counts.get(borough["slug"], {})))
+        borough.update(_with_rates(counts.get(ids.get(borough["slug"]), {})))
     report["network"].update(_total(counts))
     return report
