@@ -52,23 +52,24 @@ def _due_by(as_of, point, prefix=""):
 
 def _counts(boroughs, as_of):
     """
-    {borough id: counts}: 2 grouped queries, over the completed cases ended 91+ days
-    before A and over the check-ins recorded by A that were due by A. Grouped by borough
-    id and point, with four counts each, not by slug: no join to the boroughs, and few
-    aggregates over the many check-ins.
+    {slug: counts}: 2 grouped queries, over the completed cases ended 91+ days before A
+    and over the check-ins recorded by A that were due by A. The check-ins are grouped by
+    borough id and point, with four counts each: no join to the boroughs, and few
+    aggregates over the many rows.
     """
     first = min(FOLLOWUP_DUE_DAYS.values())
     due = (
         Client.objects.filter(_completed(), borough__in=boroughs)
         .filter(ended_on__lte=as_of - timedelta(days=first))
         .order_by()
-        .values("borough_id")
+        .values("borough_id", "borough__slug")
         .annotate(**{f"due_{p}": Count("pk", filter=_due_by(as_of, p)) for p in POINTS})
     )
-    counts = {}
+    counts, slugs = {}, {}
     for row in due:
-        borough = row.pop("borough_id")
-        counts[borough] = {"followups_due": sum(row.values())}
+        # A borough with a check-in done has one due: its slug is read here.
+        slugs[row.pop("borough_id")] = slug = row.pop("borough__slug")
+        counts[slug] = {"followups_due": sum(row.values())}
     due_now = Q()
     for point in POINTS:
         due_now |= Q(point=point) & _due_by(as_of, point, "client__")
@@ -85,7 +86,7 @@ def _counts(boroughs, as_of):
         )
     )
     for row in done:
-        figures = counts.setdefault(row["client__borough_id"], {})
+        figures = counts[slugs[row["client__borough_id"]]]
         point = row["point"]
         for name, value in (
             ("followups_done", row["done"]),
@@ -140,12 +141,10 @@ def followups(scope, as_of):
 def with_followups(report, scope, as_of):
     """
     ``report`` (``metrics.report`` or ``metrics.dashboard`` of the same scope and date)
-    with the follow-up figures added to its network and to each borough. 3 queries.
+    with the follow-up figures added to its network and to each borough. 2 queries.
     """
-    boroughs = borough_scope(scope)
-    counts = _counts(boroughs, as_of)
-    ids = dict(boroughs.values_list("slug", "pk"))
+    counts = _counts(borough_scope(scope), as_of)
     for borough in report["boroughs"]:
-        borough.update(_with_rates(counts.get(ids.get(borough["slug"]), {})))
+        borough.update(_with_rates(counts.get(borough["slug"], {})))
     report["network"].update(_total(counts))
     return report

@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mentoring', '0036_followups_and_peer_pathway'),
+        ("mentoring", "0036_followups_and_peer_pathway"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(condition=models.Q(('closure_reason', 'COMPLETED'), ('status', 'CLOSED')), fields=['borough', 'ended_on'], name='mentoring_client_completed'),
+            model_name="client",
+            index=models.Index(
+                condition=models.Q(("closure_reason", "COMPLETED"), ("status", "CLOSED")),
+                fields=["borough", "ended_on"],
+                name="mentoring_client_completed",
+            ),
         ),
     ]
