@@ -21,6 +21,7 @@ from .models import (
     Assignment,
     Client,
     Employer,
+    FollowUp,
     Goal,
     Mentor,
     Milestone,
@@ -30,7 +31,7 @@ from .models import (
 )
 
 # The records of a client whose snapshots its history shows, beside its own.
-RECORDS = [Assignment, SupportSession, Offence, Milestone, Goal, Placement]
+RECORDS = [Assignment, SupportSession, Offence, Milestone, Goal, Placement, FollowUp]
 # Internal or automatic fields that say nothing to a reader.
 HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -100,6 +101,8 @@ def _record_label(model, snapshot, names):
         return f"Placement: {kind} at {names.get((Employer, snapshot.employer_id), 'an employer')}"
     if model is Assignment:
         return f"Assignment to {names.get((Mentor, snapshot.mentor_id), 'a mentor')}"
+    if model is FollowUp:
+        return f"The {snapshot.point}-month check-in"
     return model._meta.verbose_name.capitalize()
 
 

@@ -15,6 +15,7 @@ from .models import (
     AccessLog,
     Assignment,
     Client,
+    FollowUp,
     Goal,
     Milestone,
     Offence,
@@ -37,6 +38,10 @@ SECTIONS = [
     ("milestones", lambda c: Milestone.objects.filter(client=c)),
     ("goals", lambda c: Goal.objects.filter(client=c).select_related("support_area")),
     ("placements", lambda c: Placement.objects.filter(client=c).select_related("employer")),
+    (
+        "check-ins after support",
+        lambda c: FollowUp.objects.filter(client=c).select_related("recorded_by"),
+    ),
     ("access log", lambda c: AccessLog.objects.filter(client=c)),
 ]
 # Links to the client themself, and internal keys and edit counters of no meaning to the

@@ -483,3 +483,19 @@ def test_the_migration_gives_each_profile_a_first_snapshot_of_its_access(coordin
     [first] = profile.history.all()
     assert first.many_to_many == {"boroughs": [borough_a.pk]}
     assert first.role == profile.role
+
+
+def test_a_check_in_and_its_correction_are_in_the_clients_history(borough_a):
+    person = factories.ClientFactory(borough=borough_a, closed=True)
+    check_in = factories.FollowUpFactory(
+        client=person, reached=False, in_ete=None, stable_accommodation=None, new_offence_told=None
+    )
+    check_in.reached, check_in.in_ete = True, True
+    check_in.stable_accommodation, check_in.new_offence_told = True, False
+    check_in.save()
+    changes = [c for c in history.client_changes(person) if "check-in" in c.record]
+    assert [c.record for c in changes] == ["The 3-month check-in"] * 2
+    assert [c.action for c in changes] == ["Changed", "Created"]
+    assert ("Reached", "No", "Yes") in [
+        (label.capitalize(), old, new) for label, old, new in changes[0].fields
+    ]

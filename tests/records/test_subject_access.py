@@ -102,3 +102,19 @@ def test_others_cannot_export(client, request, two_clients, who, status):
 def test_mentor_cannot_export(client, mentor_a, two_clients):
     mine, _other = two_clients
     assert export(client, mentor_a.user, mine).status_code == 403
+
+
+def test_the_check_ins_after_support_are_held_too(client, coordinator_a, borough_a):
+    """A completed case's check-ins are the young person's data: exported with the rest."""
+    person = factories.ClientFactory(borough=borough_a, closed=True, first_name="Keisha")
+    factories.FollowUpFactory(client=person, note="Doing an access course in Peckham.")
+    other = factories.FollowUpFactory(client__borough=borough_a, note="SECRET-OTHER-CHECK-IN")
+    data = json.loads(export(client, coordinator_a, person, format="json").content)
+    [check_in] = data["check-ins after support"]
+    assert check_in["point"] == "3 months"
+    assert check_in["note"] == "Doing an access course in Peckham."
+    assert check_in["in education, training or employment"] is True
+    body = export(client, coordinator_a, person).content.decode()
+    assert "Doing an access course in Peckham." in body
+    assert "SECRET-OTHER-CHECK-IN" not in body
+    assert other.client.reference not in body
