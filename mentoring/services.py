@@ -138,6 +138,7 @@ CLIENT_RECORDS = [
     ("milestones", Milestone),
     ("goals", Goal),
     ("placements", Placement),
+    ("check-ins", FollowUp),
 ]
 MERGE_PROBLEMS_SHOWN = 5
 
@@ -154,6 +155,11 @@ def _merge_problem(record, keep):
             f"{keep.reference}'s case is not active, and this match is current: end it "
             "first, or keep the other record."
         )
+    if (
+        isinstance(record, FollowUp)
+        and FollowUp.objects.filter(client=keep, point=record.point).exists()
+    ):
+        return f"{keep.reference} has its {record.name} already: delete one of the two first."
     try:
         record.clean()
     except ValidationError as error:

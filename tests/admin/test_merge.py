@@ -478,6 +478,7 @@ def test_separating_restores_both_records_as_they_were(before):
         "milestones": 1,
         "goals": 1,
         "placements": 1,
+        "check-ins": 0,
     }
     assert state(other) == taken["other"]
     assert state(keep) == taken["keep"]
@@ -613,3 +614,44 @@ def test_staff_without_the_right_to_add_and_change_clients_cannot_separate(clien
     assert client.get(separate_url(keep, other.reference)).status_code == 403
     assert client.post(separate_url(keep, other.reference), {"reason": WHY}).status_code == 403
     assert not Client.objects.filter(pk=other.pk).exists()
+
+
+def completed_record(borough, ended_on):
+    """A record of Kai Brown whose case closed as completed on ``ended_on``."""
+    return factories.ClientFactory(
+        borough=borough,
+        first_name="Kai",
+        last_name="Brown",
+        date_of_birth=BORN,
+        referred_on=ended_on - datetime.timedelta(days=300),
+        started_on=ended_on - datetime.timedelta(days=290),
+        ended_on=ended_on,
+        status="CLOSED",
+        closure_reason="COMPLETED",
+    )
+
+
+def test_check_ins_move_with_the_record_brought_in(borough_a):
+    ended = datetime.date(2025, 1, 10)
+    keep, other = completed_record(borough_a, ended), completed_record(borough_a, ended)
+    factories.FollowUpFactory(client=keep, point=3)
+    moved = factories.FollowUpFactory(client=other, point=6, note="At college.")
+    counts = services.clients_merge(keep=keep, other=other, reason=REASON)
+    assert counts["check-ins"] == 1
+    moved.refresh_from_db()
+    assert moved.client == keep
+    assert sorted(keep.followups.values_list("point", flat=True)) == [3, 6]
+
+
+def test_two_check_ins_at_one_point_are_refused_and_nothing_moves(borough_a):
+    ended = datetime.date(2025, 1, 10)
+    keep, other = completed_record(borough_a, ended), completed_record(borough_a, ended)
+    factories.FollowUpFactory(client=keep, point=3)
+    factories.FollowUpFactory(client=other, point=3)
+    with pytest.raises(ValidationError) as refused:
+        services.clients_merge(keep=keep, other=other, reason=REASON)
+    assert f"{keep.reference} has its 3-month check-in already" in " ".join(
+        refused.value.messages
+    )
+    assert other.followups.count() == 1
+    assert Client.objects.filter(pk=other.pk).exists()
