@@ -23,6 +23,7 @@ TEXT_LIMITS = {
     "address": 500,
     "evidence": 1000,
     "safeguarding_action": 2000,
+    "note": 1000,
 }
 PHONE_FIELDS = {"phone", "contact_phone"}
 # Joiners shape letters in some scripts (Persian, Indic): kept inside a name.

@@ -17,8 +17,10 @@ from .models import (
     Client,
     FormerReference,
     Goal,
+    Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
 )
@@ -105,6 +107,95 @@ def _end_assignment(assignment, day, reason):
     assignment.ended_on = max(day, assignment.started_on)
     assignment.end_reason = reason
     assignment.save()
+
+
+def mentor_from_client(client, started_on):
+    """
+    The mentor ``client`` grows into on the peer pathway, unsaved: their names, their
+    borough as home, lived experience, and the link to the record of their own support.
+    The one recipe for ``client_becomes_mentor`` and the demo data.
+    """
+    return Mentor(
+        first_name=client.first_name,
+        last_name=client.last_name,
+        preferred_name=client.preferred_name,
+        home_borough=client.borough,
+        lived_experience=True,
+        started_on=started_on,
+        former_client=client,
+        was_client=True,
+        client_support_started_on=client.started_on,
+    )
+
+
+def becomes_mentor_refusal(client):
+    """Why ``client`` cannot become a mentor from their record, or "" if they can."""
+    if client.anonymised_on:
+        return "This client's details were removed under the retention policy."
+    mentor = Mentor.objects.filter(former_client=client).only("reference").first()
+    if mentor is not None:
+        return f"{client.reference} already became a mentor: {mentor.reference}."
+    if client.started_on is None:
+        return (
+            "Support never started for this client: only a young person SOS supported can "
+            "become a mentor from their record."
+        )
+    return ""
+
+
+@transaction.atomic
+def client_becomes_mentor(*, client, started_on, confirmed, by=None):
+    """
+    ``client`` becomes a mentor from ``started_on`` (the peer pathway): a Mentor made by
+    ``mentor_from_client``, with a reference in the client's borough, the PEER_MENTOR step
+    of their pathway on that day (one recorded before stays) and a "Became a peer mentor"
+    milestone (unless they have one). While their own case is open, only when
+    ``confirmed``. Refused with a ValidationError, nothing written, for a client who
+    already became a mentor, whose support never started or who was anonymised, and for
+    a day in the future or before their support started. Returns the mentor.
+    """
+    client = Client.objects.select_for_update().select_related("borough").get(pk=client.pk)
+    if refusal := becomes_mentor_refusal(client):
+        raise ValidationError(refusal)
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": "This date is in the future."})
+    if started_on < client.started_on:
+        raise ValidationError(
+            {
+                "started_on": "A client can start mentoring on or after their own support "
+                f"started, on {client.started_on:%d/%m/%Y}."
+            }
+        )
+    if client.status in (Client.Status.REFERRED, Client.Status.ACTIVE) and not confirmed:
+        raise ValidationError({"confirm": "This client's own case is still open: confirm it."})
+    mentor = mentor_from_client(client, started_on)
+    mentor.full_clean(exclude=["reference"])
+    mentor_save(mentor=mentor)
+    # No mentor reference in the history's reason: retention would leave it there, naming
+    # the mentor beside an anonymised record. (The milestone's evidence is blanked.)
+    reason = "Became a mentor"
+    if not client.pathway_steps.filter(step=PathwayStep.Step.PEER_MENTOR).exists():
+        step = PathwayStep(client=client, step=PathwayStep.Step.PEER_MENTOR, reached_on=started_on)
+        _save_as(step, by, reason)
+    if not client.milestones.filter(kind=Milestone.Kind.BECAME_PEER_MENTOR).exists():
+        milestone = Milestone(
+            client=client,
+            kind=Milestone.Kind.BECAME_PEER_MENTOR,
+            achieved_on=started_on,
+            evidence=f"Mentor record {mentor.reference}",
+            verified=True,
+        )
+        _save_as(milestone, by, reason)
+    return mentor
+
+
+def _save_as(record, by, reason):
+    """Save a new record whose history entry names ``by`` and ``reason``."""
+    record.full_clean()
+    record._change_reason = reason
+    if by is not None and by.is_authenticated:
+        record._history_user = by
+    record.save()
 
 
 class EditConflict(Exception):

@@ -26,6 +26,7 @@ from mentoring.models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportArea,
     SupportSession,
@@ -2312,8 +2313,9 @@ class TestClientListSortAndPages:
 # data (an N+1) or a new query was added on purpose: recount and say why.
 CLIENT_LIST_QUERIES = 8
 # Reads plus the access-log insert (the placements, with their employers, are one read;
-# the references of records brought into this one, shown beside its own, another).
-CLIENT_PAGE_QUERIES = 16
+# the references of records brought into this one, shown beside its own, another; the
+# steps of the peer pathway another, the mentor the client became being joined to it).
+CLIENT_PAGE_QUERIES = 17
 
 
 def add_clients(borough, mentor, count):
@@ -2363,6 +2365,8 @@ class TestQueryCounts:
         factories.MilestoneFactory(client=person)
         factories.GoalFactory(client=person)
         factories.PlacementFactory(client=person, started_on=person.started_on)
+        steps = iter(PathwayStep.Step)
+        factories.PathwayStepFactory(client=person, step=next(steps))
         add_sessions(person, self.mentor, 5)
         url = reverse("client_detail", args=[person.reference])
         small = count_queries(self.client, url)
@@ -2372,6 +2376,8 @@ class TestQueryCounts:
             factories.MilestoneFactory(client=person)
             factories.GoalFactory(client=person)
             factories.PlacementFactory(client=person, started_on=person.started_on)
+            factories.PathwayStepFactory(client=person, step=next(steps))
+        factories.MentorFactory(home_borough=self.borough, former_client=person, was_client=True)
         with django_assert_num_queries(small):
             response = self.client.get(url)
         assert len(response.context["timeline"]) == 50
