@@ -2,9 +2,9 @@
 Manager dashboards: the network overview and one borough, as of any date, with SVG charts
 drawn on the server and every table downloadable as CSV.
 
-All figures come from ``metrics.dashboard`` and ``metrics.with_sustained_employment`` for
-the boroughs the user may see (``Borough.objects.for_user``); nothing is computed here.
-Dashboards show no client names.
+All figures come from ``metrics.dashboard``, ``metrics.with_sustained_employment`` and
+``metrics.with_pathway`` for the boroughs the user may see (``Borough.objects.for_user``);
+nothing is computed here. Dashboards show no client names.
 """
 
 from datetime import date, timedelta
@@ -188,10 +188,11 @@ def _as_of_context(request, as_of, as_of_error):
 
 def dashboard_figures(scope, as_of):
     """
-    ``metrics.dashboard`` with sustained employment beside the figures, which the figures
-    cache does not hold: read together, from the same database.
+    ``metrics.dashboard`` with sustained employment and the peer pathway beside the
+    figures, which the figures cache does not hold: read together, from the same database.
     """
-    return metrics.with_sustained_employment(metrics.dashboard(scope, as_of), scope, as_of)
+    data = metrics.with_sustained_employment(metrics.dashboard(scope, as_of), scope, as_of)
+    return metrics.with_pathway(data, scope, as_of)
 
 
 def _dashboard_page(request, scope, template, filename, extra, total_name):

@@ -26,6 +26,10 @@ as_of)`` (``employment``)
     Clients who held a job or apprenticeship for 13 and 26 weeks (``SUSTAINED_FIGURES``),
     per borough and for the scope, read fresh rather than from the figures cache: 2
     queries alone, 1 added to a report.
+``pathway(scope, as_of)`` / ``with_pathway(report, scope, as_of)`` (``pathway``)
+    The peer pathway (``PATHWAY_FIGURES``): clients who reached each step, and mentors
+    who were clients, with their share and the median days from support to mentoring,
+    per borough and for the scope, read fresh: 3 queries alone, 2 added to a report.
 ``outcomes(clients, as_of)`` / ``outcomes_by_borough(clients, as_of)`` (``definitions``)
     The same figures for any client queryset (whole, or keyed by borough id).
 ``kaplan_meier``, ``survival_curve``, ``survival_at``, ``wilson_interval`` (``statistics``),
@@ -64,6 +68,8 @@ The modules, each with one job, each importing only those listed above it:
     milestones, the Kaplan-Meier curves.
 ``employment``
     Sustained employment, from ``sql`` and ``windows`` alone.
+``pathway``
+    The peer pathway, from ``sql`` and ``statistics`` alone.
 ``cache``
     The figures cache. The names it looks up when called (``BLOCK``, ``borough_parts``,
     ``_case_parts``...) are read there: a test replaces them in ``metrics.cache``.
@@ -119,6 +125,7 @@ from .export import (
     write_report_csv,
 )
 from .impact import AGE_BANDS, BREAKDOWNS, FEWEST_PUBLISHED, breakdown, impact, published
+from .pathway import PATHWAY_FIGURES, pathway, with_pathway
 from .pieces import (
     closures_by_reason,
     mentor_load,
@@ -184,6 +191,7 @@ __all__ = [
     "NEEDS_CONTACT_DAYS",
     "NETWORK_NAME",
     "PARTS_FORMAT",
+    "PATHWAY_FIGURES",
     "REPLICATION_COLUMNS",
     "REPORT_COLUMNS",
     "SHARD",
@@ -222,6 +230,7 @@ __all__ = [
     "monthly_activity",
     "outcomes",
     "outcomes_by_borough",
+    "pathway",
     "programme_length",
     "programme_year",
     "proven_reoffences",
@@ -240,6 +249,7 @@ __all__ = [
     "sustained_employment",
     "wilson_interval",
     "with_outcome_flags",
+    "with_pathway",
     "with_sustained_employment",
     "write_csv",
     "write_replication_csv",

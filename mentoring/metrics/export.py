@@ -12,10 +12,12 @@ from decimal import Decimal
 
 from .definitions import CENTS, FIGURES
 from .employment import SUSTAINED_FIGURES
+from .pathway import PATHWAY_FIGURES
 
-# Sustained employment is read beside the cached figures (``with_sustained_employment``),
-# and its columns come last, so that files read by column position keep their meaning.
-REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES)
+# Sustained employment and the peer pathway are read beside the cached figures
+# (``with_sustained_employment``, ``with_pathway``), and their columns come last, each new
+# set after the one before, so that files read by column position keep their meaning.
+REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES, *PATHWAY_FIGURES)
 NETWORK_NAME = "All boroughs"
 
 

@@ -389,7 +389,9 @@ class TestSustainedEmployment:
             client, manager, reverse("network_dashboard"), as_of=AS_OF, download="figures"
         )
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        assert list(rows[0])[-4:] == list(metrics.SUSTAINED_FIGURES)
+        # The peer pathway's columns were appended after them.
+        pathway = len(metrics.PATHWAY_FIGURES)
+        assert list(rows[0])[-pathway - 4 : -pathway] == list(metrics.SUSTAINED_FIGURES)
         assert [(r["slug"], r["sustained_job_13w"], r["sustained_job_13w_of"]) for r in rows] == [
             ("", "10", "14"),
             ("croydon", "1", "2"),
@@ -399,7 +401,8 @@ class TestSustainedEmployment:
     def test_the_figures_take_one_query_beside_the_cached_dashboard(self, jobs):
         """
         Sustained employment is read fresh on every page: one grouped query more than the
-        dashboard's 5 when everything is cached.
+        dashboard's 5 when everything is cached; the peer pathway two more (its steps, its
+        mentors).
         """
         from mentoring.dashboards import dashboard_figures
 
@@ -408,4 +411,4 @@ class TestSustainedEmployment:
             metrics.dashboard(None, AS_OF)
         with CaptureQueriesContext(connection) as both:
             dashboard_figures(None, AS_OF)
-        assert (len(dashboard), len(both)) == (5, 6)
+        assert (len(dashboard), len(both)) == (5, 8)

@@ -48,7 +48,28 @@ REQUIRED_KEYS = {
     "sustained_job_13w_of",
     "sustained_job_26w",
     "sustained_job_26w_of",
+    "pathway_volunteering",
+    "pathway_level_2",
+    "pathway_level_3",
+    "pathway_peer_mentor",
+    "pathway_paid_staff",
+    "mentors_active",
+    "mentors_former_clients",
+    "mentors_former_client_share",
+    "median_days_to_mentor",
 }
+# The peer pathway's columns, appended after sustained employment's, in this order.
+PATHWAY_COLUMNS = [
+    "pathway_volunteering",
+    "pathway_level_2",
+    "pathway_level_3",
+    "pathway_peer_mentor",
+    "pathway_paid_staff",
+    "mentors_active",
+    "mentors_former_clients",
+    "mentors_former_client_share",
+    "median_days_to_mentor",
+]
 RATES = {
     "reoffending_rate",
     "wilson_low",
@@ -58,6 +79,7 @@ RATES = {
     "offences_awaiting_outcome",
     "completion_rate",
     "engagement_rate",
+    "mentors_former_client_share",
 }
 MONEY = ("cost_per_client", "cost_of_clients_started", "grants_total")
 
@@ -69,8 +91,9 @@ def report(*args):
 
 
 def expected_report(as_of=AS_OF):
-    """What the command prints: the report with sustained employment beside it."""
-    return metrics.with_sustained_employment(metrics.report(None, as_of), None, as_of)
+    """What the command prints: the report with sustained employment and the pathway."""
+    report = metrics.with_sustained_employment(metrics.report(None, as_of), None, as_of)
+    return metrics.with_pathway(report, None, as_of)
 
 
 def plain(figures):
@@ -181,13 +204,15 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     rows = list(csv.DictReader(io.StringIO(report("--as-of", "2026-11-26", "--format", "csv"))))
     assert list(rows[0]) == list(metrics.REPORT_COLUMNS)
     # New figures come after every older column, which keep their places.
-    assert list(rows[0])[-4:] == [
+    pathway = len(PATHWAY_COLUMNS)
+    assert list(rows[0])[-pathway:] == PATHWAY_COLUMNS
+    assert list(rows[0])[-pathway - 4 : -pathway] == [
         "sustained_job_13w",
         "sustained_job_13w_of",
         "sustained_job_26w",
         "sustained_job_26w_of",
     ]
-    assert list(rows[0])[3:-4] == list(metrics.FIGURES)
+    assert list(rows[0])[3 : -pathway - 4] == list(metrics.FIGURES)
     assert set(rows[0]) >= REQUIRED_KEYS
     assert [(r["scope"], r["slug"]) for r in rows] == [
         ("network", ""),
@@ -204,6 +229,9 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     assert croydon["small_cohort"] == "true"
     assert (southwark["sustained_job_13w"], southwark["sustained_job_13w_of"]) == ("1", "2")
     assert (network["sustained_job_26w"], network["sustained_job_26w_of"]) == ("0", "2")
+    # No mentors: no share and no median, empty cells; no step reached, zeros.
+    assert (network["mentors_active"], network["mentors_former_client_share"]) == ("0", "")
+    assert (southwark["pathway_volunteering"], southwark["median_days_to_mentor"]) == ("0", "")
 
 
 @pytest.mark.django_db

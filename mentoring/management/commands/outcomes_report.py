@@ -43,6 +43,7 @@ class Command(BaseCommand):
             known = ", ".join(Borough.objects.order_by("slug").values_list("slug", flat=True))
             raise CommandError(f"No borough with slug {borough!r}. Known: {known or 'none'}.")
         report = metrics.with_sustained_employment(metrics.report(None, as_of), None, as_of)
+        report = metrics.with_pathway(report, None, as_of)
         if borough:
             report["boroughs"] = [b for b in report["boroughs"] if b["slug"] == borough]
         return report
