@@ -228,6 +228,7 @@ CLIENT_RECORDS = [
     ("milestones", Milestone),
     ("goals", Goal),
     ("placements", Placement),
+    ("pathway steps", PathwayStep),
 ]
 MERGE_PROBLEMS_SHOWN = 5
 
@@ -244,6 +245,8 @@ def _merge_problem(record, keep):
             f"{keep.reference}'s case is not active, and this match is current: end it "
             "first, or keep the other record."
         )
+    if isinstance(record, PathwayStep) and keep.pathway_steps.filter(step=record.step).exists():
+        return f"{keep.reference} has this step of the pathway too: correct one of the two."
     try:
         record.clean()
     except ValidationError as error:
@@ -291,16 +294,18 @@ def _save_moved(records, reason):
 def clients_merge(*, keep, other, reason):
     """
     Bring ``other`` into ``keep``: two records of one young person become one. ``keep``'s
-    own details stay; ``other``'s assignments, sessions, offences, milestones, goals and
-    placements, its support needs and its access log move to ``keep``, and ``other`` is
-    deleted, its reference kept as one of ``keep``'s former references (``other``'s own
-    too). Every moved record, ``keep`` and ``other``'s deletion get a history entry whose
-    reason names both references and ``reason``. Returns {name: number moved}.
+    own details stay; ``other``'s assignments, sessions, offences, milestones, goals,
+    placements and pathway steps, its support needs, its access log and the mentor it
+    became (if it did) move to ``keep``, and ``other`` is deleted, its reference kept as
+    one of ``keep``'s former references (``other``'s own too). Every moved record, ``keep``
+    and ``other``'s deletion get a history entry whose reason names both references and
+    ``reason``. Returns {name: number moved}.
 
     Refused with a ValidationError, and nothing written, when the two do not share a date
     of birth and a first or last name (``Client.objects.named_alike``), when both have a
-    current mentor, or when a moved record would break a rule on ``keep`` (a session
-    before its referral or after it closed...): correct the records first.
+    current mentor or both became mentors, or when a moved record would break a rule on
+    ``keep`` (a session before its referral or after it closed, a step of the pathway it
+    has too...): correct the records first.
     """
     locked = Client.objects.select_for_update().in_bulk([keep.pk, other.pk])  # one order
     if keep.pk == other.pk or len(locked) != 2:
@@ -327,6 +332,12 @@ def clients_merge(*, keep, other, reason):
             f"Both {keep.reference} and {other.reference} have a current mentor: end one of "
             "the matches first."
         )
+    became = Mentor.objects.filter(former_client__in=[keep, other]).order_by("pk")
+    if len(became) > 1:
+        raise ValidationError(
+            f"Both {keep.reference} and {other.reference} became mentors "
+            f"({', '.join(m.reference for m in became)}): one young person is one mentor."
+        )
     _move_or_refuse(
         records,
         keep,
@@ -336,6 +347,7 @@ def clients_merge(*, keep, other, reason):
     note = f"{_merge_note(other.reference, keep.reference)}{reason}"[:100]
     _save_moved(records, note)
     AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
+    Mentor.objects.filter(former_client=other).update(former_client=keep)
     FormerReference.objects.filter(client=other).update(client=keep)
     FormerReference.objects.create(reference=other.reference, client=keep)
     needs = list(other.needs.all())
@@ -404,7 +416,8 @@ def clients_separate(*, keep, reference, reason):
     snapshot held them), and the records that the merge moved, and that ``keep`` still
     holds, go back to it, with the access log lines that read it and the former
     references it had brought along. Support needs that only it had brought are taken off
-    ``keep``. Records added to ``keep`` since stay on ``keep``. Every record moved back,
+    ``keep``. Records added to ``keep`` since stay on ``keep``, as does the link of a
+    mentor who grew from either record (which one is not recorded). Every record moved back,
     ``keep`` and the restored record get a history entry whose reason names both
     references and ``reason``. Returns ``(restored client, {name: number moved back})``.
 

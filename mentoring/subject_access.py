@@ -18,6 +18,7 @@ from .models import (
     Goal,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
 )
@@ -37,6 +38,7 @@ SECTIONS = [
     ("milestones", lambda c: Milestone.objects.filter(client=c)),
     ("goals", lambda c: Goal.objects.filter(client=c).select_related("support_area")),
     ("placements", lambda c: Placement.objects.filter(client=c).select_related("employer")),
+    ("peer pathway", lambda c: PathwayStep.objects.filter(client=c)),
     ("access log", lambda c: AccessLog.objects.filter(client=c)),
 ]
 # Links to the client themself, and internal keys and edit counters of no meaning to the
