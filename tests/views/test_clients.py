@@ -63,6 +63,9 @@ CLIENT_PAGES = {
     "placement_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "goal_edit": SimpleNamespace(client="active", roles="manage", get=True, post=True),
     "placement_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    "pathway_step_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "pathway_step_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    "client_becomes_mentor": SimpleNamespace(client="active", roles="manage", get=True, post=True),
 }
 # Pages reached by a record's primary key, not a client reference: the record of each
 # borough in the ``case`` fixture.
@@ -72,6 +75,7 @@ RECORD_PAGES = {
     "offence_edit": ("offence", "other_offence"),
     "milestone_edit": ("milestone", "other_milestone"),
     "placement_edit": ("placement", "other_placement"),
+    "pathway_step_edit": ("pathway_step", "other_pathway_step"),
 }
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
@@ -102,6 +106,10 @@ def snapshot():
             Placement.objects.order_by("pk").values_list("pk", "ended_on", "notes", "version")
         ),
         "sessions": SupportSession.objects.count(),
+        "pathway steps": list(
+            PathwayStep.objects.order_by("pk").values_list("pk", "step", "reached_on", "version")
+        ),
+        "mentors": Mentor.objects.count(),
     }
 
 
@@ -186,8 +194,13 @@ def case(borough_a, borough_b, mentor_a):
             client=client, employer=employer, started_on=datetime.date(2020, 9, 1)
         )
 
+    def volunteering(client):
+        return factories.PathwayStepFactory(client=client, reached_on=client.started_on)
+
     employer = factories.EmployerFactory(name="Builders Ltd", borough=None)
     return SimpleNamespace(
+        pathway_step=volunteering(unassigned),
+        other_pathway_step=volunteering(other),
         employer=employer,
         placement=ongoing_placement(unassigned),
         other_placement=ongoing_placement(other),
@@ -319,6 +332,14 @@ def valid_post(name, case):
             "verified": "on",
             "version": 1,
         },
+        "pathway_step_new": lambda: {"step": "LEVEL_2", "reached_on": "01/08/2020"},
+        "pathway_step_edit": lambda: {
+            "step": "VOLUNTEERING",
+            "reached_on": "01/08/2020",
+            "note": "Food bank on Saturdays",
+            "version": 1,
+        },
+        "client_becomes_mentor": lambda: {"started_on": dmy(today()), "confirm": "on"},
     }[name]()
 
 
@@ -348,10 +369,13 @@ def test_coordinator_of_the_borough_opens_every_page(client, case, coordinator_a
 
 # Posted by sos.js when a client page is printed; answers 204 (tested in test_access_log).
 BEACONS = {"client_printed"}
+# Saved, they land on another page: the new mentor's (tested in test_peer_pathway).
+ELSEWHERE = {"client_becomes_mentor"}
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, page in CLIENT_PAGES.items() if page.post and n not in BEACONS)
+    "name",
+    sorted(n for n, page in CLIENT_PAGES.items() if page.post and n not in BEACONS | ELSEWHERE),
 )
 def test_coordinator_of_the_borough_saves_each_form_and_returns_to_client_page(
     client, case, coordinator_a, name
