@@ -111,6 +111,18 @@ def may_open(user, client):
     return ids is None or client.borough_id in ids
 
 
+def may_open_mentor(user, mentor):
+    """
+    Whether ``user`` may open ``mentor``'s page, from what this request already knows:
+    those who may open client records, when the mentor is based in one of their boroughs
+    (a mentor's page is reached by the boroughs they serve, which would take a query).
+    """
+    if role_of(user) not in CASE_MANAGEMENT_ROLES:
+        return False
+    ids = borough_ids_for(user)
+    return ids is None or mentor.home_borough_id in ids
+
+
 def get_session_or_404(user, pk):
     return get_object_or_404(
         SupportSession.objects.for_user(user).select_related("client__borough", "mentor"), pk=pk

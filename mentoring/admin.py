@@ -57,6 +57,7 @@ from .models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SafeguardingAlert,
     StaffProfile,
@@ -463,13 +464,16 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
         "lived_experience",
         "listener_trained",
         "qualification",
+        "was_client",
     ]
     search_fields = ["reference", "first_name", "last_name", "preferred_name"]
     autocomplete_fields = ["user", "home_borough"]
     filter_horizontal = ["other_boroughs"]
-    readonly_fields = ["reference"]
-    date_hierarchy = "started_on"
+    # Set once, when a client becomes a mentor from their page; the link is cut if the
+    # client record is anonymised.
+    readonly_fields = ["reference", "former_client", "was_client", "client_support_started_on"]
     list_select_related = ["home_borough"]
+    date_hierarchy = "started_on"
     fieldsets = [
         (None, {"fields": ["reference", "first_name", "last_name", "preferred_name", "user"]}),
         ("Where", {"fields": ["home_borough", "other_boroughs"]}),
@@ -485,6 +489,10 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
             },
         ),
         ("Service", {"fields": ["started_on", "ended_on", "max_caseload"]}),
+        (
+            "Peer pathway",
+            {"fields": ["was_client", "former_client", "client_support_started_on"]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -510,7 +518,16 @@ class MentorAdmin(RecordChoices, admin.ModelAdmin):
 
 # Records that coordinators edit on their own pages, where a version detects an edit
 # crossed by another save: the admin's saves raise it too (``services.versioned_save``).
-VERSIONED = (Client, SupportSession, Offence, Milestone, Placement, Goal, FollowUp)
+VERSIONED = (
+    Client,
+    SupportSession,
+    Offence,
+    Milestone,
+    Placement,
+    Goal,
+    FollowUp,
+    PathwayStep,
+)
 
 
 class VersionedAdmin:
@@ -1075,6 +1092,16 @@ class MilestoneAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, Hist
     search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
     autocomplete_fields = ["client"]
     date_hierarchy = "achieved_on"
+    list_select_related = ["client"]
+
+
+@admin.register(PathwayStep)
+class PathwayStepAdmin(VersionedAdmin, SearchThroughRelations, RecordChoices, HistoryAdmin):
+    list_display = ["client", "step", "reached_on"]
+    list_filter = ["step", "client__borough"]
+    search_fields = [f"client__{f}" for f in CLIENT_SEARCH]
+    autocomplete_fields = ["client"]
+    date_hierarchy = "reached_on"
     list_select_related = ["client"]
 
 

@@ -188,8 +188,9 @@ def _as_of_context(request, as_of, as_of_error):
 
 def dashboard_figures(scope, as_of):
     """
-    ``metrics.dashboard`` with sustained employment and the follow-up check-ins beside the
-    figures, which the figures cache does not hold: read together, from the same database.
+    ``metrics.dashboard`` with what the figures cache does not hold beside it (sustained
+    employment, the check-ins after support, the peer pathway): read together, from the
+    same database.
     """
     return metrics.with_after_support(metrics.dashboard(scope, as_of), scope, as_of)
 

@@ -33,6 +33,7 @@ from .models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportArea,
     SupportSession,
@@ -1002,6 +1003,73 @@ class GoalForm(VersionedRecordMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
             self.fields["set_on"].initial = timezone.localdate()
+
+
+class PathwayStepForm(VersionedRecordMixin, forms.ModelForm):
+    """A dated step of the client on the peer pathway, one of each kind per client."""
+
+    class Meta:
+        model = PathwayStep
+        formfield_callback = formfield_for
+        fields = ["step", "reached_on", "note"]
+        widgets = {"reached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"note": "For example the course, or where they volunteer."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["reached_on"].initial = timezone.localdate()
+
+    def clean(self):
+        cleaned = super().clean()
+        step = cleaned.get("step")
+        # The constraint mentoring_pathwaystep_once names the client, which is not a field
+        # of the form: Django would leave it to the database, and the save would fail.
+        if step:
+            same = PathwayStep.objects.filter(client=self.instance.client, step=step).exclude(
+                pk=self.instance.pk
+            )
+            if reached := same.values_list("reached_on", flat=True).first():
+                self.add_error(
+                    "step",
+                    f"This step is already recorded, on {reached:%d/%m/%Y}: correct that "
+                    "one instead.",
+                )
+        return cleaned
+
+
+class BecomesMentorForm(NotInFutureMixin, forms.Form):
+    """
+    A client who goes on to mentor: the day they start. While their own case is open the
+    coordinator confirms it on purpose (``confirm``): a mentor is usually someone whose
+    support has ended.
+    """
+
+    not_in_future = ("started_on",)
+    started_on = DayField(label="Mentoring from", widget=DateInput())
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["started_on"].initial = timezone.localdate()
+        if client.status in (Client.Status.REFERRED, Client.Status.ACTIVE):
+            self.fields["confirm"] = forms.BooleanField(
+                label="Confirm: they become a mentor while their own case is still open",
+                error_messages={
+                    "required": "Tick the box to confirm: this client's own case is still "
+                    "open. Or close the case first."
+                },
+            )
+
+    def clean_started_on(self):
+        started = self.cleaned_data["started_on"]
+        support = self.client.started_on
+        if support and started < support:
+            raise forms.ValidationError(
+                f"A client can start mentoring on or after their own support started, on "
+                f"{support:%d/%m/%Y}."
+            )
+        return started
 
 
 class GoalStatusForm(forms.ModelForm):

@@ -4,10 +4,10 @@ Change history of one client's case: who changed what, when, from which value to
 django-simple-history keeps a snapshot of a record after every save or delete (bulk
 writes by ``import_records`` included, through ``bulk_create_with_history`` and
 ``bulk_update_with_history``). This module turns the snapshots of a client and of its
-assignments, sessions, offences, milestones, goals and placements into a readable list of
-changes, each one the difference between a snapshot and the one before it. A client's support needs
-and a session's support areas are compared too, from the links each snapshot recorded
-(``snapshots``).
+assignments, sessions, offences, milestones, goals, placements and pathway steps into a
+readable list of changes, each one the difference between a snapshot and the one before
+it. A client's support needs and a session's support areas are compared too, from the
+links each snapshot recorded (``snapshots``).
 """
 
 from dataclasses import dataclass, field
@@ -26,12 +26,22 @@ from .models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
 )
 
 # The records of a client whose snapshots its history shows, beside its own.
-RECORDS = [Assignment, SupportSession, Offence, Milestone, Goal, Placement, FollowUp]
+RECORDS = [
+    Assignment,
+    SupportSession,
+    Offence,
+    Milestone,
+    Goal,
+    Placement,
+    FollowUp,
+    PathwayStep,
+]
 # Internal or automatic fields that say nothing to a reader.
 HIDDEN_FIELDS = {"id", "created_at", "recorded_at", "submission_token", "client", "reference"}
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -99,6 +109,8 @@ def _record_label(model, snapshot, names):
     if model is Placement:
         kind = snapshot.get_kind_display()
         return f"Placement: {kind} at {names.get((Employer, snapshot.employer_id), 'an employer')}"
+    if model is PathwayStep:
+        return f"Pathway step: {snapshot.get_step_display()}"
     if model is Assignment:
         return f"Assignment to {names.get((Mentor, snapshot.mentor_id), 'a mentor')}"
     if model is FollowUp:

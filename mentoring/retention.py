@@ -24,8 +24,10 @@ from .models import (
     Client,
     FollowUp,
     Goal,
+    Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
     years_before,
@@ -52,6 +54,7 @@ RELATED_FIELDS = [
     (Goal, {"description": REMOVED_TEXT}),
     (Placement, {"notes": ""}),
     (FollowUp, {"note": ""}),
+    (PathwayStep, {"note": ""}),
 ]
 
 
@@ -102,6 +105,9 @@ def anonymise(client_pk, *, on):
             rows += model.objects.filter(client=client).update(**fields)
             if hasattr(model, "history"):
                 rows += model.history.filter(client_id=client.pk).update(**fields)
+        # A mentor who grew from this client keeps their own names, and that they were a
+        # client, but no longer names the record: beside their name it would name it again.
+        rows += Mentor.objects.filter(former_client=client).update(former_client=None)
         rows += _scrub_admin_log(client)
         return Result(client.reference, rows)
 
@@ -109,7 +115,16 @@ def anonymise(client_pk, *, on):
 def _scrub_admin_log(client):
     """The admin's change log keeps each object's name as it was: replace it."""
     objects = {Client: [client.pk]}
-    for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement, FollowUp):
+    for model in (
+        Assignment,
+        SupportSession,
+        Offence,
+        Milestone,
+        Goal,
+        Placement,
+        FollowUp,
+        PathwayStep,
+    ):
         objects[model] = list(model.objects.filter(client=client).values_list("pk", flat=True))
     rows = 0
     for model, pks in objects.items():

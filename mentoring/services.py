@@ -18,8 +18,10 @@ from .models import (
     FollowUp,
     FormerReference,
     Goal,
+    Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
 )
@@ -108,6 +110,95 @@ def _end_assignment(assignment, day, reason):
     assignment.save()
 
 
+def mentor_from_client(client, started_on):
+    """
+    The mentor ``client`` grows into on the peer pathway, unsaved: their names, their
+    borough as home, lived experience, and the link to the record of their own support.
+    The one recipe for ``client_becomes_mentor`` and the demo data.
+    """
+    return Mentor(
+        first_name=client.first_name,
+        last_name=client.last_name,
+        preferred_name=client.preferred_name,
+        home_borough=client.borough,
+        lived_experience=True,
+        started_on=started_on,
+        former_client=client,
+        was_client=True,
+        client_support_started_on=client.started_on,
+    )
+
+
+def becomes_mentor_refusal(client):
+    """Why ``client`` cannot become a mentor from their record, or "" if they can."""
+    if client.anonymised_on:
+        return "This client's details were removed under the retention policy."
+    mentor = Mentor.objects.filter(former_client=client).only("reference").first()
+    if mentor is not None:
+        return f"{client.reference} already became a mentor: {mentor.reference}."
+    if client.started_on is None:
+        return (
+            "Support never started for this client: only a young person SOS supported can "
+            "become a mentor from their record."
+        )
+    return ""
+
+
+@transaction.atomic
+def client_becomes_mentor(*, client, started_on, confirmed, by=None):
+    """
+    ``client`` becomes a mentor from ``started_on`` (the peer pathway): a Mentor made by
+    ``mentor_from_client``, with a reference in the client's borough, the PEER_MENTOR step
+    of their pathway on that day (one recorded before stays) and a "Became a peer mentor"
+    milestone (unless they have one). While their own case is open, only when
+    ``confirmed``. Refused with a ValidationError, nothing written, for a client who
+    already became a mentor, whose support never started or who was anonymised, and for
+    a day in the future or before their support started. Returns the mentor.
+    """
+    client = Client.objects.select_for_update().select_related("borough").get(pk=client.pk)
+    if refusal := becomes_mentor_refusal(client):
+        raise ValidationError(refusal)
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": "This date is in the future."})
+    if started_on < client.started_on:
+        raise ValidationError(
+            {
+                "started_on": "A client can start mentoring on or after their own support "
+                f"started, on {client.started_on:%d/%m/%Y}."
+            }
+        )
+    if client.status in (Client.Status.REFERRED, Client.Status.ACTIVE) and not confirmed:
+        raise ValidationError({"confirm": "This client's own case is still open: confirm it."})
+    mentor = mentor_from_client(client, started_on)
+    mentor.full_clean(exclude=["reference"])
+    mentor_save(mentor=mentor)
+    # No mentor reference in the history's reason: retention would leave it there, naming
+    # the mentor beside an anonymised record. (The milestone's evidence is blanked.)
+    reason = "Became a mentor"
+    if not client.pathway_steps.filter(step=PathwayStep.Step.PEER_MENTOR).exists():
+        step = PathwayStep(client=client, step=PathwayStep.Step.PEER_MENTOR, reached_on=started_on)
+        _save_as(step, by, reason)
+    if not client.milestones.filter(kind=Milestone.Kind.BECAME_PEER_MENTOR).exists():
+        milestone = Milestone(
+            client=client,
+            kind=Milestone.Kind.BECAME_PEER_MENTOR,
+            achieved_on=started_on,
+            evidence=f"Mentor record {mentor.reference}",
+            verified=True,
+        )
+        _save_as(milestone, by, reason)
+    return mentor
+
+
+def _save_as(record, by, reason):
+    """Save a new record whose history entry names ``by`` and ``reason``."""
+    record.full_clean()
+    record._change_reason = reason
+    if by is not None and by.is_authenticated:
+        record._history_user = by
+    record.save()
+
+
 class EditConflict(Exception):
     """Someone else saved the record after this person opened it."""
 
@@ -139,6 +230,7 @@ CLIENT_RECORDS = [
     ("goals", Goal),
     ("placements", Placement),
     ("check-ins", FollowUp),
+    ("pathway steps", PathwayStep),
 ]
 MERGE_PROBLEMS_SHOWN = 5
 
@@ -160,6 +252,8 @@ def _merge_problem(record, keep):
         and FollowUp.objects.filter(client=keep, point=record.point).exists()
     ):
         return f"{keep.reference} has its {record.name} already: delete one of the two first."
+    if isinstance(record, PathwayStep) and keep.pathway_steps.filter(step=record.step).exists():
+        return f"{keep.reference} has this step of the pathway too: correct one of the two."
     try:
         record.clean()
     except ValidationError as error:
@@ -207,16 +301,18 @@ def _save_moved(records, reason):
 def clients_merge(*, keep, other, reason):
     """
     Bring ``other`` into ``keep``: two records of one young person become one. ``keep``'s
-    own details stay; ``other``'s assignments, sessions, offences, milestones, goals and
-    placements, its support needs and its access log move to ``keep``, and ``other`` is
-    deleted, its reference kept as one of ``keep``'s former references (``other``'s own
-    too). Every moved record, ``keep`` and ``other``'s deletion get a history entry whose
-    reason names both references and ``reason``. Returns {name: number moved}.
+    own details stay; ``other``'s assignments, sessions, offences, milestones, goals,
+    placements and pathway steps, its support needs, its access log and the mentor it
+    became (if it did) move to ``keep``, and ``other`` is deleted, its reference kept as
+    one of ``keep``'s former references (``other``'s own too). Every moved record, ``keep``
+    and ``other``'s deletion get a history entry whose reason names both references and
+    ``reason``. Returns {name: number moved}.
 
     Refused with a ValidationError, and nothing written, when the two do not share a date
     of birth and a first or last name (``Client.objects.named_alike``), when both have a
-    current mentor, or when a moved record would break a rule on ``keep`` (a session
-    before its referral or after it closed...): correct the records first.
+    current mentor or both became mentors, or when a moved record would break a rule on
+    ``keep`` (a session before its referral or after it closed, a step of the pathway it
+    has too...): correct the records first.
     """
     locked = Client.objects.select_for_update().in_bulk([keep.pk, other.pk])  # one order
     if keep.pk == other.pk or len(locked) != 2:
@@ -243,6 +339,12 @@ def clients_merge(*, keep, other, reason):
             f"Both {keep.reference} and {other.reference} have a current mentor: end one of "
             "the matches first."
         )
+    became = Mentor.objects.filter(former_client__in=[keep, other]).order_by("pk")
+    if len(became) > 1:
+        raise ValidationError(
+            f"Both {keep.reference} and {other.reference} became mentors "
+            f"({', '.join(m.reference for m in became)}): one young person is one mentor."
+        )
     _move_or_refuse(
         records,
         keep,
@@ -252,6 +354,7 @@ def clients_merge(*, keep, other, reason):
     note = f"{_merge_note(other.reference, keep.reference)}{reason}"[:100]
     _save_moved(records, note)
     AccessLog.objects.filter(client=other).update(client=keep)  # its reference stays
+    Mentor.objects.filter(former_client=other).update(former_client=keep)
     FormerReference.objects.filter(client=other).update(client=keep)
     FormerReference.objects.create(reference=other.reference, client=keep)
     needs = list(other.needs.all())
@@ -320,7 +423,8 @@ def clients_separate(*, keep, reference, reason):
     snapshot held them), and the records that the merge moved, and that ``keep`` still
     holds, go back to it, with the access log lines that read it and the former
     references it had brought along. Support needs that only it had brought are taken off
-    ``keep``. Records added to ``keep`` since stay on ``keep``. Every record moved back,
+    ``keep``. Records added to ``keep`` since stay on ``keep``, as does the link of a
+    mentor who grew from either record (which one is not recorded). Every record moved back,
     ``keep`` and the restored record get a history entry whose reason names both
     references and ``reason``. Returns ``(restored client, {name: number moved back})``.
 

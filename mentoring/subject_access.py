@@ -19,6 +19,7 @@ from .models import (
     Goal,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
 )
@@ -42,6 +43,7 @@ SECTIONS = [
         "check-ins after support",
         lambda c: FollowUp.objects.filter(client=c).select_related("recorded_by"),
     ),
+    ("peer pathway", lambda c: PathwayStep.objects.filter(client=c)),
     ("access log", lambda c: AccessLog.objects.filter(client=c)),
 ]
 # Links to the client themself, and internal keys and edit counters of no meaning to the

@@ -28,11 +28,18 @@ urlpatterns = [
         name="followup_record",
     ),
     path("followups/<int:pk>/edit/", views.followup_edit, name="followup_edit"),
+    path("clients/<str:reference>/pathway/new/", views.pathway_step_new, name="pathway_step_new"),
+    path(
+        "clients/<str:reference>/becomes-mentor/",
+        views.client_becomes_mentor,
+        name="client_becomes_mentor",
+    ),
     path("goals/<int:pk>/status/", views.goal_status, name="goal_status"),
     path("goals/<int:pk>/edit/", views.goal_edit, name="goal_edit"),
     path("offences/<int:pk>/edit/", views.offence_edit, name="offence_edit"),
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
     path("placements/<int:pk>/edit/", views.placement_edit, name="placement_edit"),
+    path("pathway/<int:pk>/edit/", views.pathway_step_edit, name="pathway_step_edit"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
@@ -40,6 +40,7 @@ from accounts.next_page import page_to_return_to
 from . import access, history, services, subject_access
 from .forms import (
     AssignMentorForm,
+    BecomesMentorForm,
     ClientEditForm,
     CloseCaseForm,
     EndAssignmentForm,
@@ -48,6 +49,7 @@ from .forms import (
     GoalStatusForm,
     MilestoneForm,
     OffenceForm,
+    PathwayStepForm,
     PlacementForm,
     ReferralForm,
     SafeguardingFollowUpForm,
@@ -76,6 +78,7 @@ from .models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportSession,
     per_row,
@@ -538,7 +541,8 @@ def client_detail(request, reference):
         Prefetch("goals", queryset=Goal.objects.select_related("support_area")),
         Prefetch("assignments", queryset=Assignment.objects.select_related("mentor")),
         Prefetch("placements", queryset=Placement.objects.select_related("employer")),
-    )
+        Prefetch("pathway_steps", queryset=PathwayStep.objects.order_by("reached_on", "pk")),
+    ).select_related("became_mentor")
     client = access.get_client_or_404(request.user, reference, queryset)
     services.log_access(
         user=request.user, client=client, action=AccessLog.Action.VIEW, path=request.path
@@ -568,6 +572,8 @@ def client_detail(request, reference):
         {
             "client": client,
             "current_assignment": current,
+            # The mentor this client became on the peer pathway, if any (selected above).
+            "became_mentor": getattr(client, "became_mentor", None),
             "moved_from": moved_from,
             "moved_to": moved_to,
             "timeline": timeline,
@@ -1018,6 +1024,64 @@ def _edit_record(request, record, form_class, title, noun, intro=""):
 
 
 @access.case_management
+@access.follows_former_reference
+def pathway_step_new(request, reference):
+    return _add_record(request, reference, PathwayStepForm, "Add a pathway step", "Pathway step")
+
+
+@access.case_management
+def pathway_step_edit(request, pk):
+    step = access.get_client_record_or_404(request.user, PathwayStep, pk)
+    return _edit_record(request, step, PathwayStepForm, "Correct a pathway step", "Pathway step")
+
+
+@access.case_management
+@access.follows_former_reference
+def client_becomes_mentor(request, reference):
+    """
+    The peer pathway's step from client to mentor: a mentor record made from the client's
+    (``services.client_becomes_mentor``), then the new mentor's page.
+    """
+    client = access.get_client_or_404(request.user, reference)
+    if refusal := services.becomes_mentor_refusal(client):
+        messages.error(request, refusal)
+        return redirect("client_detail", reference=client.reference)
+    form = BecomesMentorForm(_posted(request), client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mentor = services.client_becomes_mentor(
+                client=client,
+                started_on=form.cleaned_data["started_on"],
+                confirmed=form.cleaned_data.get("confirm", False),
+                by=request.user,
+            )
+        except ValidationError as refused:
+            # Someone else acted on the record since the page was read (it is locked and
+            # checked again): their change stands, and the form says what it was.
+            for field, errors in refused.update_error_dict({}).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(
+                request,
+                f"{mentor.full_name} is now a mentor, {mentor.reference}. Record their "
+                "vetting check before they are matched with a client.",
+            )
+            return redirect("mentor_detail", pk=mentor.pk)
+    return render(
+        request,
+        "mentoring/becomes_mentor.html",
+        {
+            "form": form,
+            "client": client,
+            "title": "Becomes a mentor",
+            "submit": "Create the mentor record",
+            "case_open": "confirm" in form.fields,
+        },
+    )
+
+
+@access.case_management
 def offence_edit(request, pk):
     offence = access.get_client_record_or_404(request.user, Offence, pk)
     if offence.disposal == Offence.Disposal.PENDING:
@@ -1358,7 +1422,7 @@ def mentor_detail(request, pk):
     today = _today()
     mentor = _mentor_activity(
         Mentor.objects.for_user(request.user).filter(pk=pk), today
-    ).select_related("home_borough")
+    ).select_related("home_borough", "former_client__borough")
     mentor = mentor.prefetch_related("other_boroughs").first()
     if mentor is None:
         raise Http404("No such mentor.")

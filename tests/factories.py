@@ -137,6 +137,15 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     achieved_on = factory.LazyAttribute(lambda m: m.client.referred_on)
 
 
+class PathwayStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PathwayStep
+
+    client = factory.SubFactory(ClientFactory, closed=True)
+    step = models.PathwayStep.Step.VOLUNTEERING
+    reached_on = factory.LazyAttribute(lambda s: s.client.ended_on or s.client.referred_on)
+
+
 class GoalFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Goal

@@ -112,8 +112,12 @@ def fresh_dashboard(scope, as_of):
 
 
 def fresh_dashboard_page(scope, as_of):
-    """What a dashboard page shows, uncached: the dashboard with sustained employment."""
-    return metrics.with_sustained_employment(fresh_dashboard(scope, as_of), scope, as_of)
+    """
+    What a dashboard page shows, uncached: the dashboard with sustained employment and the
+    peer pathway.
+    """
+    data = metrics.with_sustained_employment(fresh_dashboard(scope, as_of), scope, as_of)
+    return metrics.with_pathway(data, scope, as_of)
 
 
 def session_form(**overrides):

@@ -26,6 +26,10 @@ as_of)`` (``employment``)
     Clients who held a job or apprenticeship for 13 and 26 weeks (``SUSTAINED_FIGURES``),
     per borough and for the scope, read fresh rather than from the figures cache: 2
     queries alone, 1 added to a report.
+``pathway(scope, as_of)`` / ``with_pathway(report, scope, as_of)`` (``pathway``)
+    The peer pathway (``PATHWAY_FIGURES``): clients who reached each step, and mentors
+    who were clients, with their share and the median days from support to mentoring,
+    per borough and for the scope, read fresh: 3 queries alone, 2 added to a report.
 ``outcomes(clients, as_of)`` / ``outcomes_by_borough(clients, as_of)`` (``definitions``)
     The same figures for any client queryset (whole, or keyed by borough id).
 ``kaplan_meier``, ``survival_curve``, ``survival_at``, ``wilson_interval`` (``statistics``),
@@ -64,6 +68,8 @@ The modules, each with one job, each importing only those listed above it:
     milestones, the Kaplan-Meier curves.
 ``employment``
     Sustained employment, from ``sql`` and ``windows`` alone.
+``pathway``
+    The peer pathway, from ``sql`` and ``statistics`` alone.
 ``cache``
     The figures cache. The names it looks up when called (``BLOCK``, ``borough_parts``,
     ``_case_parts``...) are read there: a test replaces them in ``metrics.cache``.
@@ -120,6 +126,7 @@ from .export import (
 )
 from .followups import FOLLOWUP_FIGURES, followups, with_followups
 from .impact import AGE_BANDS, BREAKDOWNS, FEWEST_PUBLISHED, breakdown, impact, published
+from .pathway import PATHWAY_FIGURES, pathway, with_pathway
 from .pieces import (
     closures_by_reason,
     mentor_load,
@@ -186,6 +193,7 @@ __all__ = [
     "NEEDS_CONTACT_DAYS",
     "NETWORK_NAME",
     "PARTS_FORMAT",
+    "PATHWAY_FIGURES",
     "REPLICATION_COLUMNS",
     "REPORT_COLUMNS",
     "SHARD",
@@ -225,6 +233,7 @@ __all__ = [
     "monthly_activity",
     "outcomes",
     "outcomes_by_borough",
+    "pathway",
     "programme_length",
     "programme_year",
     "proven_reoffences",
@@ -245,6 +254,7 @@ __all__ = [
     "with_after_support",
     "with_followups",
     "with_outcome_flags",
+    "with_pathway",
     "with_sustained_employment",
     "write_csv",
     "write_replication_csv",
@@ -255,7 +265,9 @@ __all__ = [
 def with_after_support(report, scope, as_of):
     """
     ``report`` (``report`` or ``dashboard`` of the same scope and date) with the figures
-    read beside the cached ones: sustained employment and the follow-up check-ins.
+    read beside the cached ones: sustained employment, the follow-up check-ins and the peer
+    pathway, in the order of their columns.
     """
     with_sustained_employment(report, scope, as_of)
-    return with_followups(report, scope, as_of)
+    with_followups(report, scope, as_of)
+    return with_pathway(report, scope, as_of)

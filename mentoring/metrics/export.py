@@ -13,10 +13,19 @@ from decimal import Decimal
 from .definitions import CENTS, FIGURES
 from .employment import SUSTAINED_FIGURES
 from .followups import FOLLOWUP_FIGURES
+from .pathway import PATHWAY_FIGURES
 
 # What is read beside the cached figures (``with_after_support``) comes last, each new set
 # after the one before, so that files read by column position keep their meaning.
-REPORT_COLUMNS = ("scope", "slug", "name", *FIGURES, *SUSTAINED_FIGURES, *FOLLOWUP_FIGURES)
+REPORT_COLUMNS = (
+    "scope",
+    "slug",
+    "name",
+    *FIGURES,
+    *SUSTAINED_FIGURES,
+    *FOLLOWUP_FIGURES,
+    *PATHWAY_FIGURES,
+)
 NETWORK_NAME = "All boroughs"
 
 

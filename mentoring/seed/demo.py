@@ -22,7 +22,11 @@ from django.utils import timezone
 
 from mentoring import metrics
 from mentoring import models as m
-from mentoring.services import CLIENT_REFERENCE_FORMAT, MENTOR_REFERENCE_FORMAT
+from mentoring.services import (
+    CLIENT_REFERENCE_FORMAT,
+    MENTOR_REFERENCE_FORMAT,
+    mentor_from_client,
+)
 
 from . import weights
 from .areas import CASE_STUDY_AREAS
@@ -99,6 +103,7 @@ class DemoBuilder:
         self._justice_data_lab()
         self._referred_twice()
         self._followups(planned)
+        self._peer_pathway(planned)
         self.users = create_demo_logins(self.areas)
         record_creation()
         return self.counts
@@ -639,6 +644,100 @@ class DemoBuilder:
         )
         self.counts["clients"] += 1
 
+    # The peer pathway ------------------------------------------------------------------
+
+    def _peer_pathway(self, planned):
+        """
+        In every area a mentor who was once a client there, made as a coordinator makes
+        one (``mentor_from_client``), with the steps that led there and the milestone;
+        and clients part-way along the pathway: two who completed and trained, and one
+        still supported who volunteers. Chosen and dated by rule, with no draw from the
+        random generator, so that the rest of the demo stays as it was.
+        """
+        today = self.today
+        marked = set(
+            m.Milestone.objects.filter(kind=m.Milestone.Kind.BECAME_PEER_MENTOR).values_list(
+                "client_id", flat=True
+            )
+        )
+        mentors, steps, milestones = [], [], []
+        for code, borough in self.areas.items():
+            mine = [p for p in planned if p.client.borough_id == borough.pk]
+            # Completed long enough ago for the whole pathway, with no reoffence, and no
+            # "became a peer mentor" milestone of their own already.
+            settled = sorted(
+                (
+                    p.client
+                    for p in mine
+                    if p.client.closure_reason == m.Client.ClosureReason.COMPLETED
+                    and not p.reoffends
+                    and p.client.pk not in marked
+                    and p.client.ended_on <= today - timedelta(days=weights.PATHWAY_SETTLED_DAYS)
+                ),
+                key=lambda c: (c.ended_on, c.reference),
+            )
+            if not settled:  # a very small --scale
+                continue
+            former, *others = settled
+            became = former.ended_on + timedelta(
+                days=weights.PATHWAY_DAYS[m.PathwayStep.Step.PEER_MENTOR]
+            )
+            for step, days in weights.PATHWAY_DAYS.items():
+                reached = former.ended_on + timedelta(days=days)
+                if reached <= today:
+                    steps.append(m.PathwayStep(client=former, step=step, reached_on=reached))
+            borough.last_mentor_number += 1
+            mentor = mentor_from_client(former, became)
+            mentor.reference = MENTOR_REFERENCE_FORMAT.format(
+                code=code, number=borough.last_mentor_number
+            )
+            mentor.qualification = "IAG Level 3"
+            mentor.vetting_checked_on = self._vetting(
+                became - timedelta(days=weights.PATHWAY_VETTED_BEFORE_DAYS), None, lapsed=False
+            )
+            mentors.append(mentor)
+            milestones.append(
+                m.Milestone(
+                    client=former,
+                    kind=m.Milestone.Kind.BECAME_PEER_MENTOR,
+                    achieved_on=became,
+                    evidence=f"Mentor record {mentor.reference}",
+                    verified=True,
+                )
+            )
+            for client, reached in zip(others, weights.PATHWAY_PART_WAY, strict=False):
+                for step, days in reached:
+                    steps.append(
+                        m.PathwayStep(
+                            client=client,
+                            step=step,
+                            reached_on=client.ended_on + timedelta(days=days),
+                        )
+                    )
+            supported = sorted(
+                (p.client for p in mine if p.client.status == m.Client.Status.ACTIVE),
+                key=lambda c: (c.started_on, c.reference),
+            )
+            if supported:
+                client = supported[0]  # the longest supported
+                after = min(
+                    weights.PATHWAY_VOLUNTEERS_AFTER_DAYS, (today - client.started_on).days // 2
+                )
+                steps.append(
+                    m.PathwayStep(
+                        client=client,
+                        step=m.PathwayStep.Step.VOLUNTEERING,
+                        reached_on=client.started_on + timedelta(days=after),
+                    )
+                )
+        m.Mentor.objects.bulk_create(mentors)
+        m.Borough.objects.bulk_update(self.areas.values(), ["last_mentor_number"])
+        m.PathwayStep.objects.bulk_create(steps)
+        m.Milestone.objects.bulk_create(milestones)
+        self.counts["mentors"] += len(mentors)
+        self.counts["milestones"] += len(milestones)
+        self.counts["pathway steps"] = len(steps)
+
     def _justice_data_lab(self):
         """
         The Lab's answer to a submission of the clients who started five calendar years
@@ -720,6 +819,7 @@ CREATED_ON = {
     m.Goal: "set_on",
     m.Placement: "started_on",
     m.FollowUp: "done_on",
+    m.PathwayStep: "reached_on",
 }
 
 

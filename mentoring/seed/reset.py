@@ -48,6 +48,7 @@ def delete_programme():
             m.Milestone,
             m.Goal,
             m.Placement,
+            m.PathwayStep,
             m.Assignment,
             m.Client,
             m.JusticeDataLabResult,

@@ -234,3 +234,24 @@ def check_ins(ended_on, today, rng):
                 for name, chance in FOLLOWUP_ANSWERS.items()
             },
         }
+
+
+# The peer pathway: in every area a client who completed at least PATHWAY_SETTLED_DAYS
+# ago volunteered, trained and became a mentor (and, if it is that long ago, paid staff),
+# this many days after their case closed; the next two completers went part of the way,
+# and the client supported longest volunteers while still supported, from
+# PATHWAY_VOLUNTEERS_AFTER_DAYS after their start (or half-way to today, if sooner).
+PATHWAY_SETTLED_DAYS = 730
+PATHWAY_DAYS = {
+    m.PathwayStep.Step.VOLUNTEERING: 30,
+    m.PathwayStep.Step.LEVEL_2: 120,
+    m.PathwayStep.Step.LEVEL_3: 300,
+    m.PathwayStep.Step.PEER_MENTOR: 420,
+    m.PathwayStep.Step.PAID_STAFF: 1500,
+}
+PATHWAY_PART_WAY = [
+    [(m.PathwayStep.Step.VOLUNTEERING, 45), (m.PathwayStep.Step.LEVEL_2, 200)],
+    [(m.PathwayStep.Step.VOLUNTEERING, 60)],
+]
+PATHWAY_VOLUNTEERS_AFTER_DAYS = 120
+PATHWAY_VETTED_BEFORE_DAYS = 21

@@ -164,6 +164,27 @@ def followup_points(figures):
     ]
 
 
+@register.simple_tag
+def former_client_mentors(figures):
+    """The active mentors who were clients, as "2 of 5 active (40%)"."""
+    active = figures["mentors_active"]
+    if not active:
+        return "no active mentors"
+    former = figures["mentors_former_clients"]
+    return f"{former} of {active} active ({percent(figures['mentors_former_client_share'])})"
+
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@register.filter
+def days_and_months(days):
+    """A number of days with the months it makes: 412.5 -> "413 days (about 14 months)"."""
+    if days is None:
+        return "—"
+    return f"{days:,.0f} days (about {days / DAYS_PER_MONTH:.0f} months)"
+
+
 @register.filter
 def hours(minutes):
     """Minutes as hours to one decimal place: 150 -> "2.5"."""
@@ -181,6 +202,33 @@ def client_link(context, client):
             '<a href="{}">{}</a>', reverse("client_detail", args=[client.reference]), text
         )
     return text
+
+
+@register.simple_tag(takes_context=True)
+def mentor_link(context, mentor):
+    """``mentor``'s name and reference, linked to their page if the user may open it."""
+    text = f"{mentor.full_name} ({mentor.reference})"
+    if access.may_open_mentor(context["request"].user, mentor):
+        return format_html('<a href="{}">{}</a>', reverse("mentor_detail", args=[mentor.pk]), text)
+    return text
+
+
+@register.simple_tag(takes_context=True)
+def former_client(context, mentor):
+    """
+    Where a mentor on the peer pathway came from: the client record they grew from,
+    linked, for those who may open it; else only that they were a client. Nothing names
+    the record to anyone else: beside the mentor's name it would name the client.
+    """
+    client = mentor.former_client
+    if client is not None and access.may_open(context["request"].user, client):
+        return format_html(
+            'Former SOS client: <a href="{}">{} ({})</a>',
+            reverse("client_detail", args=[client.reference]),
+            client.reference,
+            client.borough.name,
+        )
+    return "Former SOS client" if mentor.was_client else ""
 
 
 @register.filter

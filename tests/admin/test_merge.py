@@ -26,6 +26,7 @@ from mentoring.models import (
     Goal,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportArea,
     SupportSession,
@@ -145,6 +146,41 @@ def test_everything_moves_to_the_record_kept_and_the_other_is_deleted(admin_clie
     )
 
 
+def test_pathway_steps_and_the_mentor_follow_the_young_person(pair):
+    """Nothing of the peer pathway is lost with the record deleted."""
+    keep, other, _, _ = pair
+    step = factories.PathwayStepFactory(client=other, reached_on=datetime.date(2024, 2, 5))
+    mentor = services.client_becomes_mentor(
+        client=other, started_on=datetime.date(2024, 9, 2), confirmed=True
+    )
+    moved = services.clients_merge(keep=keep, other=other, reason=REASON)
+    assert moved["pathway steps"] == 2  # volunteering, and the step "peer mentor"
+    step.refresh_from_db()
+    mentor.refresh_from_db()
+    assert step.client == keep
+    assert mentor.former_client == keep and mentor.was_client
+
+
+@pytest.mark.parametrize("clash", ["same step", "both mentors"])
+def test_a_pathway_that_clashes_writes_nothing(pair, clash):
+    keep, other, _, _ = pair
+    if clash == "same step":
+        for person in (keep, other):
+            factories.PathwayStepFactory(client=person, reached_on=datetime.date(2024, 2, 5))
+        message = f"{keep.reference} has this step of the pathway too"
+    else:
+        for person in (keep, other):
+            services.client_becomes_mentor(
+                client=person, started_on=datetime.date(2024, 9, 2), confirmed=True
+            )
+        message = "became mentors"
+    before = everything(keep, other)
+    with pytest.raises(ValidationError, match=message):
+        services.clients_merge(keep=keep, other=other, reason=REASON)
+    assert Client.objects.filter(pk=other.pk).exists()
+    assert everything(keep, other) == before
+
+
 def test_the_figures_follow_the_records_into_the_other_borough(admin_client, pair):
     """The summaries and each borough's cached figures are kept by triggers on the move."""
     keep, other, _, _ = pair
@@ -163,7 +199,7 @@ def everything(*clients):
     ids = [c.pk for c in clients]
     return {
         model.__name__: sorted(model.objects.filter(client__in=ids).values_list("pk", "client"))
-        for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement)
+        for model in (Assignment, SupportSession, Offence, Milestone, Goal, Placement, PathwayStep)
     }
 
 
@@ -364,7 +400,7 @@ def test_every_page_of_a_client_follows_an_old_link(client, merged, coordinator_
     """
     keep, old, _ = merged
     pages = client_pages()
-    assert len(pages) == 17
+    assert len(pages) == 19
     client.force_login(coordinator_a)
     followed = []
     for name in pages:
@@ -479,6 +515,7 @@ def test_separating_restores_both_records_as_they_were(before):
         "goals": 1,
         "placements": 1,
         "check-ins": 0,
+        "pathway steps": 0,
     }
     assert state(other) == taken["other"]
     assert state(keep) == taken["keep"]
@@ -650,8 +687,6 @@ def test_two_check_ins_at_one_point_are_refused_and_nothing_moves(borough_a):
     factories.FollowUpFactory(client=other, point=3)
     with pytest.raises(ValidationError) as refused:
         services.clients_merge(keep=keep, other=other, reason=REASON)
-    assert f"{keep.reference} has its 3-month check-in already" in " ".join(
-        refused.value.messages
-    )
+    assert f"{keep.reference} has its 3-month check-in already" in " ".join(refused.value.messages)
     assert other.followups.count() == 1
     assert Client.objects.filter(pk=other.pk).exists()

@@ -672,6 +672,12 @@ def _screens(role, cast):
         Screen("add placement", f"/clients/{jordan}/placements/new/"),
         Screen("end a placement", f"/placements/{cast.placement.pk}/edit/"),
         Screen("review a goal", f"/goals/{cast.goal.pk}/edit/"),
+        Screen("add a pathway step", f"/clients/{jordan}/pathway/new/"),
+        Screen(
+            "becomes a mentor with errors",
+            f"/clients/{jordan}/becomes-mentor/",
+            submit="Create the mentor record",
+        ),
         Screen("former mentors", "/mentors/?show=all"),
         Screen("change history", f"/clients/{jordan}/history/"),
         Screen("subject access export", f"/clients/{jordan}/export/"),

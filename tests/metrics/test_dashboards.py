@@ -389,9 +389,9 @@ class TestSustainedEmployment:
             client, manager, reverse("network_dashboard"), as_of=AS_OF, download="figures"
         )
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        after = len(metrics.FOLLOWUP_FIGURES)
-        assert list(rows[0])[-after - 4 : -after] == list(metrics.SUSTAINED_FIGURES)
-        assert list(rows[0])[-after:] == list(metrics.FOLLOWUP_FIGURES)
+        # The check-ins' and the peer pathway's columns were appended after them.
+        later = len(metrics.FOLLOWUP_FIGURES) + len(metrics.PATHWAY_FIGURES)
+        assert list(rows[0])[-later - 4 : -later] == list(metrics.SUSTAINED_FIGURES)
         assert [(r["slug"], r["sustained_job_13w"], r["sustained_job_13w_of"]) for r in rows] == [
             ("", "10", "14"),
             ("croydon", "1", "2"),
@@ -400,9 +400,9 @@ class TestSustainedEmployment:
 
     def test_the_figures_take_three_queries_beside_the_cached_dashboard(self, jobs):
         """
-        Sustained employment and the check-ins are read fresh on every page: one grouped
-        query for the jobs and two for the check-ins, beside the dashboard's 5 when
-        everything is cached.
+        Sustained employment, the check-ins and the peer pathway are read fresh on every
+        page: one grouped query for the jobs, two for the check-ins and two for the pathway
+        (its steps, its mentors), beside the dashboard's 5 when everything is cached.
         """
         from mentoring.dashboards import dashboard_figures
 
@@ -411,4 +411,4 @@ class TestSustainedEmployment:
             metrics.dashboard(None, AS_OF)
         with CaptureQueriesContext(connection) as both:
             dashboard_figures(None, AS_OF)
-        assert (len(dashboard), len(both)) == (5, 8)
+        assert (len(dashboard), len(both)) == (5, 10)

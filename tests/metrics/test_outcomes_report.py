@@ -63,7 +63,28 @@ REQUIRED_KEYS = {
             "followup_housed_share",
         )
     ),
+    "pathway_volunteering",
+    "pathway_level_2",
+    "pathway_level_3",
+    "pathway_peer_mentor",
+    "pathway_paid_staff",
+    "mentors_active",
+    "mentors_former_clients",
+    "mentors_former_client_share",
+    "median_days_to_mentor",
 }
+# The peer pathway's columns, appended after sustained employment's, in this order.
+PATHWAY_COLUMNS = [
+    "pathway_volunteering",
+    "pathway_level_2",
+    "pathway_level_3",
+    "pathway_peer_mentor",
+    "pathway_paid_staff",
+    "mentors_active",
+    "mentors_former_clients",
+    "mentors_former_client_share",
+    "median_days_to_mentor",
+]
 RATES = {
     "reoffending_rate",
     "wilson_low",
@@ -76,6 +97,7 @@ RATES = {
     "followup_reach_rate",
     "followup_ete_share_3m",
     "followup_housed_share_12m",
+    "mentors_former_client_share",
 }
 MONEY = ("cost_per_client", "cost_of_clients_started", "grants_total")
 
@@ -88,7 +110,7 @@ def report(*args):
 
 def expected_report(as_of=AS_OF):
     """What the command prints: the report with what is read beside it (sustained
-    employment, the follow-up check-ins)."""
+    employment, the follow-up check-ins, the peer pathway)."""
     return metrics.with_after_support(metrics.report(None, as_of), None, as_of)
 
 
@@ -203,8 +225,11 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     rows = list(csv.DictReader(io.StringIO(report("--as-of", "2026-11-26", "--format", "csv"))))
     assert list(rows[0]) == list(metrics.REPORT_COLUMNS)
     # New figures come after every older column, which keep their places.
-    after = len(metrics.FOLLOWUP_FIGURES)
-    assert list(rows[0])[-after:] == list(metrics.FOLLOWUP_FIGURES)
+    pathway = len(PATHWAY_COLUMNS)
+    followups = len(metrics.FOLLOWUP_FIGURES)
+    assert list(rows[0])[-pathway:] == PATHWAY_COLUMNS
+    assert list(rows[0])[-pathway - followups : -pathway] == list(metrics.FOLLOWUP_FIGURES)
+    after = pathway + followups
     assert list(rows[0])[-after - 4 : -after] == [
         "sustained_job_13w",
         "sustained_job_13w_of",
@@ -228,6 +253,9 @@ def test_csv_has_one_row_per_scope_with_the_same_columns(data_set):
     assert croydon["small_cohort"] == "true"
     assert (southwark["sustained_job_13w"], southwark["sustained_job_13w_of"]) == ("1", "2")
     assert (network["sustained_job_26w"], network["sustained_job_26w_of"]) == ("0", "2")
+    # No mentors: no share and no median, empty cells; no step reached, zeros.
+    assert (network["mentors_active"], network["mentors_former_client_share"]) == ("0", "")
+    assert (southwark["pathway_volunteering"], southwark["median_days_to_mentor"]) == ("0", "")
 
 
 @pytest.mark.django_db

@@ -63,6 +63,7 @@ from mentoring.models import (
     Goal,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     StaffProfile,
     SupportArea,
@@ -394,6 +395,9 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
         placement=factories.PlacementFactory(
             client=active, employer=employer, started_on=active.started_on
         ),
+        pathway_step=factories.PathwayStepFactory(
+            client=active, step=PathwayStep.Step.LEVEL_2, reached_on=active.started_on
+        ),
         areas=list(SupportArea.objects.values_list("pk", flat=True)),
     )
 
@@ -706,6 +710,40 @@ def milestone_edit_data(w):
     return at(url, _edited(_milestone_fields(w), w.milestone))
 
 
+def _pathway_fields(w):
+    valid = st.fixed_dictionaries(
+        {
+            "step": st.sampled_from(_values(PathwayStep.Step)),
+            "reached_on": dates_between(w.active.referred_on, w.today),
+            "note": NOTES,
+        }
+    )
+    nasty = {
+        "step": nasty_choice(_values(PathwayStep.Step)),
+        "reached_on": NASTY_DATE,
+        "note": NASTY_TEXT,
+    }
+    return valid, nasty
+
+
+def pathway_step_data(w):
+    return at(_ref_url("pathway_step_new", w.active), mutated(*_pathway_fields(w)))
+
+
+def pathway_step_edit_data(w):
+    url = reverse("pathway_step_edit", args=[w.pathway_step.pk])
+    return at(url, _edited(_pathway_fields(w), w.pathway_step))
+
+
+def becomes_mentor_data(w):
+    """The active client becomes a mentor: their open case asks for the tick."""
+    valid = st.fixed_dictionaries(
+        {"started_on": dates_between(w.active.started_on, w.today), "confirm": st.just("on")}
+    )
+    nasty = {"started_on": NASTY_DATE, "confirm": NASTY_BOOL}
+    return at(_ref_url("client_becomes_mentor", w.active), mutated(valid, nasty))
+
+
 def _placement_fields(w):
     plain = st.fixed_dictionaries(
         {
@@ -1003,6 +1041,11 @@ def record_pages(w, response):
     ]
 
 
+def mentor_pages(w, response):
+    """The new mentor's page, where the view sent us, and the client's pages."""
+    return [response["Location"], *record_pages(w, response), reverse("mentor_list")]
+
+
 def client_pages(w, response):
     """A client's name also shows on the home page and in the client list."""
     return [*record_pages(w, response), reverse("home"), reverse("client_list")]
@@ -1052,6 +1095,9 @@ CASES = [
     FormCase("goal_new", goal_data),
     FormCase("goal_edit", goal_edit_data),
     FormCase("goal_status", goal_status_data, statuses=frozenset({302})),
+    FormCase("pathway_step_new", pathway_step_data),
+    FormCase("pathway_step_edit", pathway_step_edit_data),
+    FormCase("client_becomes_mentor", becomes_mentor_data, pages=mentor_pages),
     FormCase("password_change", password_change_data, succeeded=redirected, pages=no_pages),
     FormCase(
         "login",

@@ -23,6 +23,7 @@ from mentoring.models import (
     Goal,
     Mentor,
     Offence,
+    PathwayStep,
     SafeguardingAlert,
     SessionAreaDay,
     SessionDay,
@@ -78,6 +79,14 @@ CHECK_VIOLATIONS = [
         factories.MentorFactory,
         lambda m: {"max_caseload": 31},
         id="mentor-caseload-31",
+    ),
+    pytest.param(
+        "mentoring_mentor_former_client_was_client",
+        lambda: factories.MentorFactory(
+            former_client=factories.ClientFactory(closed=True), was_client=True
+        ),
+        lambda m: {"was_client": False},
+        id="mentor-linked-to-a-client-record-not-a-former-client",
     ),
     pytest.param(
         "mentoring_client_born_before_referral",
@@ -339,6 +348,13 @@ CHECK_BOUNDARIES = [
         id="placement-ended-on-start-day",
     ),
     pytest.param(
+        lambda: factories.MentorFactory(
+            former_client=factories.ClientFactory(closed=True), was_client=True
+        ),
+        lambda m: {"former_client": None},
+        id="former-client-mentor-whose-link-was-cut",
+    ),
+    pytest.param(
         factories.JusticeDataLabResultFactory,
         lambda r: {
             "period_end": r.period_start,
@@ -358,6 +374,7 @@ UNIQUE_CONSTRAINTS_TESTED = {
     "mentoring_caseshardversion_key",
     "mentoring_safeguardingalert_once",
     "mentoring_followup_once",
+    "mentoring_pathwaystep_once",
 }
 
 
@@ -456,6 +473,25 @@ def test_database_rejects_a_second_check_in_at_one_point():
         sqlite_columns="mentoring_followup.client_id, mentoring_followup.point",
     )
     factories.FollowUpFactory(client=first.client, point=6)  # the next point: allowed
+
+
+def test_database_rejects_a_second_pathway_step_of_one_kind_for_a_client():
+    """mentoring_pathwaystep_once: each step of the peer pathway is reached once."""
+    step = factories.PathwayStepFactory(step=PathwayStep.Step.LEVEL_2)
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        PathwayStep.objects.create(
+            client=step.client, step=PathwayStep.Step.LEVEL_2, reached_on=step.reached_on
+        )
+    assert_unique_violation(
+        exc.value,
+        postgres_name="mentoring_pathwaystep_once",
+        sqlite_columns="mentoring_pathwaystep.client_id, mentoring_pathwaystep.step",
+    )
+    # Another step of the same client, or the same step of another client: allowed.
+    PathwayStep.objects.create(
+        client=step.client, step=PathwayStep.Step.LEVEL_3, reached_on=step.reached_on
+    )
+    factories.PathwayStepFactory(step=PathwayStep.Step.LEVEL_2)
 
 
 @pytest.mark.django_db

@@ -90,6 +90,7 @@ def cast(borough_a, coordinator_a):
         "offence": factories.OffenceFactory(client=active),
         "milestone": factories.MilestoneFactory(client=active),
         "placement": factories.PlacementFactory(client=active),
+        "pathway_step": factories.PathwayStepFactory(client=active, reached_on=active.started_on),
         "borough": borough_a,
     }
 
@@ -115,6 +116,7 @@ def url_for(name, route, cast):
         "offence_edit": cast["offence"].pk,
         "milestone_edit": cast["milestone"].pk,
         "placement_edit": cast["placement"].pk,
+        "pathway_step_edit": cast["pathway_step"].pk,
         "goal_edit": cast["goal"].pk,
         "session_edit": cast["session"].pk,
         "safeguarding_follow_up": cast["session"].pk,
@@ -200,6 +202,9 @@ def test_the_walk_finds_every_form():
         "placement_new",
         "placement_edit",
         "goal_edit",
+        "pathway_step_new",
+        "pathway_step_edit",
+        "client_becomes_mentor",
         "login",
         "logout",
         "password_change",

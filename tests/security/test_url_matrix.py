@@ -174,6 +174,11 @@ EXPECTED = {
     # Check-ins after a completed case.
     "followup_record": same(CASE_MANAGEMENT_ON_A),
     "followup_edit": same(CASE_MANAGEMENT_ON_A),
+    # The peer pathway: its steps, and a client who becomes a mentor (borough A's active
+    # client: the form asks for a confirmation, and an empty POST is its errors).
+    "pathway_step_new": same(CASE_MANAGEMENT_ON_A),
+    "pathway_step_edit": same(CASE_MANAGEMENT_ON_A),
+    "client_becomes_mentor": same(CASE_MANAGEMENT_ON_A),
     # Sessions.
     "client_session_new": same(CASEWORK_ON_A),
     "session_new": same(CASEWORK),
@@ -240,6 +245,7 @@ ADMIN_MODELS = {
     "mentoring.employer": set(),
     "mentoring.placement": set(),
     "mentoring.followup": set(),
+    "mentoring.pathwaystep": set(),
     "mentoring.accesslog": {"add", "change", "delete"},
     "mentoring.impactreportlog": {"add", "change", "delete"},
     "mentoring.safeguardingalert": {"add", "change", "delete"},
@@ -374,6 +380,7 @@ CLIENT_DATA = [
     "milestone",
     "goal",
     "placement",
+    "pathway",
 ]
 # Borough A's clients: the one assigned to mentor_a, another mentor's, and a referral.
 A_NAMES = {
@@ -485,6 +492,11 @@ def _side(side, borough, code, today):
         ended_on=ended,
         **_person(side, "completed"),
     )
+    # The mentor was once a client (the "other" client stands in for their own record):
+    # their page names that record to those who may open it, and to no one else.
+    mentor.former_client, mentor.was_client = other, True
+    mentor.client_support_started_on = other.started_on
+    mentor.save()
     session = factories.SupportSessionFactory(
         client=person,
         mentor=mentor,
@@ -541,6 +553,9 @@ def _side(side, borough, code, today):
         employer=employer,
         placement=factories.PlacementFactory(
             client=person, employer=employer, notes=marked(side, "placement", "notes")
+        ),
+        pathway_step=factories.PathwayStepFactory(
+            client=person, reached_on=person.started_on, note=marked(side, "pathway", "note")
         ),
         funder=funder,
         grant=factories.GrantFactory(
@@ -681,6 +696,7 @@ PK_RECORDS = {
     "offence_edit": "offence",
     "milestone_edit": "milestone",
     "placement_edit": "placement",
+    "pathway_step_edit": "pathway_step",
     "goal_edit": "goal",
     "session_edit": "session",
     "safeguarding_follow_up": "session",  # the world's sessions raise a concern
@@ -986,6 +1002,9 @@ def test_managers_and_mentors_change_no_client_record():
         "goal_edit",
         "followup_record",
         "followup_edit",
+        "pathway_step_new",
+        "pathway_step_edit",
+        "client_becomes_mentor",
     ]:
         assert EXPECTED[key]["POST"]["manager"] == FORBIDDEN, key
         assert EXPECTED[key]["POST"]["mentor_a"] == FORBIDDEN, key

@@ -13,7 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring import history, metrics
-from mentoring.models import Borough, Client, Mentor, Offence, Placement, SupportSession
+from mentoring.models import (
+    Borough,
+    Client,
+    Mentor,
+    Milestone,
+    Offence,
+    PathwayStep,
+    Placement,
+    SupportSession,
+)
 from mentoring.seed.demo import CREATED_ON, DemoBuilder
 from mentoring.seed.logins import DEMO_PASSWORD
 from mentoring.seed.weights import PLACEMENT_WEEKS
@@ -86,7 +95,9 @@ class TestDemoShape:
 
     def test_about_550_clients_and_30_mentors_in_every_area(self):
         assert 520 <= Client.objects.count() <= 580
-        assert 28 <= Mentor.objects.count() <= 34
+        # About 30, and in each area one more who was a client there.
+        assert 28 <= Mentor.objects.filter(was_client=False).count() <= 34
+        assert Mentor.objects.filter(was_client=True).count() == 7
         per_borough = dict(Borough.objects.annotate(n=Count("clients")).values_list("code", "n"))
         assert all(n >= 20 for n in per_borough.values()), per_borough
         assert max(per_borough, key=per_borough.get) == "SWK"
@@ -225,6 +236,40 @@ class TestDemoShape:
         assert pair[0].status == Client.Status.ACTIVE
         assert pair[1].status == Client.Status.REFERRED
         assert pair[1].referred_on == TODAY - timedelta(days=1)
+
+    def test_every_area_has_a_mentor_who_was_a_client_there(self):
+        """Made as a coordinator makes one, after the steps of the pathway, in order."""
+        former = Mentor.objects.filter(was_client=True).select_related("former_client")
+        assert sorted(former.values_list("home_borough__code", flat=True)) == area_codes()
+        order = list(PathwayStep.Step)
+        for mentor in former:
+            client = mentor.former_client
+            assert client.borough_id == mentor.home_borough_id
+            assert client.closure_reason == Client.ClosureReason.COMPLETED
+            assert (mentor.first_name, mentor.last_name) == (client.first_name, client.last_name)
+            assert mentor.lived_experience and mentor.vetting_current
+            assert mentor.client_support_started_on == client.started_on
+            assert mentor.started_on <= TODAY and mentor.ended_on is None
+            steps = list(client.pathway_steps.order_by("reached_on"))
+            assert [s.step for s in steps] == order[: len(steps)]
+            assert steps[0].reached_on > client.ended_on
+            peer = client.pathway_steps.get(step=PathwayStep.Step.PEER_MENTOR)
+            assert peer.reached_on == mentor.started_on
+            milestone = client.milestones.get(kind=Milestone.Kind.BECAME_PEER_MENTOR)
+            assert milestone.achieved_on == mentor.started_on
+
+    def test_every_area_has_clients_part_way_along_the_pathway(self):
+        """Clients who volunteer or train without being mentors, one still supported."""
+        steps = PathwayStep.objects.exclude(client__became_mentor__isnull=False)
+        assert sorted(set(steps.values_list("client__borough__code", flat=True))) == area_codes()
+        assert not steps.filter(step=PathwayStep.Step.PEER_MENTOR).exists()
+        volunteering = steps.filter(client__status=Client.Status.ACTIVE)
+        assert sorted(volunteering.values_list("client__borough__code", flat=True)) == (
+            area_codes()
+        )
+        assert not PathwayStep.objects.filter(reached_on__gt=TODAY).exists()
+        for step in PathwayStep.objects.select_related("client"):
+            assert step.client.started_on <= step.reached_on
 
     def test_demo_logins_are_people_with_names_the_mentor_login_its_mentors(self):
         names = dict(

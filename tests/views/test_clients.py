@@ -27,6 +27,7 @@ from mentoring.models import (
     Mentor,
     Milestone,
     Offence,
+    PathwayStep,
     Placement,
     SupportArea,
     SupportSession,
@@ -66,6 +67,9 @@ CLIENT_PAGES = {
     # A case closed as completed: its 6-month check-in to record, its 3-month one to correct.
     "followup_record": SimpleNamespace(client="completed", roles="manage", get=True, post=True),
     "followup_edit": SimpleNamespace(client="completed", roles="manage", get=True, post=True),
+    "pathway_step_new": SimpleNamespace(client="active", roles="manage", get=True, post=True),
+    "pathway_step_edit": SimpleNamespace(client="unassigned", roles="manage", get=True, post=True),
+    "client_becomes_mentor": SimpleNamespace(client="active", roles="manage", get=True, post=True),
 }
 # What follows the reference in a page's address.
 MORE_KWARGS = {"followup_record": {"point": 6}}
@@ -78,6 +82,7 @@ RECORD_PAGES = {
     "milestone_edit": ("milestone", "other_milestone"),
     "placement_edit": ("placement", "other_placement"),
     "followup_edit": ("followup", "other_followup"),
+    "pathway_step_edit": ("pathway_step", "other_pathway_step"),
 }
 # Pages not about one client.
 LIST_PAGES = ["client_list", "client_new"]
@@ -111,6 +116,10 @@ def snapshot():
         "followups": list(
             FollowUp.objects.order_by("pk").values_list("pk", "reached", "note", "version")
         ),
+        "pathway steps": list(
+            PathwayStep.objects.order_by("pk").values_list("pk", "step", "reached_on", "version")
+        ),
+        "mentors": Mentor.objects.count(),
     }
 
 
@@ -208,6 +217,9 @@ def case(borough_a, borough_b, mentor_a):
         )
         return person, factories.FollowUpFactory(client=person, reached=True)
 
+    def volunteering(client):
+        return factories.PathwayStepFactory(client=client, reached_on=client.started_on)
+
     completed_a, followup = completed(borough_a, "Jaden", "Oduya")
     completed_b, other_followup = completed(borough_b, "Malik", "Hussein")
     employer = factories.EmployerFactory(name="Builders Ltd", borough=None)
@@ -216,6 +228,8 @@ def case(borough_a, borough_b, mentor_a):
         other_completed=completed_b,
         followup=followup,
         other_followup=other_followup,
+        pathway_step=volunteering(unassigned),
+        other_pathway_step=volunteering(other),
         employer=employer,
         placement=ongoing_placement(unassigned),
         other_placement=ongoing_placement(other),
@@ -363,6 +377,14 @@ def valid_post(name, case):
             "verified": "on",
             "version": 1,
         },
+        "pathway_step_new": lambda: {"step": "LEVEL_2", "reached_on": "01/08/2020"},
+        "pathway_step_edit": lambda: {
+            "step": "VOLUNTEERING",
+            "reached_on": "01/08/2020",
+            "note": "Food bank on Saturdays",
+            "version": 1,
+        },
+        "client_becomes_mentor": lambda: {"started_on": dmy(today()), "confirm": "on"},
     }[name]()
 
 
@@ -392,10 +414,13 @@ def test_coordinator_of_the_borough_opens_every_page(client, case, coordinator_a
 
 # Posted by sos.js when a client page is printed; answers 204 (tested in test_access_log).
 BEACONS = {"client_printed"}
+# Saved, they land on another page: the new mentor's (tested in test_peer_pathway).
+ELSEWHERE = {"client_becomes_mentor"}
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, page in CLIENT_PAGES.items() if page.post and n not in BEACONS)
+    "name",
+    sorted(n for n, page in CLIENT_PAGES.items() if page.post and n not in BEACONS | ELSEWHERE),
 )
 def test_coordinator_of_the_borough_saves_each_form_and_returns_to_client_page(
     client, case, coordinator_a, name
@@ -2368,8 +2393,9 @@ class TestClientListSortAndPages:
 # data (an N+1) or a new query was added on purpose: recount and say why.
 CLIENT_LIST_QUERIES = 8
 # Reads plus the access-log insert (the placements, with their employers, are one read;
-# the references of records brought into this one, shown beside its own, another).
-CLIENT_PAGE_QUERIES = 16
+# the references of records brought into this one, shown beside its own, another; the
+# steps of the peer pathway another, the mentor the client became being joined to it).
+CLIENT_PAGE_QUERIES = 17
 
 
 def add_clients(borough, mentor, count):
@@ -2419,6 +2445,8 @@ class TestQueryCounts:
         factories.MilestoneFactory(client=person)
         factories.GoalFactory(client=person)
         factories.PlacementFactory(client=person, started_on=person.started_on)
+        steps = iter(PathwayStep.Step)
+        factories.PathwayStepFactory(client=person, step=next(steps))
         add_sessions(person, self.mentor, 5)
         url = reverse("client_detail", args=[person.reference])
         small = count_queries(self.client, url)
@@ -2428,6 +2456,8 @@ class TestQueryCounts:
             factories.MilestoneFactory(client=person)
             factories.GoalFactory(client=person)
             factories.PlacementFactory(client=person, started_on=person.started_on)
+            factories.PathwayStepFactory(client=person, step=next(steps))
+        factories.MentorFactory(home_borough=self.borough, former_client=person, was_client=True)
         with django_assert_num_queries(small):
             response = self.client.get(url)
         assert len(response.context["timeline"]) == 50

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 
+from mentoring import services
 from mentoring.models import Client, SupportArea
 
 from .. import factories
@@ -48,6 +49,7 @@ def world(borough_a, borough_b, coordinator_a, manager, mentor_a):
         "offence": factories.OffenceFactory(client=active),
         "milestone": factories.MilestoneFactory(client=active),
         "placement": factories.PlacementFactory(client=active),
+        "pathway_step": factories.PathwayStepFactory(client=active, reached_on=active.started_on),
         "mentor": mentor_a,
         "boroughs": (borough_a, borough_b),
     }
@@ -65,6 +67,12 @@ def grow(world, times=6):
             factories.OffenceFactory(client=person)
             factories.PlacementFactory(client=person, employer__borough=borough)
             factories.FollowUpFactory(client__borough=borough)
+            former = factories.ClientFactory(borough=borough, closed=True)
+            # The peer pathway: steps, and a mentor who was a client, on the dashboards.
+            factories.PathwayStepFactory(client=former)
+            services.client_becomes_mentor(
+                client=former, started_on=former.ended_on, confirmed=False
+            )
     for n in range(times * 3):
         s = factories.SupportSessionFactory(
             client=world["active"],
@@ -120,6 +128,17 @@ def pages(world):
             "coordinator_a",
         ),
         ("placement_new", reverse("placement_new", args=[active]), "coordinator_a"),
+        ("pathway_step_new", reverse("pathway_step_new", args=[active]), "coordinator_a"),
+        (
+            "pathway_step_edit",
+            reverse("pathway_step_edit", args=[world["pathway_step"].pk]),
+            "coordinator_a",
+        ),
+        (
+            "client_becomes_mentor",
+            reverse("client_becomes_mentor", args=[active]),
+            "coordinator_a",
+        ),
         ("goal_edit", reverse("goal_edit", args=[world["goal"].pk]), "coordinator_a"),
         (
             "placement_edit",
