@@ -113,11 +113,10 @@ def fresh_dashboard(scope, as_of):
 
 def fresh_dashboard_page(scope, as_of):
     """
-    What a dashboard page shows, uncached: the dashboard with sustained employment and the
-    peer pathway.
+    What a dashboard page shows, uncached: the dashboard with what is read beside it
+    (sustained employment, the check-ins after support, the peer pathway).
     """
-    data = metrics.with_sustained_employment(fresh_dashboard(scope, as_of), scope, as_of)
-    return metrics.with_pathway(data, scope, as_of)
+    return metrics.with_after_support(fresh_dashboard(scope, as_of), scope, as_of)
 
 
 def session_form(**overrides):

@@ -362,6 +362,13 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
     app = TOTPDevice.objects.create(user=enrolled, name="Authenticator app", confirmed=True)
     recovery = StaticDevice.objects.create(user=enrolled, name="Recovery codes")
     StaticToken.objects.create(device=recovery, token="abcd2345")
+    # Closed as completed 200 days ago: its 3-month check-in recorded, the 6-month one due.
+    completed = factories.ClientFactory(
+        borough=borough_a,
+        closed=True,
+        referred_on=today - timedelta(days=500),
+        ended_on=today - timedelta(days=200),
+    )
     return SimpleNamespace(
         today=today,
         borough=borough_a,
@@ -399,6 +406,8 @@ def world(borough_a, borough_b, coordinator_a, admin_user):
             client=active, step=PathwayStep.Step.LEVEL_2, reached_on=active.started_on
         ),
         areas=list(SupportArea.objects.values_list("pk", flat=True)),
+        completed=completed,
+        check_in=factories.FollowUpFactory(client=completed, reached=True),
     )
 
 
@@ -708,6 +717,41 @@ def milestone_data(w):
 def milestone_edit_data(w):
     url = reverse("milestone_edit", args=[w.milestone.pk])
     return at(url, _edited(_milestone_fields(w), w.milestone))
+
+
+YES_OR_NO = st.sampled_from(["True", "False"])
+
+
+def _check_in_fields(w):
+    valid = st.fixed_dictionaries(
+        {
+            "done_on": dates_between(w.completed.ended_on + timedelta(days=1), w.today),
+            "reached": YES_OR_NO,
+            "in_ete": YES_OR_NO,
+            "stable_accommodation": YES_OR_NO,
+            "new_offence_told": YES_OR_NO,
+            "note": NOTES,
+        }
+    )
+    nasty = {
+        "done_on": NASTY_DATE,
+        "reached": NASTY_BOOL,
+        "in_ete": NASTY_BOOL,
+        "stable_accommodation": NASTY_BOOL,
+        "new_offence_told": NASTY_BOOL,
+        "note": NASTY_TEXT,
+    }
+    return valid, nasty
+
+
+def check_in_data(w):
+    url = reverse("followup_record", args=[w.completed.reference, 6])
+    return at(url, mutated(*_check_in_fields(w)))
+
+
+def check_in_edit_data(w):
+    url = reverse("followup_edit", args=[w.check_in.pk])
+    return at(url, _edited(_check_in_fields(w), w.check_in))
 
 
 def _pathway_fields(w):
@@ -1095,6 +1139,8 @@ CASES = [
     FormCase("goal_new", goal_data),
     FormCase("goal_edit", goal_edit_data),
     FormCase("goal_status", goal_status_data, statuses=frozenset({302})),
+    FormCase("followup_record", check_in_data),
+    FormCase("followup_edit", check_in_edit_data),
     FormCase("pathway_step_new", pathway_step_data),
     FormCase("pathway_step_edit", pathway_step_edit_data),
     FormCase("client_becomes_mentor", becomes_mentor_data, pages=mentor_pages),

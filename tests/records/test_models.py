@@ -475,6 +475,7 @@ def test_database_rejects_a_second_check_in_at_one_point():
     factories.FollowUpFactory(client=first.client, point=6)  # the next point: allowed
 
 
+@pytest.mark.django_db
 def test_database_rejects_a_second_pathway_step_of_one_kind_for_a_client():
     """mentoring_pathwaystep_once: each step of the peer pathway is reached once."""
     step = factories.PathwayStepFactory(step=PathwayStep.Step.LEVEL_2)
