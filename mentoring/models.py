@@ -1354,6 +1354,20 @@ class Offence(models.Model):
         return self.disposal not in self.NOT_PROVEN
 
 
+def refuse_day_outside_case(record, field, records):
+    """
+    A client's record dated in the future, or before the client's referral, is refused:
+    ValidationError on ``field``, naming the ``records`` ("Milestones") in the message.
+    """
+    day = getattr(record, field)
+    if not day:
+        return
+    if day > timezone.localdate():
+        raise ValidationError({field: "This date is in the future."})
+    if record.client_id and day < record.client.referred_on:
+        raise ValidationError({field: f"{records} count from the referral date onwards."})
+
+
 class Milestone(models.Model):
     """Something a client achieved on the way to a settled life."""
 
@@ -1399,13 +1413,7 @@ class Milestone(models.Model):
         return f"{self.client.reference}: {self.get_kind_display()} ({self.achieved_on:%d/%m/%Y})"
 
     def clean(self):
-        if self.achieved_on:
-            if self.achieved_on > timezone.localdate():
-                raise ValidationError({"achieved_on": "This date is in the future."})
-            if self.client_id and self.achieved_on < self.client.referred_on:
-                raise ValidationError(
-                    {"achieved_on": "Milestones count from the referral date onwards."}
-                )
+        refuse_day_outside_case(self, "achieved_on", "Milestones")
 
 
 class Goal(models.Model):
@@ -1837,13 +1845,7 @@ class PathwayStep(models.Model):
         return f"{self.client.reference}: {self.get_step_display()} ({self.reached_on:%d/%m/%Y})"
 
     def clean(self):
-        if self.reached_on:
-            if self.reached_on > timezone.localdate():
-                raise ValidationError({"reached_on": "This date is in the future."})
-            if self.client_id and self.reached_on < self.client.referred_on:
-                raise ValidationError(
-                    {"reached_on": "Pathway steps count from the referral date onwards."}
-                )
+        refuse_day_outside_case(self, "reached_on", "Pathway steps")
 
 
 class AccessLog(models.Model):

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import history
 from .models import (
-    Assignment,
     Client,
     FollowUp,
     Goal,
@@ -115,16 +115,7 @@ def anonymise(client_pk, *, on):
 def _scrub_admin_log(client):
     """The admin's change log keeps each object's name as it was: replace it."""
     objects = {Client: [client.pk]}
-    for model in (
-        Assignment,
-        SupportSession,
-        Offence,
-        Milestone,
-        Goal,
-        Placement,
-        FollowUp,
-        PathwayStep,
-    ):
+    for model in history.RECORDS:
         objects[model] = list(model.objects.filter(client=client).values_list("pk", flat=True))
     rows = 0
     for model, pks in objects.items():
