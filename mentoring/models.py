@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -427,6 +427,52 @@ class ClientQuerySet(models.QuerySet):
         """Cases closed as completed: those followed up at 3, 6 and 12 months."""
         return self.filter(
             status=Client.Status.CLOSED, closure_reason=Client.ClosureReason.COMPLETED
+        )
+
+    def followup_due(self, today):
+        """
+        Completed cases with a check-in due in the last 30 days or the next 7 and not yet
+        recorded, annotated ``followup_point`` (3, 6 or 12) and ``due_day`` (its due date as
+        a day number, to sort on). A client's three windows of end dates lie months apart,
+        so each client is in one at most, and that window says which check-in is due. Read
+        through the completed cases' (borough, end date) index.
+        """
+        # Late: the metrics import the models.
+        from .metrics.sql import EpochDay
+        from .metrics.windows import (
+            FOLLOWUP_DUE_DAYS,
+            FOLLOWUP_QUEUE_AHEAD_DAYS,
+            FOLLOWUP_QUEUE_PAST_DAYS,
+        )
+
+        windows = {
+            point: Q(
+                ended_on__gte=today - timedelta(days=days + FOLLOWUP_QUEUE_PAST_DAYS),
+                ended_on__lte=today - timedelta(days=days - FOLLOWUP_QUEUE_AHEAD_DAYS),
+            )
+            for point, days in FOLLOWUP_DUE_DAYS.items()
+        }
+        in_any = Q()
+        for window in windows.values():
+            in_any |= window
+        recorded = FollowUp.objects.filter(client=OuterRef("pk"), point=OuterRef("followup_point"))
+        return (
+            self.completed()
+            .filter(in_any)
+            .annotate(
+                followup_point=Case(
+                    *(When(window, then=Value(point)) for point, window in windows.items()),
+                    output_field=models.IntegerField(),
+                ),
+                due_day=Case(
+                    *(
+                        When(window, then=EpochDay("ended_on") + FOLLOWUP_DUE_DAYS[point])
+                        for point, window in windows.items()
+                    ),
+                    output_field=models.IntegerField(),
+                ),
+            )
+            .filter(~Exists(recorded))
         )
 
     def with_last_attended(self):

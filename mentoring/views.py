@@ -57,10 +57,8 @@ from .forms import (
     SupportSessionForm,
     TransferForm,
 )
-from .metrics.sql import EpochDay
 from .metrics.windows import (
     ACTIVITY_DAYS,
-    FOLLOWUP_DUE_DAYS,
     FOLLOWUP_QUEUE_AHEAD_DAYS,
     FOLLOWUP_QUEUE_PAST_DAYS,
     HOME_RECENT_DAYS,
@@ -244,40 +242,12 @@ def _queues(clients):
 
 def _followups_due(clients, today):
     """
-    The check-ins after completed cases that are due in the last 30 days or the next 7 and
-    not yet recorded, the oldest due first, up to QUEUE_SHOWN, with their full count. One
-    query: a client's three windows of end dates lie months apart, so each client is in
-    one at most, and that window says which check-in is due and when.
+    The check-ins after completed cases due in the last 30 days or the next 7 and not yet
+    recorded (``followup_due``), the oldest due first, up to QUEUE_SHOWN, with their full
+    count taken in the same query.
     """
-    windows = {
-        point: Q(
-            ended_on__gte=today - timedelta(days=days + FOLLOWUP_QUEUE_PAST_DAYS),
-            ended_on__lte=today - timedelta(days=days - FOLLOWUP_QUEUE_AHEAD_DAYS),
-        )
-        for point, days in FOLLOWUP_DUE_DAYS.items()
-    }
-    in_any = Q()
-    for window in windows.values():
-        in_any |= window
-    recorded = FollowUp.objects.filter(client=OuterRef("pk"), point=OuterRef("followup_point"))
     due = list(
-        clients.completed()
-        .filter(in_any)
-        .annotate(
-            followup_point=Case(
-                *(When(window, then=Value(point)) for point, window in windows.items()),
-                output_field=IntegerField(),
-            ),
-            # The due day as a day number, to sort on across the three windows.
-            due_day=Case(
-                *(
-                    When(window, then=EpochDay("ended_on") + FOLLOWUP_DUE_DAYS[point])
-                    for point, window in windows.items()
-                ),
-                output_field=IntegerField(),
-            ),
-        )
-        .filter(~Exists(recorded))
+        clients.followup_due(today)
         .select_related("borough")
         .annotate(due_total=Window(Count("pk")))
         .order_by("due_day", "reference")[:QUEUE_SHOWN]
@@ -357,6 +327,8 @@ def client_list(request):
         clients = clients.filter(pk__in=Client.objects.needing_contact(_today()).values("pk"))
     if params.get("outcome_awaited") == "1":
         clients = clients.awaiting_outcome()
+    if params.get("followup_due") == "1":
+        clients = clients.filter(pk__in=Client.objects.followup_due(_today()).values("pk"))
     sort = params.get("sort", "-referred")
     field = CLIENT_SORTS.get(sort.lstrip("-"))
     if field is None:

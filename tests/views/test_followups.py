@@ -13,7 +13,7 @@ from mentoring import retention, services
 from mentoring.models import Client, FollowUp
 
 from .. import factories
-from ..helpers import days_ago, dmy, inline_errors, messages_of, snapshot, today
+from ..helpers import count_queries, days_ago, dmy, inline_errors, messages_of, snapshot, today
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,34 @@ class TestQueue:
         response = client.get(reverse("home"))
         assert len(response.context["followups_due"]) == 10
         assert response.context["followups_due_total"] == 12
-        assert "The first 10 of 12." in response.content.decode()
+        link = f'<a href="{reverse("client_list")}?followup_due=1">See all 12</a>'
+        assert link in response.content.decode()
+
+    def test_the_client_list_shows_every_one_due_in_the_users_areas(
+        self, client, coordinator_a, borough_a, borough_b
+    ):
+        due = [due_in(borough_a, -n, point) for n, point in ((30, 3), (0, 6), (-7, 12))]
+        recorded = due_in(borough_a, -3)
+        FollowUp.objects.create(client=recorded, point=3, done_on=today(), reached=False)
+        due_in(borough_a, 8)  # not yet
+        due_in(borough_a, -31)  # long overdue: not in the window
+        due_in(borough_b, -1)  # another area
+        factories.ClientFactory(borough=borough_a, active=True)
+        client.force_login(coordinator_a)
+        response = client.get(reverse("client_list"), {"followup_due": "1"})
+        listed = {c.reference for c in response.context["page"].object_list}
+        assert listed == {c.reference for c in due}
+        assert 'name="followup_due" value="1" checked' in response.content.decode()
+
+    def test_the_list_filter_adds_no_query(self, client, coordinator_a, borough_a):
+        for n in range(3):
+            due_in(borough_a, -n)
+        client.force_login(coordinator_a)
+        counts = [
+            count_queries(client, reverse("client_list") + query)
+            for query in ("", "?followup_due=1")
+        ]
+        assert counts[0] == counts[1]
 
     def test_a_mentor_has_no_queue(self, client, mentor_a, borough_a):
         due_in(borough_a, -1)
