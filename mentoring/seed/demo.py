@@ -535,9 +535,12 @@ class DemoBuilder:
             how_many = rng.randint(
                 *(weights.MILESTONES_IF_COMPLETED if completed else weights.MILESTONES_OTHERWISE)
             )
-            for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
+            for kind in weights.as_recorded(rng.sample(weights.MILESTONE_KINDS, how_many)):
                 achieved = c.started_on + timedelta(days=rng.randrange(span))
                 seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
+                if kind is None:
+                    rng.random()  # the draw of "verified", as for a milestone recorded
+                    continue
                 milestones.append(
                     m.Milestone(
                         client=c,

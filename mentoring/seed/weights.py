@@ -137,6 +137,21 @@ HISTORY_OUTCOME_DAYS = (7, 200)
 # Milestones, placements and goals ---------------------------------------------------------
 
 MILESTONE_KINDS = [k for k in m.Milestone.Kind.values if k != m.Milestone.Kind.OTHER]
+
+
+def as_recorded(kinds):
+    """
+    The milestone kinds drawn for a client as they are recorded. "Became a peer mentor"
+    comes only with the mentor record it goes with (the demo's peer pathway), so a draw of
+    it stands for the step before, "Started volunteering", or for nothing (None) when that
+    was drawn too. Every draw still happens, so the data after it stays the same.
+    """
+    became, started = m.Milestone.Kind.BECAME_PEER_MENTOR, m.Milestone.Kind.STARTED_VOLUNTEERING
+    if became not in kinds:
+        return kinds
+    return [(None if started in kinds else started) if k == became else k for k in kinds]
+
+
 MILESTONES_IF_COMPLETED = (1, 3)
 MILESTONES_OTHERWISE = (0, 1)
 SEEN_BY_MENTOR_SHARE = 0.5  # of milestones: the others were confirmed by letter

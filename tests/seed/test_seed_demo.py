@@ -257,6 +257,9 @@ class TestDemoShape:
             assert peer.reached_on == mentor.started_on
             milestone = client.milestones.get(kind=Milestone.Kind.BECAME_PEER_MENTOR)
             assert milestone.achieved_on == mentor.started_on
+        # Only they became peer mentors: the milestone and the pathway tell one story.
+        became = Milestone.objects.filter(kind=Milestone.Kind.BECAME_PEER_MENTOR)
+        assert set(became.values_list("client", flat=True)) == {m.former_client_id for m in former}
 
     def test_every_area_has_clients_part_way_along_the_pathway(self):
         """Clients who volunteer or train without being mentors, one still supported."""

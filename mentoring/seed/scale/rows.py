@@ -215,11 +215,13 @@ def milestones_goals_placements(plan, rng, employers):
         how_many = rng.randint(
             *(weights.MILESTONES_IF_COMPLETED if completed else weights.MILESTONES_OTHERWISE)
         )
-        for kind in rng.sample(weights.MILESTONE_KINDS, how_many):
+        for kind in weights.as_recorded(rng.sample(weights.MILESTONE_KINDS, how_many)):
             achieved = c.started + timedelta(days=rng.randrange(span))
             seen = rng.random() < weights.SEEN_BY_MENTOR_SHARE
             evidence = SEEN_BY_MENTOR if seen else CONFIRMED_BY_LETTER
             verified = rng.random() < weights.VERIFIED_SHARE
+            if kind is None:
+                continue
             milestones.append((c.id, kind, achieved, evidence, verified, 1))
             if (
                 kind == m.Milestone.Kind.ENTERED_EMPLOYMENT
