@@ -408,6 +408,15 @@ class Mentor(PersonName):
         )
 
 
+def completed_case(prefix=""):
+    """
+    A case closed as completed, the one that is followed up at 3, 6 and 12 months, as a
+    condition on a client (``prefix`` "client__" for a client's records). Plain values: the
+    clients' partial index is declared with it before the choices exist.
+    """
+    return Q(**{f"{prefix}status": "CLOSED", f"{prefix}closure_reason": "COMPLETED"})
+
+
 class ClientQuerySet(models.QuerySet):
     def for_user(self, user):
         """
@@ -425,9 +434,7 @@ class ClientQuerySet(models.QuerySet):
 
     def completed(self):
         """Cases closed as completed: those followed up at 3, 6 and 12 months."""
-        return self.filter(
-            status=Client.Status.CLOSED, closure_reason=Client.ClosureReason.COMPLETED
-        )
+        return self.filter(completed_case())
 
     def followup_due(self, today):
         """
@@ -735,7 +742,7 @@ class Client(PersonName):
             # borough's other closed cases.
             models.Index(
                 fields=["borough", "ended_on"],
-                condition=Q(status="CLOSED", closure_reason="COMPLETED"),
+                condition=completed_case(),
                 name="mentoring_client_completed",
             ),
         ]

@@ -252,20 +252,10 @@ def _followups_due(clients, today):
         .annotate(due_total=Window(Count("pk")))
         .order_by("due_day", "reference")[:QUEUE_SHOWN]
     )
-    entries = []
-    for client in due:
-        due_on = FollowUp.due_on_for(client.ended_on, client.followup_point)
-        entries.append(
-            {
-                "client": client,
-                "point": client.followup_point,
-                "label": FollowUp.Point(client.followup_point).label,
-                "due_on": due_on,
-                "overdue": due_on < today,
-            }
-        )
     return {
-        "followups_due": entries,
+        "followups_due": [
+            {"client": client, **_check_in(client, client.followup_point, today)} for client in due
+        ],
         "followups_due_total": due[0].due_total if due else 0,
         "followup_window": (FOLLOWUP_QUEUE_PAST_DAYS, FOLLOWUP_QUEUE_AHEAD_DAYS),
     }
@@ -572,18 +562,22 @@ def _followup_rows(client, today):
     recorded = {f.point: f for f in client.followups.all()}
     rows = []
     for point in FollowUp.Point:
-        due_on = FollowUp.due_on_for(client.ended_on, point)
-        rows.append(
-            {
-                "point": point,
-                "label": point.label,
-                "due_on": due_on,
-                "record": recorded.get(point),
-                "open": due_on <= today + timedelta(days=FOLLOWUP_QUEUE_AHEAD_DAYS),
-                "overdue": due_on < today,
-            }
-        )
+        row = _check_in(client, point, today)
+        row["record"] = recorded.get(point)
+        row["open"] = row["due_on"] <= today + timedelta(days=FOLLOWUP_QUEUE_AHEAD_DAYS)
+        rows.append(row)
     return rows
+
+
+def _check_in(client, point, today):
+    """A completed case's check-in at ``point`` as the pages show it: when it is due."""
+    due_on = FollowUp.due_on_for(client.ended_on, point)
+    return {
+        "point": int(point),
+        "label": FollowUp.Point(point).label,
+        "due_on": due_on,
+        "overdue": due_on < today,
+    }
 
 
 @access.case_management

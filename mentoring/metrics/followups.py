@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 
-from ..models import Client, FollowUp
+from ..models import Client, FollowUp, completed_case
 from .sql import borough_scope
 from .windows import FOLLOWUP_DUE_DAYS
 
@@ -35,16 +35,6 @@ FOLLOWUP_FIGURES = (
 )
 
 
-def _completed(prefix=""):
-    """Closed as COMPLETED: the cases that are followed up."""
-    return Q(
-        **{
-            f"{prefix}status": Client.Status.CLOSED,
-            f"{prefix}closure_reason": Client.ClosureReason.COMPLETED,
-        }
-    )
-
-
 def _due_by(as_of, point, prefix=""):
     """The check-in at ``point`` is due by ``as_of``: the case ended ``days`` before or more."""
     return Q(**{f"{prefix}ended_on__lte": as_of - timedelta(days=FOLLOWUP_DUE_DAYS[point])})
@@ -59,7 +49,8 @@ def _counts(boroughs, as_of):
     """
     first = min(FOLLOWUP_DUE_DAYS.values())
     due = (
-        Client.objects.filter(_completed(), borough__in=boroughs)
+        Client.objects.completed()
+        .filter(borough__in=boroughs)
         .filter(ended_on__lte=as_of - timedelta(days=first))
         .order_by()
         .values("borough_id", "borough__slug")
@@ -75,7 +66,7 @@ def _counts(boroughs, as_of):
         due_now |= Q(point=point) & _due_by(as_of, point, "client__")
     done = (
         FollowUp.objects.filter(client__borough__in=boroughs, done_on__lte=as_of)
-        .filter(due_now, _completed("client__"))
+        .filter(due_now, completed_case("client__"))
         .order_by()
         .values("client__borough_id", "point")
         .annotate(
